@@ -1,0 +1,75 @@
+/**
+ * The app's configuration: the environment (and .env), validated once at start. A bad value
+ * stops the app with one line naming the variable.
+ */
+import { z } from "zod";
+import {
+  ImproperlyConfigured,
+  resolveSessionSettings,
+  sessionSettingsFromEnv,
+  type SessionSettings,
+} from "./sessions/index.js";
+
+/** Used only outside production when SECRET_KEY is unset, so the demo runs with no setup. */
+export const DEVELOPMENT_SECRET_KEY = "django-insecure-demo-key-change-me-in-production";
+
+const appSchema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_PATH: z.string().min(1).default("data/sessions.sqlite3"),
+  MIGRATE_ON_START: z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+    .default("true")
+    .transform((v) => v === "true" || v === "1" || v === "yes"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  NODE_ENV: z.string().default("development"),
+});
+
+export interface AppConfig {
+  host: string;
+  port: number;
+  databasePath: string;
+  migrateOnStart: boolean;
+  logLevel: z.output<typeof appSchema>["LOG_LEVEL"];
+  production: boolean;
+  /** True when SECRET_KEY was not set and the development key is in use. */
+  usingDevelopmentSecret: boolean;
+  session: SessionSettings;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const blank = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim());
+  const parsed = appSchema.safeParse({
+    HOST: blank(env.HOST),
+    PORT: blank(env.PORT),
+    DATABASE_PATH: blank(env.DATABASE_PATH),
+    MIGRATE_ON_START: blank(env.MIGRATE_ON_START)?.toLowerCase(),
+    LOG_LEVEL: blank(env.LOG_LEVEL),
+    NODE_ENV: blank(env.NODE_ENV),
+  });
+  if (!parsed.success) {
+    throw new ImproperlyConfigured(
+      "Invalid configuration: " +
+        parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "),
+    );
+  }
+  const app = parsed.data;
+  const production = app.NODE_ENV === "production";
+  const usingDevelopmentSecret = !blank(env.SECRET_KEY) && !production;
+  const session = resolveSessionSettings({
+    ...sessionSettingsFromEnv(env),
+    ...(usingDevelopmentSecret ? { SECRET_KEY: DEVELOPMENT_SECRET_KEY } : {}),
+  });
+  return {
+    host: app.HOST,
+    port: app.PORT,
+    databasePath: app.DATABASE_PATH,
+    migrateOnStart: app.MIGRATE_ON_START,
+    logLevel: app.LOG_LEVEL,
+    production,
+    usingDevelopmentSecret,
+    session,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The `db` engine: one row per session in the `sessions` table, through kysely. Data is stored
+ * in Django's signed format, so a Django app with the same SECRET_KEY reads the same rows.
+ */
+import type { Kysely } from "kysely";
+import { toSqliteDatetime } from "../dates.js";
+import type { SessionEngine } from "../engine.js";
+import { silentLogger } from "../engine.js";
+import { CreateError, UpdateError } from "../errors.js";
+import {
+  MISSING_RECORD,
+  SessionBase,
+  type LoadedRecord,
+  type SessionContext,
+  type SessionData,
+  type SessionLogger,
+  type SessionShape,
+} from "../session-base.js";
+
+export interface SessionsTable {
+  session_key: string;
+  session_data: string;
+  /** SQLite: Django's `YYYY-MM-DD HH:MM:SS.ffffff` UTC text; PostgreSQL: timestamptz. */
+  expire_date: string | Date;
+}
+
+export interface SessionsDatabase {
+  sessions: SessionsTable;
+}
+
+export interface DbEngineOptions {
+  db: Kysely<SessionsDatabase>;
+  /** How an instant is written to `expire_date` (text for SQLite, Date for PostgreSQL). */
+  dateValue?: (epochMs: number) => string | Date;
+}
+
+interface DbStore {
+  readonly db: Kysely<SessionsDatabase>;
+  readonly dateValue: (epochMs: number) => string | Date;
+}
+
+export class DbSession<T extends SessionShape<T> = SessionData> extends SessionBase<T> {
+  constructor(
+    sessionKey: string | null | undefined,
+    context: SessionContext,
+    private readonly store: DbStore,
+  ) {
+    super(sessionKey, context);
+  }
+
+  protected async loadRecord(): Promise<LoadedRecord> {
+    const { db, dateValue } = this.store;
+    const row = await db
+      .selectFrom("sessions")
+      .select("session_data")
+      .where("session_key", "=", this.sessionKey!)
+      .where("expire_date", ">", dateValue(this.context.now()))
+      .executeTakeFirst();
+    // A row whose data does not verify reads as {} but keeps its key (Django).
+    return row ? { data: this.decode(row.session_data) } : MISSING_RECORD;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const row = await this.store.db
+      .selectFrom("sessions")
+      .select("session_key")
+      .where("session_key", "=", key)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async save(mustCreate = false): Promise<void> {
+    if (this.sessionKey === null) return this.create();
+    if (!mustCreate) await this.load();
+    const { db, dateValue } = this.store;
+    const sessionKey = this.sessionKey;
+    const sessionData = this.encode(this.dataForSave(mustCreate));
+    const expireDate = dateValue(this.getExpiryDate().getTime());
+    if (mustCreate) {
+      const result = await db
+        .insertInto("sessions")
+        .values({ session_key: sessionKey, session_data: sessionData, expire_date: expireDate })
+        .onConflict((conflict) => conflict.column("session_key").doNothing())
+        .executeTakeFirst();
+      if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw new CreateError(sessionKey);
+      return;
+    }
+    const result = await db
+      .updateTable("sessions")
+      .set({ session_data: sessionData, expire_date: expireDate })
+      .where("session_key", "=", sessionKey)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw new UpdateError(sessionKey);
+  }
+
+  async deleteRecord(key: string | null = this.sessionKey): Promise<void> {
+    if (key === null) return;
+    await this.store.db.deleteFrom("sessions").where("session_key", "=", key).execute();
+  }
+}
+
+export function dbEngine(
+  context: Omit<SessionContext, "log">,
+  { db, dateValue = toSqliteDatetime }: DbEngineOptions,
+): SessionEngine {
+  const store: DbStore = { db, dateValue };
+  return {
+    name: "db",
+    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
+      return new DbSession<T>(sessionKey, { ...context, log }, store);
+    },
+    async clearExpired() {
+      const result = await db
+        .deleteFrom("sessions")
+        .where("expire_date", "<", dateValue(context.now()))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+    async close() {
+      // The database belongs to the application, which closes it.
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Django's JSONSerializer: compact separators, non-ASCII escaped as \uXXXX, insertion order kept.
+ * The output is ASCII, so its latin-1 bytes (what Django signs) equal its UTF-16 code units.
+ */
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export class NotSerializableError extends TypeError {
+  constructor(what: string) {
+    super(`Object of type ${what} is not JSON serializable`);
+    this.name = "NotSerializableError";
+  }
+}
+
+const NON_ASCII = /[\u0080-\uffff]/g;
+const HAS_NON_ASCII = /[\u0080-\uffff]/;
+
+function escapeNonAscii(ch: string): string {
+  return "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
+}
+
+/** Rejects what Django's encoder would reject instead of letting JSON.stringify drop or mangle it. */
+function strictReplacer(this: unknown, key: string, value: unknown): unknown {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      if (!Number.isFinite(value)) throw new NotSerializableError(String(value));
+      return value;
+    case "object": {
+      if (value === null || Array.isArray(value)) return value;
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new NotSerializableError((value as object).constructor?.name ?? "object");
+      }
+      return value;
+    }
+    default:
+      // undefined, function, symbol, bigint: Django raises where JSON.stringify would silently drop.
+      throw new NotSerializableError(typeof value);
+  }
+}
+
+export function dumps(value: unknown): string {
+  const text = JSON.stringify(value, strictReplacer);
+  return HAS_NON_ASCII.test(text) ? text.replace(NON_ASCII, escapeNonAscii) : text;
+}
+
+export function loads(text: string): JsonValue {
+  return JSON.parse(text) as JsonValue;
+}

@@ -1,0 +1,133 @@
+/**
+ * The Fastify plugin: Django's SessionMiddleware. It attaches `request.session`, fetches the
+ * record before the handler when the request carries a key, and applies the response rules in
+ * onSend. It registers hooks and one request decorator, nothing else.
+ */
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import vary from "vary";
+import { deleteSessionCookie, readCookie, sessionCookie } from "./cookies.js";
+import type { SessionEngine } from "./engine.js";
+import { SessionInterrupted, UpdateError } from "./errors.js";
+import type { SessionBase, SessionData, SessionShape } from "./session-base.js";
+import { resolveSessionSettings, type SessionSettings, type SessionSettingsInput } from "./settings.js";
+
+/**
+ * Augment this to declare your session's shape once; `get`/`set` are then checked:
+ *   declare module "./sessions/index.js" { interface SessionTypes { data: MySession } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface SessionTypes {}
+
+export type AppSessionData = SessionTypes extends { data: infer D extends SessionShape<D> } ? D : SessionData;
+
+/** The type of `request.session`. */
+export type Session = SessionBase<AppSessionData>;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    session: Session;
+  }
+  interface FastifyContextConfig {
+    /** false: do not fetch the session before this route's handler (static files, probes). */
+    session?: boolean;
+  }
+}
+
+export interface SessionPluginOptions {
+  settings: SessionSettingsInput;
+  engine: SessionEngine;
+  /** Current time in milliseconds for cookie expiry; a test clock can replace it. */
+  now?: () => number;
+}
+
+const kHadCookie = Symbol("session.hadCookie");
+const kDone = Symbol("session.responded");
+
+interface SessionRequest extends FastifyRequest {
+  [kHadCookie]: boolean;
+}
+
+interface SessionReply extends FastifyReply {
+  [kDone]: boolean;
+}
+
+function addVaryCookie(reply: FastifyReply): void {
+  const current = reply.getHeader("vary");
+  reply.header("vary", vary.append(Array.isArray(current) ? current.join(", ") : String(current ?? ""), "Cookie"));
+}
+
+/** The response rules of Django's SessionMiddleware (reference section 3.2), in order. */
+async function respond(
+  settings: SessionSettings,
+  now: () => number,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const session = request.session;
+  const accessed = session.accessed;
+  const modified = session.modified;
+  const empty = session.isEmpty();
+
+  // A: the browser holds a cookie but there is no session any more.
+  if ((request as SessionRequest)[kHadCookie] && empty) {
+    reply.header("set-cookie", deleteSessionCookie(settings));
+    addVaryCookie(reply);
+    return;
+  }
+  // C: save (never on a server error) and send the cookie with the possibly new key.
+  if ((modified || settings.SESSION_SAVE_EVERY_REQUEST) && !empty) {
+    await session.load();
+    const maxAge = session.getExpireAtBrowserClose() ? undefined : session.getExpiryAge();
+    if (reply.statusCode < 500) {
+      try {
+        await session.save();
+      } catch (error) {
+        // Django answers with a new response: nothing the handler set survives.
+        for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+        throw error instanceof UpdateError ? new SessionInterrupted() : error;
+      }
+      reply.header("set-cookie", sessionCookie(settings, session.sessionKey!, maxAge, now()));
+    }
+  }
+  // B: the response depends on the cookie whenever the handler looked at the session.
+  if (accessed) addVaryCookie(reply);
+}
+
+const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, done) => {
+  const settings = resolveSessionSettings(options.settings);
+  const { engine, now = Date.now } = options;
+  const cookieName = settings.SESSION_COOKIE_NAME;
+
+  fastify.decorateRequest("session", null as unknown as Session);
+  fastify.decorateRequest(kHadCookie, false);
+  fastify.decorateReply(kDone, false);
+
+  fastify.addHook("onRequest", (request, _reply, next) => {
+    const value = readCookie(request.headers.cookie, cookieName);
+    (request as SessionRequest)[kHadCookie] = value !== undefined;
+    request.session = engine.open<AppSessionData>(value, request.log);
+    next();
+  });
+
+  // Fetch before the handler so the synchronous API can read; no key means no I/O at all.
+  fastify.addHook("preHandler", (request, _reply, next) => {
+    if (request.session.sessionKey === null || request.routeOptions.config.session === false) {
+      next();
+      return;
+    }
+    request.session.prefetch().then(() => next(), next);
+  });
+
+  fastify.addHook("onSend", async (request, reply, payload) => {
+    // Once per response: an error raised here re-enters onSend with the error page.
+    if (!request.session || (reply as SessionReply)[kDone]) return payload;
+    (reply as SessionReply)[kDone] = true;
+    await respond(settings, now, request, reply);
+    return payload;
+  });
+
+  done();
+};
+
+export default fp(sessionPlugin, { fastify: "5.x", name: "django-sessions" });
