@@ -1,0 +1,48 @@
+import { defineConfig } from "@playwright/test";
+
+// scripts/test.mjs finds a Chromium (Playwright's own, a system one, or installs Debian's) and
+// passes it here; without it Playwright looks for its own download.
+const executablePath = process.env.CHROMIUM_PATH || undefined;
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+export const E2E_PORT = 3100;
+// One fresh database per run; workers inherit the variable from the runner.
+process.env.E2E_DATABASE_PATH ??= `e2e/.output/run-${process.pid}.sqlite3`;
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "e2e/.output/results",
+  timeout: 30_000,
+  workers: 2,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${E2E_PORT}`,
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath,
+      args: [
+        ...(isRoot ? ["--no-sandbox"] : []),
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  webServer: {
+    command: "npx tsx src/server.ts",
+    url: `http://127.0.0.1:${E2E_PORT}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      HOST: "127.0.0.1",
+      PORT: String(E2E_PORT),
+      DATABASE_PATH: process.env.E2E_DATABASE_PATH,
+      SECRET_KEY: "e2e-secret-key",
+      LOG_LEVEL: "warn",
+      NODE_ENV: "test",
+    },
+  },
+});

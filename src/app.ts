@@ -1,0 +1,83 @@
+/** Builds the demo app: plugins, the session framework, pages and error pages. */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import cookie from "@fastify/cookie";
+import csrf from "@fastify/csrf-protection";
+import formbody from "@fastify/formbody";
+import fastifyStatic from "@fastify/static";
+import view from "@fastify/view";
+import ejs from "ejs";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { Kysely } from "kysely";
+import type { AppConfig } from "./config.js";
+import type { Database } from "./db/database.js";
+import { registerErrorPages } from "./error-pages.js";
+import { cartRoutes } from "./routes/cart.js";
+import { counterRoutes } from "./routes/counter.js";
+import { expiryRoutes } from "./routes/expiry.js";
+import { homeRoutes } from "./routes/home.js";
+import { sessionRoutes } from "./routes/session.js";
+import "./session-data.js";
+import { createSessionEngine, sessions, type SessionEngine } from "./sessions/index.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+declare module "fastify" {
+  interface FastifyInstance {
+    config: AppConfig;
+  }
+}
+
+export interface AppDependencies {
+  db: Kysely<Database>;
+  /** Overrides the engine built from the settings (tests pass one with a fake clock). */
+  engine?: SessionEngine;
+  logger?: FastifyServerOptions["logger"];
+}
+
+export async function buildApp(config: AppConfig, deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel },
+    // Forms here are a few fields; anything bigger is refused with a 413 page.
+    bodyLimit: 64 * 1024,
+  });
+  app.decorate("config", config);
+  const engine = deps.engine ?? createSessionEngine(config.session, { db: deps.db });
+
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(csrf, {
+    cookieKey: "csrftoken",
+    cookieOpts: { path: "/", sameSite: "lax", httpOnly: true, secure: config.session.SESSION_COOKIE_SECURE },
+  });
+  await app.register(view, {
+    engine: { ejs },
+    root: path.join(ROOT, "views"),
+    layout: "layout.ejs",
+    defaultContext: { title: "Sessions" },
+  });
+  await app.register(async (assets) => {
+    // Static files never need the session: no store read even when a cookie is sent.
+    assets.addHook("onRoute", (route) => {
+      route.config = { ...route.config, session: false };
+    });
+    await assets.register(fastifyStatic, { root: path.join(ROOT, "public"), prefix: "/static/" });
+  });
+  await app.register(sessions, { settings: config.session, engine });
+
+  // Every state-changing request needs the form's CSRF token (checked after the body is parsed).
+  app.addHook("preValidation", (request, reply, done) => {
+    if (SAFE_METHODS.has(request.method)) done();
+    else app.csrfProtection(request, reply, done);
+  });
+
+  registerErrorPages(app);
+  await app.register(homeRoutes);
+  await app.register(sessionRoutes);
+  await app.register(counterRoutes);
+  await app.register(cartRoutes);
+  await app.register(expiryRoutes);
+  app.addHook("onClose", () => engine.close());
+  return app;
+}

@@ -1,0 +1,72 @@
+/**
+ * Clear 400/403/404/413/500 pages. A client error shows what was wrong; a server error shows a
+ * generic page and logs the details. No stack trace ever reaches the browser.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import { SessionInterrupted } from "./sessions/index.js";
+
+interface ErrorPage {
+  status: number;
+  heading: string;
+  message: string;
+}
+
+const HEADINGS: Record<number, string> = {
+  400: "Bad Request (400)",
+  403: "Forbidden (403)",
+  404: "Not Found (404)",
+  405: "Method Not Allowed (405)",
+  413: "Request Too Large (413)",
+  415: "Unsupported Media Type (415)",
+  500: "Server Error (500)",
+};
+
+function pageFor(error: FastifyError): ErrorPage {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  if (status >= 500) {
+    return { status, heading: HEADINGS[500]!, message: "Something went wrong on our side. It has been logged." };
+  }
+  if (error.code?.startsWith("FST_CSRF_")) {
+    return {
+      status: 403,
+      heading: HEADINGS[403]!,
+      message:
+        "CSRF verification failed. Request aborted. The form was sent without its security " +
+        "token, or with a token this browser was not given. Reload the page and try again.",
+    };
+  }
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    return { status, heading: HEADINGS[413]!, message: "The form you sent is larger than this site accepts." };
+  }
+  if (error instanceof SessionInterrupted) {
+    return { status, heading: HEADINGS[400]!, message: error.message };
+  }
+  return { status, heading: HEADINGS[status] ?? `Error (${status})`, message: error.message };
+}
+
+async function sendPage(reply: FastifyReply, page: ErrorPage): Promise<FastifyReply> {
+  reply.code(page.status).type("text/html; charset=utf-8");
+  try {
+    return await reply.view("error.ejs", { title: page.heading, ...page });
+  } catch (renderError) {
+    reply.log.error({ err: renderError }, "error page failed to render");
+    return reply.send(`<!doctype html><title>${page.heading}</title><h1>${page.heading}</h1>`);
+  }
+}
+
+export function registerErrorPages(app: FastifyInstance): void {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const page = pageFor(error);
+    if (page.status >= 500) request.log.error({ err: error }, "request failed");
+    else request.log.warn({ status: page.status, code: error.code, reason: error.message }, page.heading);
+    return sendPage(reply, page);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    request.log.info({ url: request.url }, "not found");
+    return sendPage(reply, {
+      status: 404,
+      heading: HEADINGS[404]!,
+      message: `There is no page at ${request.url.split("?")[0]}.`,
+    });
+  });
+}

@@ -1,0 +1,56 @@
+/** A shopping cart kept in the session, and a flash message shown exactly once. */
+import type { FastifyPluginAsync } from "fastify";
+import { renderPage } from "./render.js";
+
+interface ItemBody {
+  item: string;
+}
+
+const itemSchema = {
+  body: {
+    type: "object",
+    required: ["item"],
+    properties: { item: { type: "string", minLength: 1, maxLength: 100, pattern: "\\S" } },
+  },
+};
+
+export const cartRoutes: FastifyPluginAsync = async (app) => {
+  app.get("/cart/", (request, reply) => {
+    const flash = request.session.pop("flash", null);
+    const cart = request.session.get("cart", []);
+    return renderPage(request, reply, "cart.ejs", { title: "Shopping cart", cart, flash });
+  });
+
+  // Django's way: read, build a new list, assign it back, so the session is marked modified.
+  app.post<{ Body: ItemBody }>("/cart/add/", { schema: itemSchema }, (request, reply) => {
+    const cart = request.session.get("cart", []);
+    request.session.set("cart", [...cart, request.body.item.trim()]);
+    return reply.redirect("/cart/", 303);
+  });
+
+  // The pitfall: changing the stored list in place. Django would not save this; here the change
+  // is detected and saved (unless SESSION_DETECT_MUTATIONS=false restores Django's rule).
+  app.post<{ Body: ItemBody }>("/cart/add-inplace/", { schema: itemSchema }, (request, reply) => {
+    const cart = request.session.setdefault("cart", []);
+    cart.push(request.body.item.trim());
+    return reply.redirect("/cart/", 303);
+  });
+
+  app.post<{ Body: ItemBody }>("/cart/remove/", { schema: itemSchema }, (request, reply) => {
+    const cart = request.session.get("cart", []);
+    const index = cart.indexOf(request.body.item.trim());
+    if (index >= 0) request.session.set("cart", cart.toSpliced(index, 1));
+    return reply.redirect("/cart/", 303);
+  });
+
+  app.post("/cart/checkout/", (request, reply) => {
+    const cart = request.session.pop("cart", []);
+    request.session.set(
+      "flash",
+      cart.length === 0
+        ? "Your cart is empty: there was nothing to check out."
+        : `Thank you! You checked out ${cart.length} item${cart.length === 1 ? "" : "s"}: ${cart.join(", ")}.`,
+    );
+    return reply.redirect("/cart/", 303);
+  });
+};

@@ -1,0 +1,38 @@
+/** What every page template receives: its own values, the CSRF token and the session panel. */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { JsonValue, Session } from "../sessions/index.js";
+
+export interface SessionPanel {
+  key: string | null;
+  keyShort: string | null;
+  data: Record<string, JsonValue>;
+  expiryAge: number;
+  expiryDate: string;
+  browserClose: boolean;
+  cookieSent: string | null;
+}
+
+/** The "your session" panel: what the session holds as this page is rendered. */
+export function sessionPanel(request: FastifyRequest, session: Session): SessionPanel {
+  const key = session.sessionKey;
+  const sent = request.cookies[request.server.config.session.SESSION_COOKIE_NAME] ?? null;
+  return {
+    key,
+    keyShort: key ? `${key.slice(0, 8)}…` : null,
+    data: Object.fromEntries(session.items()),
+    expiryAge: session.getExpiryAge(),
+    expiryDate: session.getExpiryDate().toISOString(),
+    browserClose: session.getExpireAtBrowserClose(),
+    cookieSent: sent,
+  };
+}
+
+export async function renderPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  template: string,
+  locals: Record<string, unknown> & { title: string },
+): Promise<FastifyReply> {
+  const csrfToken = await reply.generateCsrf();
+  return reply.view(template, { ...locals, csrfToken, panel: sessionPanel(request, request.session), path: request.url });
+}

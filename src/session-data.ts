@@ -1,0 +1,19 @@
+/** The demo's session shape, declared once: `get`/`set` on these keys are type-checked. */
+import type { JsonValue } from "./sessions/index.js";
+
+export interface DemoSession {
+  /** The counter page's visit count. */
+  visits?: number;
+  /** The cart page's items. */
+  cart?: string[];
+  /** A one-time message, read with pop() so it shows exactly once. */
+  flash?: string;
+  /** The set/get pages store any key the visitor types. */
+  [key: string]: JsonValue | undefined;
+}
+
+declare module "./sessions/index.js" {
+  interface SessionTypes {
+    data: DemoSession;
+  }
+}
