@@ -4,6 +4,7 @@ import { buildApp } from "./app.js";
 import { loadConfig, type AppConfig } from "./config.js";
 import { openSqlite } from "./db/database.js";
 import { hasSessionsTable, migrateToLatest } from "./db/migrations.js";
+import { ImproperlyConfigured } from "./sessions/index.js";
 
 dotenv.config({ quiet: true });
 
@@ -31,7 +32,13 @@ try {
   fail((error as Error).message);
 }
 
-const app = await buildApp(config, { db });
+let app: Awaited<ReturnType<typeof buildApp>>;
+try {
+  app = await buildApp(config, { db });
+} catch (error) {
+  if (error instanceof ImproperlyConfigured) fail(error.message);
+  throw error;
+}
 if (config.usingDevelopmentSecret) {
   app.log.warn("SECRET_KEY is not set: using the insecure development key. Set SECRET_KEY in .env.");
 }

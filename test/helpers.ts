@@ -45,3 +45,43 @@ export async function dbFixture(overrides: Partial<SessionSettingsInput> = {}): 
   const engine = createSessionEngine(settings, { db }, { now: clock.now });
   return { db, engine, settings, clock };
 }
+
+/** The demo app on an in-memory database, configured as from these environment variables. */
+export async function appFixture(env: Record<string, string> = {}) {
+  const { buildApp } = await import("../src/app.js");
+  const { loadConfig } = await import("../src/config.js");
+  const db = await memoryDatabase();
+  const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", ...env });
+  const logs: Record<string, unknown>[] = [];
+  const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
+  const app = await buildApp(config, { db, logger: { level: "info", stream } });
+  const engine = createSessionEngine(config.session, { db });
+  return { app, db, config, engine, logs };
+}
+
+/** A browser-like cookie jar for inject(): keeps what Set-Cookie says, sends it back. */
+export class CookieJar {
+  readonly cookies = new Map<string, string>();
+
+  store(setCookie: string | string[] | undefined): void {
+    for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
+      const [pair] = line.split(";");
+      const eq = pair!.indexOf("=");
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      if (/Max-Age=0/.test(line) || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+}
+
+/** The hidden `_csrf` field of the first form on a page. */
+export function csrfToken(html: string): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error("no CSRF token on the page");
+  return token;
+}

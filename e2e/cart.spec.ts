@@ -1,0 +1,104 @@
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { OUTPUT_DIR, decodeSessionData, requireSessionCookie, sessionCookie, sessionJson, sessionRow } from "./support.js";
+
+async function addItem(page: Page, item: string, button: "#add-button" | "#add-inplace-button" = "#add-button") {
+  await page.locator("#item").fill(item);
+  await page.locator(button).click();
+  await expect(page).toHaveURL("/cart/");
+  await expect(page.locator("#cart-items .cart-item").last()).toHaveText(item);
+}
+
+test.describe("shopping cart", () => {
+  test("starts empty", async ({ page }) => {
+    await page.goto("/cart/");
+    await expect(page.locator("#cart-empty")).toHaveText("Your cart is empty.");
+    await expect(page.locator("#cart-items")).toHaveCount(0);
+    await expect(page.locator("#flash")).toHaveCount(0);
+  });
+
+  test("add two items, remove one", async ({ page, context }) => {
+    await page.goto("/cart/");
+    await addItem(page, "apple");
+    await addItem(page, "banana");
+    await expect(page.locator("#cart-items .cart-item")).toHaveText(["apple", "banana"]);
+    await expect(page.locator("#cart-empty")).toHaveCount(0);
+
+    await page.locator("#cart-items li").filter({ hasText: "apple" }).getByRole("button", { name: "Remove" }).click();
+    await expect(page).toHaveURL("/cart/");
+    await expect(page.locator("#cart-items .cart-item")).toHaveText(["banana"]);
+
+    await page.reload();
+    await expect(page.locator("#cart-items .cart-item")).toHaveText(["banana"]);
+    const key = (await requireSessionCookie(context)).value;
+    expect(decodeSessionData(sessionRow(key)!.session_data)).toEqual({ cart: ["banana"] });
+  });
+
+  test("add in place is detected and saved", async ({ page, context }) => {
+    await page.goto("/cart/");
+    // The very first item: setdefault() creates the list, then it is pushed to in place.
+    await addItem(page, "pear", "#add-inplace-button");
+    await addItem(page, "plum", "#add-button");
+    // And in place onto a list that already exists in the store.
+    await addItem(page, "fig", "#add-inplace-button");
+    await expect(page.locator("#cart-items .cart-item")).toHaveText(["pear", "plum", "fig"]);
+
+    await page.reload();
+    await expect(page.locator("#cart-items .cart-item")).toHaveText(["pear", "plum", "fig"]);
+    const key = (await requireSessionCookie(context)).value;
+    expect(decodeSessionData(sessionRow(key)!.session_data)).toEqual({ cart: ["pear", "plum", "fig"] });
+    expect((await sessionJson(page)).session).toEqual({ cart: ["pear", "plum", "fig"] });
+  });
+
+  test("checkout empties the cart and shows the message exactly once", async ({ page, context }) => {
+    // Something else in the session too, so it stays non-empty (and keeps its cookie) after checkout.
+    await page.goto("/session/set/?key=name&value=Ada");
+    await page.goto("/cart/");
+    await addItem(page, "apple");
+    await addItem(page, "banana");
+    const key = (await requireSessionCookie(context)).value;
+
+    await page.locator("#checkout-button").click();
+    await expect(page).toHaveURL("/cart/");
+    await expect(page.locator("#flash")).toHaveText("Thank you! You checked out 2 items: apple, banana.");
+    await expect(page.locator("#flash")).toHaveAttribute("role", "status");
+    await expect(page.locator("#cart-empty")).toBeVisible();
+    await expect(page.locator("#cart-items")).toHaveCount(0);
+    await page.screenshot({ path: path.join(OUTPUT_DIR, "screenshots", "cart-after-checkout.png"), fullPage: true });
+
+    // The message was popped while the page rendered, and that change was saved.
+    expect((await requireSessionCookie(context)).value).toBe(key);
+    expect(decodeSessionData(sessionRow(key)!.session_data)).toEqual({ name: "Ada" });
+
+    await page.reload();
+    await expect(page.locator("#cart-empty")).toBeVisible();
+    await expect(page.locator("#flash")).toHaveCount(0);
+    await page.reload();
+    await expect(page.locator("#flash")).toHaveCount(0);
+    await expect(page.locator("#session-data")).toContainText('"name": "Ada"');
+    expect((await requireSessionCookie(context)).value).toBe(key);
+  });
+
+  test("when checkout leaves the session empty the message still shows once and the cookie goes", async ({
+    page,
+    context,
+  }) => {
+    await page.goto("/cart/");
+    await addItem(page, "tea");
+    await page.locator("#checkout-button").click();
+    await expect(page.locator("#flash")).toHaveText("Thank you! You checked out 1 item: tea.");
+    // Popping the message emptied the session: Django's rule deletes an empty session's cookie.
+    expect(await sessionCookie(context)).toBeUndefined();
+    await page.reload();
+    await expect(page.locator("#flash")).toHaveCount(0);
+    await expect(page.locator("#cart-empty")).toBeVisible();
+  });
+
+  test("checking out an empty cart says so", async ({ page }) => {
+    await page.goto("/cart/");
+    await page.locator("#checkout-button").click();
+    await expect(page.locator("#flash")).toHaveText("Your cart is empty: there was nothing to check out.");
+    await page.reload();
+    await expect(page.locator("#flash")).toHaveCount(0);
+  });
+});

@@ -1,0 +1,63 @@
+/** `npm run migrate` as a user runs it: a child process against a real SQLite file. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import SQLite from "better-sqlite3";
+
+const dir = mkdtempSync(join(tmpdir(), "migrate-test-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function migrate(databasePath: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/migrate.ts", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, DATABASE_PATH: databasePath },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function tables(databasePath: string): string[] {
+  const db = new SQLite(databasePath, { readonly: true });
+  try {
+    return db
+      .prepare("select name from sqlite_master where type in ('table', 'index') and name like 'sessions%' order by name")
+      .all()
+      .map((row) => (row as { name: string }).name);
+  } finally {
+    db.close();
+  }
+}
+
+test("up applies pending migrations, status lists them, down undoes the last", () => {
+  const path = join(dir, "a.sqlite3");
+  const status0 = migrate(path, "status");
+  assert.equal(status0.status, 0);
+  assert.match(status0.stdout, /\[ \] 0001_create_sessions\s+\(pending\)/);
+
+  const up = migrate(path);
+  assert.equal(up.status, 0, up.stderr);
+  assert.match(up.stdout, /Applied 0001_create_sessions/);
+  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx"]);
+
+  const again = migrate(path, "up");
+  assert.match(again.stdout, /No pending migrations/);
+
+  assert.match(migrate(path, "status").stdout, /\[x\] 0001_create_sessions\s+\(applied /);
+
+  const down = migrate(path, "down");
+  assert.equal(down.status, 0, down.stderr);
+  assert.match(down.stdout, /Undid 0001_create_sessions/);
+  assert.deepEqual(tables(path), []);
+});
+
+test("--help explains the commands; an unknown command exits 2 with one line", () => {
+  const help = migrate(join(dir, "b.sqlite3"), "--help");
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /status\s+list applied and pending migrations/);
+  const bad = migrate(join(dir, "b.sqlite3"), "sideways");
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim().split("\n").length, 1);
+  assert.match(bad.stderr, /unknown command "sideways"/);
+});

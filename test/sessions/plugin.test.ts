@@ -1,0 +1,412 @@
+/**
+ * The response rules of Django's SessionMiddleware over HTTP (reference §3): every row of the
+ * observed-outcomes table (§3.6) with the exact Set-Cookie attributes and Vary.
+ */
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import Fastify, { type FastifyInstance } from "fastify";
+import { sessions, type SessionSettingsInput } from "../../src/sessions/index.js";
+import { dbFixture, type EngineFixture } from "../helpers.js";
+
+const KEY = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=([^;]+); HttpOnly; SameSite=Lax$/;
+const DELETE_COOKIE = 'sessionid=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax';
+
+interface Harness extends EngineFixture {
+  app: FastifyInstance;
+  /** A session row saved directly through the engine, returning its key. */
+  seed(data?: Record<string, string | number>): Promise<string>;
+  rows(): Promise<{ session_key: string; session_data: string; expire_date: string | Date }[]>;
+}
+
+async function harness(overrides: Partial<SessionSettingsInput> = {}): Promise<Harness> {
+  const fixture = await dbFixture(overrides);
+  const app = Fastify();
+  await app.register(sessions, { settings: fixture.settings, engine: fixture.engine, now: fixture.clock.now });
+  app.get("/nothing", async () => "ok");
+  app.get("/read", async (request) => String(request.session.get("a", "none")));
+  app.get("/write", async (request) => {
+    request.session.set("a", "written");
+    return "ok";
+  });
+  app.get("/delete-last", async (request) => {
+    request.session.delete("a");
+    return "ok";
+  });
+  app.get("/flush", async (request) => {
+    await request.session.flush();
+    return "ok";
+  });
+  app.get("/flush-500", async (request, reply) => {
+    await request.session.flush();
+    return reply.code(500).send("boom");
+  });
+  app.get("/cycle", async (request) => {
+    await request.session.cycleKey();
+    return "ok";
+  });
+  app.get("/write-500", async (request, reply) => {
+    request.session.set("a", "lost");
+    return reply.code(500).send("boom");
+  });
+  app.get("/write-503", async (request, reply) => {
+    request.session.set("a", "lost");
+    return reply.code(503).send("busy");
+  });
+  app.get("/write-404", async (request, reply) => {
+    request.session.set("a", "kept");
+    return reply.code(404).send("missing");
+  });
+  app.get("/write-vary", async (request, reply) => {
+    reply.header("vary", "Accept-Encoding");
+    request.session.set("a", "written");
+    return "ok";
+  });
+  app.get("/write-vary-star", async (request, reply) => {
+    reply.header("vary", "*");
+    request.session.get("a");
+    return "ok";
+  });
+  app.get("/write-after-delete", async (request) => {
+    // A concurrent logout removes the record while this request is still running.
+    await fixture.engine.open(request.session.sessionKey).deleteRecord();
+    request.session.set("a", "too late");
+    return "ok";
+  });
+  app.get("/browser-close", async (request) => {
+    request.session.setExpiry(0);
+    return "ok";
+  });
+  app.get("/expire-in", async (request) => {
+    request.session.setExpiry(-10);
+    return "ok";
+  });
+  app.get("/fixed-expiry", async (request) => {
+    request.session.setExpiry(new Date(fixture.clock.now() + 30_000 - 1));
+    return "ok";
+  });
+  app.get("/unserialisable", async (request) => {
+    request.session.set("a", new Map() as unknown as string);
+    return "ok";
+  });
+  app.setErrorHandler((error, _request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    return reply.code(status).send(`error ${status}`);
+  });
+  after(() => app.close());
+  return {
+    ...fixture,
+    app,
+    async seed(data = { a: "stored" }) {
+      const session = fixture.engine.open(null);
+      session.update(data);
+      await session.save();
+      return session.sessionKey!;
+    },
+    rows: () => fixture.db.selectFrom("sessions").selectAll().execute(),
+  };
+}
+
+function cookieHeader(key: string | undefined): Record<string, string> {
+  return key === undefined ? {} : { cookie: `sessionid=${key}` };
+}
+
+async function get(h: Harness, url: string, key?: string) {
+  const response = await h.app.inject({ method: "GET", url, headers: cookieHeader(key) });
+  const setCookie = response.headers["set-cookie"];
+  return {
+    status: response.statusCode,
+    body: response.body,
+    setCookie: Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie],
+    vary: response.headers.vary,
+  };
+}
+
+describe("§3.6 observed outcomes, no cookie", () => {
+  test("nothing: no Set-Cookie, no Vary, no store I/O", async () => {
+    const h = await harness();
+    const r = await get(h, "/nothing");
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.setCookie, []);
+    assert.equal(r.vary, undefined);
+    assert.equal((await h.rows()).length, 0);
+  });
+
+  test("reads: Vary: Cookie only", async () => {
+    const h = await harness();
+    const r = await get(h, "/read");
+    assert.equal(r.body, "none");
+    assert.deepEqual(r.setCookie, []);
+    assert.equal(r.vary, "Cookie");
+    assert.equal((await h.rows()).length, 0);
+  });
+
+  test("writes: a new 32-char key with Django's exact cookie, and a row", async () => {
+    const h = await harness();
+    const r = await get(h, "/write");
+    assert.equal(r.setCookie.length, 1);
+    const match = KEY.exec(r.setCookie[0]!);
+    assert.ok(match, r.setCookie[0]);
+    assert.equal(new Date(match[2]!).getTime(), h.clock.now() + 1_209_600_000);
+    assert.equal(r.vary, "Cookie");
+    const rows = await h.rows();
+    assert.deepEqual(rows.map((row) => row.session_key), [match[1]]);
+    assert.deepEqual(h.engine.open(null).decode(rows[0]!.session_data), { a: "written" });
+  });
+
+  test("flush: no cookie, Vary: Cookie", async () => {
+    const h = await harness();
+    const r = await get(h, "/flush");
+    assert.deepEqual(r.setCookie, []);
+    assert.equal(r.vary, "Cookie");
+  });
+
+  test("cycleKey: a new key and an empty record", async () => {
+    const h = await harness();
+    const r = await get(h, "/cycle");
+    const key = KEY.exec(r.setCookie[0] ?? "")?.[1];
+    assert.ok(key);
+    assert.equal(r.vary, "Cookie");
+    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+  });
+
+  for (const status of [500, 503]) {
+    test(`writes then returns ${status}: nothing saved, no cookie, Vary: Cookie`, async () => {
+      const h = await harness();
+      const r = await get(h, `/write-${status}`);
+      assert.equal(r.status, status);
+      assert.deepEqual(r.setCookie, []);
+      assert.equal(r.vary, "Cookie");
+      assert.equal((await h.rows()).length, 0);
+    });
+  }
+
+  test("writes then returns 404: 4xx responses are saved normally", async () => {
+    const h = await harness();
+    const r = await get(h, "/write-404");
+    assert.equal(r.status, 404);
+    assert.match(r.setCookie[0] ?? "", KEY);
+    assert.equal((await h.rows()).length, 1);
+  });
+});
+
+describe("§3.6 observed outcomes, valid cookie", () => {
+  test("nothing: no headers", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/nothing", key);
+    assert.deepEqual(r.setCookie, []);
+    assert.equal(r.vary, undefined);
+  });
+
+  test("reads: the stored value, Vary only", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/read", key);
+    assert.equal(r.body, "stored");
+    assert.deepEqual(r.setCookie, []);
+    assert.equal(r.vary, "Cookie");
+  });
+
+  test("writes: same key, refreshed expiry", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    h.clock.advance(3600);
+    const r = await get(h, "/write", key);
+    const match = KEY.exec(r.setCookie[0] ?? "");
+    assert.equal(match?.[1], key);
+    assert.equal(new Date(match![2]!).getTime(), h.clock.now() + 1_209_600_000);
+    assert.equal(r.vary, "Cookie");
+    const [row] = await h.rows();
+    assert.equal(row!.expire_date, "2026-12-06 02:00:00.000000");
+  });
+
+  test("deletes the last key: same key, the record is kept with {}", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/delete-last", key);
+    assert.equal(KEY.exec(r.setCookie[0] ?? "")?.[1], key);
+    const [row] = await h.rows();
+    assert.equal(row!.session_key, key);
+    assert.deepEqual(h.engine.open(null).decode(row!.session_data), {});
+  });
+
+  test("flush: the delete cookie, the record gone", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/flush", key);
+    assert.deepEqual(r.setCookie, [DELETE_COOKIE]);
+    assert.equal(r.vary, "Cookie");
+    assert.equal((await h.rows()).length, 0);
+  });
+
+  test("flush then 500: the delete cookie still goes out", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/flush-500", key);
+    assert.equal(r.status, 500);
+    assert.deepEqual(r.setCookie, [DELETE_COOKIE]);
+    assert.equal(r.vary, "Cookie");
+  });
+
+  test("cycleKey: a new key with the same data, the old record deleted", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/cycle", key);
+    const newKey = KEY.exec(r.setCookie[0] ?? "")?.[1];
+    assert.ok(newKey && newKey !== key);
+    const rows = await h.rows();
+    assert.deepEqual(rows.map((row) => row.session_key), [newKey]);
+    assert.deepEqual(h.engine.open(null).decode(rows[0]!.session_data), { a: "stored" });
+  });
+
+  test("writes while the record is deleted meanwhile: 400, no session headers", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/write-after-delete", key);
+    assert.equal(r.status, 400);
+    assert.equal(r.body, "error 400");
+    assert.deepEqual(r.setCookie, []);
+    assert.equal(r.vary, undefined);
+    assert.equal((await h.rows()).length, 0, "the session is not resurrected");
+  });
+});
+
+describe("§3.6 observed outcomes, bad cookies", () => {
+  for (const value of ["", "short", "1234567"]) {
+    test(`a value under 8 characters (${JSON.stringify(value)}): the delete cookie even untouched`, async () => {
+      const h = await harness();
+      const r = await get(h, "/nothing", value);
+      assert.deepEqual(r.setCookie, [DELETE_COOKIE]);
+      assert.equal(r.vary, "Cookie");
+    });
+  }
+
+  test("an unknown key, untouched: no headers", async () => {
+    const h = await harness();
+    const r = await get(h, "/nothing", "unknownkey12345678");
+    assert.deepEqual(r.setCookie, []);
+    assert.equal(r.vary, undefined);
+  });
+
+  test("an unknown key, read: the delete cookie", async () => {
+    const h = await harness();
+    const r = await get(h, "/read", "unknownkey12345678");
+    assert.equal(r.body, "none");
+    assert.deepEqual(r.setCookie, [DELETE_COOKIE]);
+    assert.equal(r.vary, "Cookie");
+  });
+
+  test("an unknown key, written: a new key is issued, the forged one is never adopted", async () => {
+    const h = await harness();
+    const forged = "attackerchosenkey0000000000000000".slice(0, 32);
+    const r = await get(h, "/write", forged);
+    const key = KEY.exec(r.setCookie[0] ?? "")?.[1];
+    assert.ok(key && key !== forged);
+    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+  });
+
+  test("an expired record, read: the delete cookie and empty data", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    h.clock.advance(1_209_600 + 1);
+    const r = await get(h, "/read", key);
+    assert.equal(r.body, "none");
+    assert.deepEqual(r.setCookie, [DELETE_COOKIE]);
+    assert.equal(r.vary, "Cookie");
+  });
+
+  test("the last cookie of the same name wins, as in Django", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const response = await h.app.inject({ url: "/read", headers: { cookie: `sessionid=unknownkey12345678; sessionid=${key}` } });
+    assert.equal(response.body, "stored");
+  });
+});
+
+describe("settings and expiry on the wire", () => {
+  test("SESSION_SAVE_EVERY_REQUEST re-sends the cookie without Vary when untouched", async () => {
+    const h = await harness({ SESSION_SAVE_EVERY_REQUEST: true });
+    const key = await h.seed();
+    const r = await get(h, "/nothing", key);
+    assert.equal(KEY.exec(r.setCookie[0] ?? "")?.[1], key);
+    assert.equal(r.vary, undefined);
+  });
+
+  test("SESSION_SAVE_EVERY_REQUEST does not create empty sessions", async () => {
+    const h = await harness({ SESSION_SAVE_EVERY_REQUEST: true });
+    const r = await get(h, "/nothing");
+    assert.deepEqual(r.setCookie, []);
+    assert.equal((await h.rows()).length, 0);
+  });
+
+  test("SESSION_SAVE_EVERY_REQUEST with an unknown key makes a brand-new session", async () => {
+    const h = await harness({ SESSION_SAVE_EVERY_REQUEST: true });
+    const r = await get(h, "/nothing", "unknownkey12345678");
+    const key = KEY.exec(r.setCookie[0] ?? "")?.[1];
+    assert.ok(key && key !== "unknownkey12345678");
+    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+  });
+
+  test("setExpiry(0): a cookie that ends with the browser", async () => {
+    const h = await harness();
+    const r = await get(h, "/browser-close");
+    assert.match(r.setCookie[0] ?? "", /^sessionid=[a-z0-9]{32}; Path=\/; HttpOnly; SameSite=Lax$/);
+  });
+
+  test("SESSION_EXPIRE_AT_BROWSER_CLOSE: no Max-Age or Expires", async () => {
+    const h = await harness({ SESSION_EXPIRE_AT_BROWSER_CLOSE: true });
+    const r = await get(h, "/write");
+    assert.match(r.setCookie[0] ?? "", /^sessionid=[a-z0-9]{32}; Path=\/; HttpOnly; SameSite=Lax$/);
+  });
+
+  test("a negative expiry is emitted as-is", async () => {
+    const h = await harness();
+    const r = await get(h, "/expire-in");
+    assert.match(r.setCookie[0] ?? "", /; Max-Age=-10; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/);
+  });
+
+  test("a fixed expiry date gives the floored remaining age", async () => {
+    const h = await harness();
+    const r = await get(h, "/fixed-expiry");
+    assert.match(r.setCookie[0] ?? "", /; Max-Age=29; /);
+  });
+
+  test("domain, path, secure, SameSite=None and HttpOnly off", async () => {
+    const h = await harness({
+      SESSION_COOKIE_NAME: "sid",
+      SESSION_COOKIE_DOMAIN: ".example.com",
+      SESSION_COOKIE_PATH: "/app/",
+      SESSION_COOKIE_SECURE: true,
+      SESSION_COOKIE_HTTPONLY: false,
+      SESSION_COOKIE_SAMESITE: "None",
+      SESSION_EXPIRE_AT_BROWSER_CLOSE: true,
+    });
+    const r = await get(h, "/write");
+    assert.match(r.setCookie[0] ?? "", /^sid=[a-z0-9]{32}; Domain=\.example\.com; Path=\/app\/; Secure; SameSite=None$/);
+    const deleted = await h.app.inject({ url: "/nothing", headers: { cookie: "sid=x" } });
+    assert.equal(
+      deleted.headers["set-cookie"],
+      'sid=; Max-Age=0; Domain=.example.com; Path=/app/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; SameSite=None',
+    );
+  });
+
+  test("SESSION_COOKIE_SAMESITE=false omits the attribute", async () => {
+    const h = await harness({ SESSION_COOKIE_SAMESITE: false });
+    const r = await get(h, "/write");
+    assert.doesNotMatch(r.setCookie[0] ?? "", /SameSite/);
+  });
+
+  test("Cookie is appended to an existing Vary; Vary: * stays *", async () => {
+    const h = await harness();
+    assert.equal((await get(h, "/write-vary")).vary, "Accept-Encoding, Cookie");
+    assert.equal((await get(h, "/write-vary-star")).vary, "*");
+  });
+
+  test("a value that is not JSON: 500, no cookie, nothing stored", async () => {
+    const h = await harness();
+    const r = await get(h, "/unserialisable");
+    assert.equal(r.status, 500);
+    assert.deepEqual(r.setCookie, []);
+    assert.equal((await h.rows()).length, 0);
+  });
+});
