@@ -410,3 +410,40 @@ describe("settings and expiry on the wire", () => {
     assert.equal((await h.rows()).length, 0);
   });
 });
+
+describe("store I/O budget", () => {
+  async function counted() {
+    const h = await harness();
+    let queries = 0;
+    const original = h.db.getExecutor();
+    const execute = original.executeQuery.bind(original);
+    original.executeQuery = (async (...args: Parameters<typeof execute>) => {
+      queries++;
+      return execute(...args);
+    }) as typeof original.executeQuery;
+    return { h, count: () => queries, reset: () => (queries = 0) };
+  }
+
+  test("no cookie: zero queries whether the handler reads or not", async () => {
+    const { h, count } = await counted();
+    await get(h, "/nothing");
+    await get(h, "/read");
+    assert.equal(count(), 0);
+  });
+
+  test("a valid cookie, read-only: one query and no write", async () => {
+    const { h, count, reset } = await counted();
+    const key = await h.seed();
+    reset();
+    await get(h, "/read", key);
+    assert.equal(count(), 1);
+  });
+
+  test("a valid cookie, one write: one read and one update", async () => {
+    const { h, count, reset } = await counted();
+    const key = await h.seed();
+    reset();
+    await get(h, "/write", key);
+    assert.equal(count(), 2);
+  });
+});
