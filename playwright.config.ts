@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
 
 // scripts/test.mjs finds a Chromium (Playwright's own, a system one, or installs Debian's) and
@@ -6,8 +7,12 @@ const executablePath = process.env.CHROMIUM_PATH || undefined;
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
 export const E2E_PORT = 3100;
-// One fresh database per run; workers inherit the variable from the runner.
-process.env.E2E_DATABASE_PATH ??= `e2e/.output/run-${process.pid}.sqlite3`;
+// A fresh database per run: the runner (the first to load this file) removes the last run's;
+// workers inherit the variable and leave the file alone.
+if (!process.env.E2E_DATABASE_PATH) {
+  process.env.E2E_DATABASE_PATH = "e2e/.output/e2e.sqlite3";
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(process.env.E2E_DATABASE_PATH + suffix, { force: true });
+}
 
 export default defineConfig({
   testDir: "e2e",

@@ -69,7 +69,7 @@ export class CookieJar {
       const eq = pair!.indexOf("=");
       const name = pair!.slice(0, eq);
       const value = pair!.slice(eq + 1);
-      if (/Max-Age=0/.test(line) || value === "") this.cookies.delete(name);
+      if (/Max-Age=0/.test(line) || value === "" || value === '""') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
   }

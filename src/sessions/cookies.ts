@@ -4,10 +4,12 @@ import type { SessionSettings } from "./settings.js";
 
 function unquote(value: string): string {
   if (value.length < 2 || !value.startsWith('"') || !value.endsWith('"')) return value;
+  // One pass, as Python's _unquote: an escaped backslash is not the start of an octal escape.
   return value
     .slice(1, -1)
-    .replace(/\\([0-3][0-7][0-7])/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)))
-    .replace(/\\(.)/g, "$1");
+    .replace(/\\(?:([0-3][0-7][0-7])|(.))/g, (_, octal: string | undefined, ch: string | undefined) =>
+      octal === undefined ? ch! : String.fromCharCode(parseInt(octal, 8)),
+    );
 }
 
 /**
@@ -25,11 +27,10 @@ export function readCookie(header: string | undefined, name: string): string | u
   return found;
 }
 
-type SameSite = SetCookie["sameSite"];
-
-function sameSite(settings: SessionSettings): SameSite {
+/** Django writes SameSite as configured (`lax` stays `lax`); the cookie package would recase it. */
+function withSameSite(cookie: string, settings: SessionSettings): string {
   const value = settings.SESSION_COOKIE_SAMESITE;
-  return value === false ? undefined : (value.toLowerCase() as SameSite);
+  return value === false ? cookie : `${cookie}; SameSite=${value}`;
 }
 
 // Keys and signed values are already cookie-safe; encoding would turn ':' into '%3A'.
@@ -52,33 +53,36 @@ export function sessionCookie(
     domain: settings.SESSION_COOKIE_DOMAIN ?? undefined,
     secure: settings.SESSION_COOKIE_SECURE,
     httpOnly: settings.SESSION_COOKIE_HTTPONLY,
-    sameSite: sameSite(settings),
   };
   if (maxAge !== undefined) {
     cookie.maxAge = Math.trunc(maxAge);
     cookie.expires = new Date(nowMs + maxAge * 1000);
   }
-  return stringifySetCookie(cookie, verbatim);
+  return withSameSite(stringifySetCookie(cookie, verbatim), settings);
 }
 
 /**
- * Django's delete cookie: empty value, Max-Age=0, the epoch as Expires, never HttpOnly, and
- * Secure only where browsers require it (a __Secure-/__Host- name or SameSite=None).
+ * Django's delete cookie: an empty value written as `""`, Max-Age=0, the epoch as Expires, never
+ * HttpOnly, and Secure only where browsers require it (a __Secure-/__Host- name or SameSite=None).
  */
 export function deleteSessionCookie(settings: SessionSettings): string {
   const name = settings.SESSION_COOKIE_NAME;
-  const site = sameSite(settings);
-  return stringifySetCookie(
+  const sameSite = settings.SESSION_COOKIE_SAMESITE;
+  const secure =
+    name.startsWith("__Secure-") ||
+    name.startsWith("__Host-") ||
+    (sameSite !== false && sameSite.toLowerCase() === "none");
+  const cookie = stringifySetCookie(
     {
       name,
-      value: "",
+      value: '""',
       maxAge: 0,
       expires: new Date(0),
       path: settings.SESSION_COOKIE_PATH,
       domain: settings.SESSION_COOKIE_DOMAIN ?? undefined,
-      sameSite: site,
-      secure: name.startsWith("__Secure-") || name.startsWith("__Host-") || site === "none",
+      secure,
     },
     verbatim,
   );
+  return withSameSite(cookie, settings);
 }

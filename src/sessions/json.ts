@@ -14,15 +14,20 @@ export class NotSerializableError extends TypeError {
   }
 }
 
-const NON_ASCII = /[\u0080-\uffff]/g;
-const HAS_NON_ASCII = /[\u0080-\uffff]/;
+// Python escapes everything outside space..~, so DEL (0x7f) too.
+const NON_ASCII = /[\u007f-\uffff]/g;
+const HAS_NON_ASCII = /[\u007f-\uffff]/;
 
 function escapeNonAscii(ch: string): string {
   return "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
 }
 
-/** Rejects what Django's encoder would reject instead of letting JSON.stringify drop or mangle it. */
-function strictReplacer(this: unknown, key: string, value: unknown): unknown {
+/**
+ * Rejects what Django's encoder would reject instead of letting JSON.stringify drop or mangle it.
+ * The holder's raw value is checked: `value` has already been through toJSON (Date, Buffer).
+ */
+function strictReplacer(this: Record<string, unknown>, key: string): unknown {
+  const value = this[key];
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -44,8 +49,15 @@ function strictReplacer(this: unknown, key: string, value: unknown): unknown {
   }
 }
 
+/**
+ * A top-level Map is written in its insertion order: a plain object would move integer-like
+ * keys ("2", "10") to the front, where Python keeps the dict's order.
+ */
 export function dumps(value: unknown): string {
-  const text = JSON.stringify(value, strictReplacer);
+  const text =
+    value instanceof Map
+      ? `{${Array.from(value, ([k, v]: [string, unknown]) => `${JSON.stringify(String(k))}:${JSON.stringify(v, strictReplacer)}`).join(",")}}`
+      : JSON.stringify(value, strictReplacer);
   return HAS_NON_ASCII.test(text) ? text.replace(NON_ASCII, escapeNonAscii) : text;
 }
 

@@ -141,9 +141,9 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     return (this.#cache = new Map(Object.entries(fetched.data)));
   }
 
-  /** The data as a plain object, ready to encode (Django's `_get_session(no_load=must_create)`). */
-  protected dataForSave(mustCreate: boolean): SessionData {
-    return Object.fromEntries(this.data(mustCreate));
+  /** The data, in insertion order, ready to encode (Django's `_get_session(no_load=must_create)`). */
+  protected dataForSave(mustCreate: boolean): ReadonlyMap<string, JsonValue> {
+    return this.data(mustCreate);
   }
 
   // ---- flags -----------------------------------------------------------------------------
@@ -159,9 +159,10 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     return this.#modified;
   }
 
+  /** Setting false makes the current data the baseline for in-place change detection. */
   set modified(value: boolean) {
     this.#modified = value;
-    if (!value && this.#snapshot !== undefined && this.#cache !== undefined) {
+    if (!value && this.#cache !== undefined && this.context.settings.SESSION_DETECT_MUTATIONS) {
       this.#snapshot = JSON.stringify([...this.#cache]);
     }
   }
@@ -379,7 +380,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   // ---- encoding --------------------------------------------------------------------------
 
   /** Django's SessionBase.encode: signed, compressed-when-smaller JSON. */
-  encode(data: SessionData): string {
+  encode(data: SessionData | ReadonlyMap<string, JsonValue>): string {
     return this.context.signer.signObject(data);
   }
 

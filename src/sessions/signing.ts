@@ -3,7 +3,8 @@
  * signature is HMAC-SHA256 keyed by SHA256(salt + "signer" + secret), URL-safe base64, unpadded.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { deflateSync, inflateSync } from "node:zlib";
+import { inflateSync } from "node:zlib";
+import { deflate } from "pako";
 import { dumps, loads, type JsonValue } from "./json.js";
 
 export class BadSignature extends Error {
@@ -110,7 +111,8 @@ export class TimestampSigner {
     let payload = json;
     let prefix = "";
     if (compress) {
-      const compressed = deflateSync(json);
+      // pako is reference zlib: Node's bundled zlib (Chromium's fork) can emit other bytes.
+      const compressed = Buffer.from(deflate(json));
       if (compressed.length < json.length - 1) {
         payload = compressed;
         prefix = ".";

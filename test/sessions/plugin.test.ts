@@ -9,7 +9,7 @@ import { sessions, type SessionSettingsInput } from "../../src/sessions/index.js
 import { dbFixture, type EngineFixture } from "../helpers.js";
 
 const KEY = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=([^;]+); HttpOnly; SameSite=Lax$/;
-const DELETE_COOKIE = 'sessionid=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax';
+const DELETE_COOKIE = 'sessionid=""; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax';
 
 interface Harness extends EngineFixture {
   app: FastifyInstance;
@@ -386,7 +386,7 @@ describe("settings and expiry on the wire", () => {
     const deleted = await h.app.inject({ url: "/nothing", headers: { cookie: "sid=x" } });
     assert.equal(
       deleted.headers["set-cookie"],
-      'sid=; Max-Age=0; Domain=.example.com; Path=/app/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; SameSite=None',
+      'sid=""; Max-Age=0; Domain=.example.com; Path=/app/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; SameSite=None',
     );
   });
 

@@ -34,7 +34,7 @@ interface DjangoVectors {
   session_auth_hash: { password_hash: string; hex: string }[];
 }
 
-const VECTORS_FILE = new URL("../../../shared/reference/django-vectors.json", import.meta.url);
+const VECTORS_FILE = new URL("../fixtures/django-vectors.json", import.meta.url);
 const vectors = JSON.parse(readFileSync(VECTORS_FILE, "utf8")) as DjangoVectors;
 
 const SIGNED_COOKIE_SALT = "django.contrib.sessions.backends.signed_cookies";

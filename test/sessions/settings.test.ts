@@ -1,0 +1,279 @@
+// Session settings: Django's names and defaults (reference §1), environment parsing, validation.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  createSessionEngine,
+  engineName,
+  ENGINE_NAMES,
+  ImproperlyConfigured,
+  resolveSessionSettings,
+  SESSION_SETTING_NAMES,
+  sessionSettingsFromEnv,
+} from "../../src/sessions/index.js";
+import { memoryDatabase } from "../helpers.js";
+
+/** The settings of reference §1 that this project implements, with Django's defaults. */
+const DJANGO_DEFAULTS = {
+  SESSION_COOKIE_NAME: "sessionid",
+  SESSION_COOKIE_AGE: 1209600,
+  SESSION_COOKIE_DOMAIN: null,
+  SESSION_COOKIE_PATH: "/",
+  SESSION_COOKIE_SECURE: false,
+  SESSION_COOKIE_HTTPONLY: true,
+  SESSION_COOKIE_SAMESITE: "Lax",
+  SESSION_SAVE_EVERY_REQUEST: false,
+  SESSION_EXPIRE_AT_BROWSER_CLOSE: false,
+  SECRET_KEY_FALLBACKS: [],
+};
+
+/** Every setting name in the §1 table. */
+const DJANGO_SETTING_NAMES = new Set([
+  "SESSION_ENGINE",
+  "SESSION_COOKIE_NAME",
+  "SESSION_COOKIE_AGE",
+  "SESSION_COOKIE_DOMAIN",
+  "SESSION_COOKIE_PATH",
+  "SESSION_COOKIE_SECURE",
+  "SESSION_COOKIE_HTTPONLY",
+  "SESSION_COOKIE_SAMESITE",
+  "SESSION_SAVE_EVERY_REQUEST",
+  "SESSION_EXPIRE_AT_BROWSER_CLOSE",
+  "SESSION_CACHE_ALIAS",
+  "SESSION_FILE_PATH",
+  "SESSION_SERIALIZER",
+  "SECRET_KEY",
+  "SECRET_KEY_FALLBACKS",
+  "CSRF_USE_SESSIONS",
+]);
+
+function fromEnv(env: Record<string, string | undefined>) {
+  return resolveSessionSettings(sessionSettingsFromEnv({ SECRET_KEY: "k", ...env }));
+}
+
+/** Asserts `fn` throws ImproperlyConfigured whose message names every one of `names`. */
+function assertNames(fn: () => unknown, ...names: string[]): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof ImproperlyConfigured, `expected ImproperlyConfigured, got ${String(error)}`);
+    for (const name of names) assert.ok(error.message.includes(name), `${JSON.stringify(error.message)} names ${name}`);
+    return true;
+  });
+}
+
+describe("resolveSessionSettings defaults (§1)", () => {
+  test("every default equals Django's", () => {
+    const settings = resolveSessionSettings({ SECRET_KEY: "k" });
+    for (const [name, value] of Object.entries(DJANGO_DEFAULTS)) {
+      assert.deepEqual(settings[name as keyof typeof settings], value, name);
+    }
+    assert.equal(settings.SECRET_KEY, "k");
+  });
+
+  test("the default SESSION_ENGINE is Django's default engine (db)", () => {
+    const settings = resolveSessionSettings({ SECRET_KEY: "k" });
+    assert.equal(engineName(settings.SESSION_ENGINE), engineName("django.contrib.sessions.backends.db"));
+    assert.equal(engineName(settings.SESSION_ENGINE), "db");
+  });
+
+  test("the whole resolved object (no extra settings beyond the documented extension)", () => {
+    assert.deepEqual(resolveSessionSettings({ SECRET_KEY: "k" }), {
+      ...DJANGO_DEFAULTS,
+      SESSION_ENGINE: "db",
+      SECRET_KEY: "k",
+      SESSION_DETECT_MUTATIONS: true,
+    });
+  });
+
+  test("setting names are Django's (SESSION_DETECT_MUTATIONS is the only addition)", () => {
+    const extra = SESSION_SETTING_NAMES.filter((name) => !DJANGO_SETTING_NAMES.has(name));
+    assert.deepEqual(extra, ["SESSION_DETECT_MUTATIONS"]);
+    for (const name of Object.keys(DJANGO_DEFAULTS)) assert.ok(SESSION_SETTING_NAMES.includes(name as never), name);
+  });
+
+  test("explicit values override the defaults", () => {
+    const settings = resolveSessionSettings({
+      SECRET_KEY: "k",
+      SESSION_COOKIE_NAME: "sid",
+      SESSION_COOKIE_AGE: 60,
+      SESSION_COOKIE_DOMAIN: ".example.com",
+      SESSION_COOKIE_PATH: "/app/",
+      SESSION_COOKIE_SECURE: true,
+      SESSION_COOKIE_HTTPONLY: false,
+      SESSION_COOKIE_SAMESITE: false,
+      SESSION_EXPIRE_AT_BROWSER_CLOSE: true,
+      SESSION_SAVE_EVERY_REQUEST: true,
+      SECRET_KEY_FALLBACKS: ["old"],
+    });
+    assert.equal(settings.SESSION_COOKIE_NAME, "sid");
+    assert.equal(settings.SESSION_COOKIE_AGE, 60);
+    assert.equal(settings.SESSION_COOKIE_DOMAIN, ".example.com");
+    assert.equal(settings.SESSION_COOKIE_PATH, "/app/");
+    assert.equal(settings.SESSION_COOKIE_SECURE, true);
+    assert.equal(settings.SESSION_COOKIE_HTTPONLY, false);
+    assert.equal(settings.SESSION_COOKIE_SAMESITE, false);
+    assert.equal(settings.SESSION_EXPIRE_AT_BROWSER_CLOSE, true);
+    assert.equal(settings.SESSION_SAVE_EVERY_REQUEST, true);
+    assert.deepEqual(settings.SECRET_KEY_FALLBACKS, ["old"]);
+  });
+
+  test("SameSite accepts Lax/Strict/None case-insensitively and keeps the value as written", () => {
+    for (const value of ["Lax", "Strict", "None", "lax", "STRICT", "none"]) {
+      assert.equal(resolveSessionSettings({ SECRET_KEY: "k", SESSION_COOKIE_SAMESITE: value }).SESSION_COOKIE_SAMESITE, value);
+    }
+  });
+
+  test("an unknown setting is refused with its name", () => {
+    assertNames(
+      () => resolveSessionSettings({ SECRET_KEY: "k", SESSION_COOKIE_AGEE: 5 } as unknown as Parameters<typeof resolveSessionSettings>[0]),
+      "SESSION_COOKIE_AGEE",
+    );
+  });
+});
+
+describe("sessionSettingsFromEnv", () => {
+  test("unset variables keep Django's defaults", () => {
+    assert.deepEqual(sessionSettingsFromEnv({}), {});
+    assert.deepEqual(fromEnv({}), resolveSessionSettings({ SECRET_KEY: "k" }));
+  });
+
+  test("booleans: true/1/yes/on and false/0/no/off, any case, trimmed", () => {
+    for (const value of ["true", "1", "yes", "on", "TRUE", " True ", "On"]) {
+      assert.equal(fromEnv({ SESSION_COOKIE_SECURE: value }).SESSION_COOKIE_SECURE, true, value);
+    }
+    for (const value of ["false", "0", "no", "off", "FALSE", " No "]) {
+      assert.equal(fromEnv({ SESSION_COOKIE_HTTPONLY: value }).SESSION_COOKIE_HTTPONLY, false, value);
+    }
+    const all = fromEnv({
+      SESSION_EXPIRE_AT_BROWSER_CLOSE: "1",
+      SESSION_SAVE_EVERY_REQUEST: "yes",
+      SESSION_DETECT_MUTATIONS: "off",
+    });
+    assert.equal(all.SESSION_EXPIRE_AT_BROWSER_CLOSE, true);
+    assert.equal(all.SESSION_SAVE_EVERY_REQUEST, true);
+    assert.equal(all.SESSION_DETECT_MUTATIONS, false);
+  });
+
+  test("an empty boolean keeps the default", () => {
+    assert.equal(fromEnv({ SESSION_COOKIE_HTTPONLY: "" }).SESSION_COOKIE_HTTPONLY, true);
+  });
+
+  test("integers", () => {
+    assert.equal(fromEnv({ SESSION_COOKIE_AGE: "3600" }).SESSION_COOKIE_AGE, 3600);
+    assert.equal(fromEnv({ SESSION_COOKIE_AGE: " 60 " }).SESSION_COOKIE_AGE, 60);
+    assert.equal(fromEnv({ SESSION_COOKIE_AGE: "0" }).SESSION_COOKIE_AGE, 0);
+    assert.equal(fromEnv({ SESSION_COOKIE_AGE: "" }).SESSION_COOKIE_AGE, 1209600);
+  });
+
+  test("SECRET_KEY_FALLBACKS is a comma-separated list", () => {
+    assert.deepEqual(fromEnv({ SECRET_KEY_FALLBACKS: "old-one, old-two" }).SECRET_KEY_FALLBACKS, ["old-one", "old-two"]);
+    assert.deepEqual(fromEnv({ SECRET_KEY_FALLBACKS: "single" }).SECRET_KEY_FALLBACKS, ["single"]);
+    assert.deepEqual(fromEnv({ SECRET_KEY_FALLBACKS: "" }).SECRET_KEY_FALLBACKS, []);
+  });
+
+  test("an empty SESSION_COOKIE_DOMAIN means none", () => {
+    assert.equal(fromEnv({ SESSION_COOKIE_DOMAIN: "" }).SESSION_COOKIE_DOMAIN, null);
+    assert.equal(fromEnv({ SESSION_COOKIE_DOMAIN: ".example.com" }).SESSION_COOKIE_DOMAIN, ".example.com");
+  });
+
+  test("SESSION_COOKIE_SAMESITE: empty or false means no attribute; others kept as written", () => {
+    assert.equal(fromEnv({ SESSION_COOKIE_SAMESITE: "" }).SESSION_COOKIE_SAMESITE, false);
+    assert.equal(fromEnv({ SESSION_COOKIE_SAMESITE: "false" }).SESSION_COOKIE_SAMESITE, false);
+    assert.equal(fromEnv({ SESSION_COOKIE_SAMESITE: "False" }).SESSION_COOKIE_SAMESITE, false);
+    assert.equal(fromEnv({ SESSION_COOKIE_SAMESITE: "Strict" }).SESSION_COOKIE_SAMESITE, "Strict");
+    assert.equal(fromEnv({ SESSION_COOKIE_SAMESITE: "None" }).SESSION_COOKIE_SAMESITE, "None");
+  });
+
+  test("strings: engine, cookie name, path, secret", () => {
+    const settings = fromEnv({
+      SESSION_ENGINE: "django.contrib.sessions.backends.db",
+      SESSION_COOKIE_NAME: "__Host-sid",
+      SESSION_COOKIE_PATH: "/app/",
+      SECRET_KEY: "s3cret",
+    });
+    assert.equal(settings.SESSION_ENGINE, "django.contrib.sessions.backends.db");
+    assert.equal(settings.SESSION_COOKIE_NAME, "__Host-sid");
+    assert.equal(settings.SESSION_COOKIE_PATH, "/app/");
+    assert.equal(settings.SECRET_KEY, "s3cret");
+  });
+});
+
+describe("bad values throw ImproperlyConfigured naming the setting", () => {
+  test("SESSION_COOKIE_AGE=abc", () => {
+    assertNames(() => fromEnv({ SESSION_COOKIE_AGE: "abc" }), "SESSION_COOKIE_AGE");
+    assertNames(() => fromEnv({ SESSION_COOKIE_AGE: "1.5" }), "SESSION_COOKIE_AGE");
+  });
+
+  test("SESSION_COOKIE_SECURE=maybe", () => {
+    assertNames(() => fromEnv({ SESSION_COOKIE_SECURE: "maybe" }), "SESSION_COOKIE_SECURE");
+  });
+
+  test("SESSION_COOKIE_SAMESITE=sometimes", () => {
+    assertNames(() => fromEnv({ SESSION_COOKIE_SAMESITE: "sometimes" }), "SESSION_COOKIE_SAMESITE");
+    assertNames(
+      () => resolveSessionSettings({ SECRET_KEY: "k", SESSION_COOKIE_SAMESITE: "sometimes" }),
+      "SESSION_COOKIE_SAMESITE",
+    );
+  });
+
+  test("empty or missing SECRET_KEY", () => {
+    assertNames(() => fromEnv({ SECRET_KEY: "" }), "SECRET_KEY");
+    assertNames(() => fromEnv({ SECRET_KEY: "   " }), "SECRET_KEY");
+    assertNames(() => resolveSessionSettings(sessionSettingsFromEnv({})), "SECRET_KEY");
+  });
+
+  test("bad cookie names", () => {
+    for (const name of ["bad name", "a;b", "", "a=b", "sess\u00e9"]) {
+      assertNames(() => fromEnv({ SESSION_COOKIE_NAME: name }), "SESSION_COOKIE_NAME");
+    }
+  });
+
+  test("every bad setting is named in one message", () => {
+    assertNames(
+      () => resolveSessionSettings({ SECRET_KEY: "", SESSION_COOKIE_NAME: "a b", SESSION_COOKIE_SAMESITE: "x" }),
+      "SECRET_KEY",
+      "SESSION_COOKIE_NAME",
+      "SESSION_COOKIE_SAMESITE",
+    );
+    assertNames(
+      () => sessionSettingsFromEnv({ SESSION_COOKIE_SECURE: "maybe", SESSION_COOKIE_AGE: "abc" }),
+      "SESSION_COOKIE_SECURE",
+      "SESSION_COOKIE_AGE",
+    );
+  });
+});
+
+describe("engineName", () => {
+  test("accepts db and django.contrib.sessions.backends.db", () => {
+    assert.equal(engineName("db"), "db");
+    assert.equal(engineName("django.contrib.sessions.backends.db"), "db");
+    assert.deepEqual(ENGINE_NAMES, ["db"]);
+  });
+
+  test("rejects other engines with a message listing the valid ones", () => {
+    for (const bad of ["cache", "django.contrib.sessions.backends.cache", "django.contrib.sessions.backends.nope", "DB", "", "myapp.sessions"]) {
+      assert.throws(
+        () => engineName(bad),
+        (error: unknown) => {
+          assert.ok(error instanceof ImproperlyConfigured, bad);
+          assert.ok(error.message.includes("SESSION_ENGINE"), error.message);
+          assert.ok(error.message.includes(JSON.stringify(bad)), error.message);
+          assert.ok(error.message.includes("db"), error.message);
+          assert.ok(error.message.includes("django.contrib.sessions.backends.db"), error.message);
+          return true;
+        },
+      );
+    }
+  });
+
+  test("createSessionEngine resolves both spellings and refuses unknown engines", async () => {
+    const db = await memoryDatabase();
+    for (const spelling of ["db", "django.contrib.sessions.backends.db"]) {
+      const engine = createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k", SESSION_ENGINE: spelling }), { db });
+      assert.equal(engine.name, "db");
+    }
+    assert.throws(
+      () => createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k", SESSION_ENGINE: "file" }), { db }),
+      ImproperlyConfigured,
+    );
+    assert.throws(() => createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k" }), {}), ImproperlyConfigured);
+  });
+});
