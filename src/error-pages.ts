@@ -21,6 +21,23 @@ const HEADINGS: Record<number, string> = {
   500: "Server Error (500)",
 };
 
+/** What a visitor should type into each demo form field. */
+const FIELD_HELP: Record<string, string> = {
+  key: "A key is 1 to 100 characters and may not start with “_” (those keys belong to the framework).",
+  value: "A value is at most 2000 characters.",
+  item: "An item is 1 to 100 characters.",
+  seconds: "Enter a whole number of seconds, 0 for “until the browser closes”, or nothing for the default.",
+};
+
+function validationMessage(error: FastifyError): string {
+  const first = error.validation?.[0];
+  const field =
+    (first?.params as { missingProperty?: string } | undefined)?.missingProperty ??
+    first?.instancePath.replace(/^\//, "");
+  const help = field ? FIELD_HELP[field] : undefined;
+  return help ? `The field “${field}” is not valid. ${help}` : error.message;
+}
+
 function pageFor(error: FastifyError): ErrorPage {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   if (status >= 500) {
@@ -37,6 +54,9 @@ function pageFor(error: FastifyError): ErrorPage {
   }
   if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     return { status, heading: HEADINGS[413]!, message: "The form you sent is larger than this site accepts." };
+  }
+  if (error.validation) {
+    return { status, heading: HEADINGS[400]!, message: validationMessage(error) };
   }
   if (error instanceof SessionInterrupted) {
     return { status, heading: HEADINGS[400]!, message: error.message };

@@ -127,6 +127,7 @@ describe("set, get, delete, flush", () => {
     const response = await v.get("/session/set/?key=_session_expiry&value=soon");
     assert.equal(response.statusCode, 400);
     assert.match(response.body, /Bad Request \(400\)/);
+    assert.match(response.body, /The field “key” is not valid\. .*may not start with “_”/);
     assert.equal(v.sessionKey(), undefined);
   });
 });
