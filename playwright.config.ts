@@ -45,6 +45,8 @@ export default defineConfig({
       HOST: "127.0.0.1",
       PORT: String(E2E_PORT),
       DATABASE_PATH: process.env.E2E_DATABASE_PATH,
+      // SQLite here, whatever CI exports for the service tests.
+      DATABASE_URL: "",
       SECRET_KEY: "e2e-secret-key",
       LOG_LEVEL: "warn",
       NODE_ENV: "test",

@@ -189,6 +189,8 @@ export class AppServer {
       cwd: ROOT,
       env: {
         ...process.env,
+        // SQLite, whatever CI exports for the service tests.
+        DATABASE_URL: "",
         HOST: "127.0.0.1",
         PORT: String(this.options.port),
         DATABASE_PATH: this.options.databasePath,

@@ -18,7 +18,9 @@ import { expiryRoutes } from "./routes/expiry.js";
 import { homeRoutes } from "./routes/home.js";
 import { sessionRoutes } from "./routes/session.js";
 import "./session-data.js";
-import { createSessionEngine, sessions, type SessionEngine } from "./sessions/index.js";
+import type { Runtime } from "./runtime.js";
+import { settingsRoutes } from "./routes/settings.js";
+import { sessions, type SessionEngine } from "./sessions/index.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -31,8 +33,9 @@ declare module "fastify" {
 
 export interface AppDependencies {
   db: Kysely<Database>;
-  /** Overrides the engine built from the settings (tests pass one with a fake clock). */
-  engine?: SessionEngine;
+  engine: SessionEngine;
+  /** What the app runs on, for the settings page. */
+  runtime?: Pick<Runtime, "database" | "caches">;
   logger?: FastifyServerOptions["logger"];
 }
 
@@ -43,7 +46,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     bodyLimit: 64 * 1024,
   });
   app.decorate("config", config);
-  const engine = deps.engine ?? createSessionEngine(config.session, { db: deps.db });
+  const engine = deps.engine;
 
   await app.register(cookie);
   await app.register(formbody);
@@ -78,6 +81,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(counterRoutes);
   await app.register(cartRoutes);
   await app.register(expiryRoutes);
+  await app.register(settingsRoutes, { engine, runtime: deps.runtime });
   app.addHook("onClose", () => engine.close());
   return app;
 }

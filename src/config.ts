@@ -21,6 +21,19 @@ const appSchema = z.object({
     .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
     .default("true")
     .transform((v) => v === "true" || v === "1" || v === "yes"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (leave it unset for SQLite)")
+    .optional(),
+  CACHE_BACKEND: z
+    .enum(["locmem", "redis", "django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.redis.RedisCache"], {
+      message: "must be locmem or redis",
+    })
+    .default("locmem")
+    .transform((v) => (v.endsWith("RedisCache") || v === "redis" ? "redis" : "locmem")),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").default("redis://127.0.0.1:6379"),
+  CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
+  CACHE_KEY_PREFIX: z.string().default(""),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
 });
@@ -29,6 +42,9 @@ export interface AppConfig {
   host: string;
   port: number;
   databasePath: string;
+  /** PostgreSQL instead of SQLite when set. */
+  databaseUrl: string | null;
+  cache: { backend: "locmem" | "redis"; redisUrl: string; maxEntries: number; keyPrefix: string };
   migrateOnStart: boolean;
   logLevel: z.output<typeof appSchema>["LOG_LEVEL"];
   production: boolean;
@@ -45,6 +61,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     HOST: blank(env.HOST),
     PORT: blank(env.PORT),
     DATABASE_PATH: blank(env.DATABASE_PATH),
+    DATABASE_URL: blank(env.DATABASE_URL),
+    CACHE_BACKEND: blank(env.CACHE_BACKEND),
+    REDIS_URL: blank(env.REDIS_URL),
+    CACHE_MAX_ENTRIES: blank(env.CACHE_MAX_ENTRIES),
+    CACHE_KEY_PREFIX: env.CACHE_KEY_PREFIX,
     MIGRATE_ON_START: blank(env.MIGRATE_ON_START)?.toLowerCase(),
     LOG_LEVEL: blank(env.LOG_LEVEL),
     NODE_ENV: blank(env.NODE_ENV),
@@ -66,6 +87,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: app.HOST,
     port: app.PORT,
     databasePath: app.DATABASE_PATH,
+    databaseUrl: app.DATABASE_URL ?? null,
+    cache: {
+      backend: app.CACHE_BACKEND,
+      redisUrl: app.REDIS_URL,
+      maxEntries: app.CACHE_MAX_ENTRIES,
+      keyPrefix: app.CACHE_KEY_PREFIX,
+    },
     migrateOnStart: app.MIGRATE_ON_START,
     logLevel: app.LOG_LEVEL,
     production,

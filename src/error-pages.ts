@@ -17,6 +17,7 @@ const HEADINGS: Record<number, string> = {
   404: "Not Found (404)",
   405: "Method Not Allowed (405)",
   413: "Request Too Large (413)",
+  503: "Service Unavailable (503)",
   415: "Unsupported Media Type (415)",
   500: "Server Error (500)",
 };
@@ -40,8 +41,16 @@ function validationMessage(error: FastifyError): string {
 
 function pageFor(error: FastifyError): ErrorPage {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  if (status === 503) {
+    return { status, heading: HEADINGS[503]!, message: "The session store is unavailable right now. Please try again in a moment." };
+  }
   if (status >= 500) {
-    return { status, heading: HEADINGS[500]!, message: "Something went wrong on our side. It has been logged." };
+    const exposed = (error as { expose?: boolean }).expose === true;
+    return {
+      status,
+      heading: HEADINGS[500]!,
+      message: exposed ? error.message : "Something went wrong on our side. It has been logged.",
+    };
   }
   if (error.code?.startsWith("FST_CSRF_")) {
     return {

@@ -42,7 +42,7 @@ export async function dbFixture(overrides: Partial<SessionSettingsInput> = {}): 
   const db = await memoryDatabase();
   const settings = testSettings(overrides);
   const clock = new TestClock();
-  const engine = createSessionEngine(settings, { db }, { now: clock.now });
+  const engine = await createSessionEngine(settings, { db }, { now: clock.now });
   return { db, engine, settings, clock };
 }
 
@@ -54,8 +54,8 @@ export async function appFixture(env: Record<string, string> = {}) {
   const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", ...env });
   const logs: Record<string, unknown>[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
-  const app = await buildApp(config, { db, logger: { level: "info", stream } });
-  const engine = createSessionEngine(config.session, { db });
+  const engine = await createSessionEngine(config.session, { db });
+  const app = await buildApp(config, { db, engine, logger: { level: "info", stream } });
   return { app, db, config, engine, logs };
 }
 

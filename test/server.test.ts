@@ -13,7 +13,7 @@ function start(env: Record<string, string>) {
   const result = spawnSync(process.execPath, ["--import", "tsx", "src/server.ts"], {
     encoding: "utf8",
     timeout: 20_000,
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...env },
+    env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...env },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -30,7 +30,7 @@ for (const [name, value, pattern] of [
   ["SESSION_COOKIE_AGE", "two weeks", /SESSION_COOKIE_AGE must be a whole number of seconds/],
   ["SESSION_COOKIE_SAMESITE", "sometimes", /SESSION_COOKIE_SAMESITE must be Lax, Strict, None or false/],
   ["SESSION_COOKIE_SECURE", "maybe", /SESSION_COOKIE_SECURE must be true or false/],
-  ["SESSION_ENGINE", "redis-please", /SESSION_ENGINE "redis-please" is not a session engine\. Valid engines: db/],
+  ["SESSION_ENGINE", "redis-please", /SESSION_ENGINE "redis-please" is not a session engine.*Valid engines: db, cache, cached_db, file, signed_cookies/],
   ["PORT", "eighty", /PORT/],
 ] as const) {
   test(`a bad ${name} stops the app with one line naming it`, () => {
@@ -45,7 +45,7 @@ for (const [name, value, pattern] of [
 
 test("starts, applies migrations, serves, and exits 0 on SIGTERM", async () => {
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", DATABASE_PATH: join(dir, "ok.sqlite3") },
+    env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", DATABASE_PATH: join(dir, "ok.sqlite3") },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -1,17 +1,21 @@
-/** The application's database: a typed kysely instance over SQLite (better-sqlite3). */
+/** The application's database: a typed kysely instance over SQLite (default) or PostgreSQL. */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
-import type { SessionsDatabase } from "../sessions/index.js";
+import { Kysely, PostgresDialect, sql, SqliteDialect } from "kysely";
+import pg from "pg";
+import { toSqliteDatetime, type SessionsDatabase } from "../sessions/index.js";
 
 /** Every table the app uses. */
 export interface Database extends SessionsDatabase {}
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
-  /** Where the data lives, for messages. */
+  dialect: "sqlite" | "postgres";
+  /** Where the data lives, for messages (passwords masked). */
   location: string;
+  /** How an instant is written to a datetime column. */
+  dateValue: (epochMs: number) => string | Date;
 }
 
 /** Opens (creating if needed) the SQLite file at `path`; ":memory:" for a throwaway database. */
@@ -22,5 +26,51 @@ export function openSqlite(path: string): OpenedDatabase {
   // (the migrate command) holding the write lock briefly.
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 5000");
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), location: path };
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    dialect: "sqlite",
+    location: path,
+    dateValue: toSqliteDatetime,
+  };
+}
+
+export function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+/** A PostgreSQL pool; `options` can set e.g. a search_path for an isolated test schema. */
+export function openPostgres(url: string, options?: string): OpenedDatabase {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, options });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+  return {
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    dialect: "postgres",
+    location: maskUrl(url),
+    dateValue: (ms) => new Date(ms),
+  };
+}
+
+export function openDatabase({ databaseUrl, databasePath }: { databaseUrl: string | null; databasePath: string }): OpenedDatabase {
+  return databaseUrl ? openPostgres(databaseUrl) : openSqlite(databasePath);
+}
+
+export class DatabaseUnavailable extends Error {
+  override name = "DatabaseUnavailable";
+}
+
+/** Fails with one clear line when the database cannot be reached. */
+export async function checkDatabase({ db, dialect, location }: OpenedDatabase): Promise<void> {
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    const what = dialect === "postgres" ? "PostgreSQL" : "SQLite";
+    throw new DatabaseUnavailable(`cannot reach ${what} at ${location}: ${(error as Error).message}`);
+  }
 }

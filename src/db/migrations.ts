@@ -6,10 +6,12 @@ import { FileMigrationProvider, Migrator, sql, type Kysely, type MigrationResult
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 
-export function createMigrator(db: Kysely<any>): Migrator {
+/** `schema`: where kysely keeps its migration tables on PostgreSQL (default: public). */
+export function createMigrator(db: Kysely<any>, { schema }: { schema?: string } = {}): Migrator {
   return new Migrator({
     db,
     provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }
 
@@ -18,8 +20,8 @@ export class MigrationFailed extends Error {
 }
 
 /** Applies pending migrations; throws MigrationFailed naming the migration that failed. */
-export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
-  const result = await createMigrator(db).migrateToLatest();
+export async function migrateToLatest(db: Kysely<any>, options: { schema?: string } = {}): Promise<MigrationResultSet> {
+  const result = await createMigrator(db, options).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     const reason = result.error instanceof Error ? result.error.message : String(result.error);

@@ -43,3 +43,30 @@ export class SessionNotLoadedError extends Error {
 export class ImproperlyConfigured extends Error {
   override name = "ImproperlyConfigured";
 }
+
+/** The engine cannot clear expired sessions (Django's NotImplementedError from clear_expired). */
+export class ClearExpiredNotSupported extends Error {
+  override name = "ClearExpiredNotSupported";
+  constructor() {
+    super("This backend does not support clear_expired().");
+  }
+}
+
+/**
+ * Beyond Django: a session cookie over the browsers' 4096-byte limit would be dropped silently
+ * (the visitor would look logged out); the response fails with this instead.
+ */
+export class SessionCookieTooLarge extends Error {
+  override name = "SessionCookieTooLarge";
+  readonly statusCode = 500;
+  /** Safe to show to the visitor. */
+  readonly expose = true;
+  constructor(readonly size: number) {
+    super(
+      `Your session has grown too large to keep in a cookie (${size} bytes; browsers keep at most ` +
+        `${MAX_COOKIE_BYTES}). Nothing was saved.`,
+    );
+  }
+}
+
+export const MAX_COOKIE_BYTES = 4096;

@@ -18,8 +18,24 @@ export type {
   StoredExpiry,
 } from "./session-base.js";
 export type { SessionEngine } from "./engine.js";
-export { createSessionEngine, engineName, ENGINE_NAMES, type EngineResources } from "./engines/index.js";
-export { dbEngine, DbSession, type SessionsDatabase, type SessionsTable } from "./engines/db.js";
+export {
+  builtInEngineName,
+  createSessionEngine,
+  engineFromClass,
+  engineNeeds,
+  ENGINE_NAMES,
+  type EngineResources,
+  type SessionEngineModule,
+  type SessionStoreClass,
+} from "./engines/index.js";
+export { cacheEngine, CacheSession } from "./engines/cache.js";
+export { cachedDbEngine, CachedDbSession } from "./engines/cached-db.js";
+export { fileEngine, FileSession, assertUsableDirectory } from "./engines/file.js";
+export { signedCookiesEngine, SignedCookieSession } from "./engines/signed-cookies.js";
+export { CacheUnavailable, type SessionCache, type CacheValue } from "./cache.js";
+export { MemoryCache, type MemoryCacheOptions } from "./caches/memory-cache.js";
+export { RedisCache, type RedisCacheOptions } from "./caches/redis-cache.js";
+export { dbEngine, DbSession, type DbStore, type SessionsDatabase, type SessionsTable } from "./engines/db.js";
 export {
   resolveSessionSettings,
   sessionSettingsFromEnv,
@@ -29,10 +45,13 @@ export {
   type SessionSettingsInput,
 } from "./settings.js";
 export {
+  ClearExpiredNotSupported,
   CreateError,
   ImproperlyConfigured,
   KeyError,
   SessionInterrupted,
+  SessionCookieTooLarge,
+  MAX_COOKIE_BYTES,
   SessionNotLoadedError,
   UpdateError,
 } from "./errors.js";

@@ -8,7 +8,7 @@ import fp from "fastify-plugin";
 import vary from "vary";
 import { deleteSessionCookie, readCookie, sessionCookie } from "./cookies.js";
 import type { SessionEngine } from "./engine.js";
-import { SessionInterrupted, UpdateError } from "./errors.js";
+import { MAX_COOKIE_BYTES, SessionCookieTooLarge, SessionInterrupted, UpdateError } from "./errors.js";
 import type { SessionBase, SessionData, SessionShape } from "./session-base.js";
 import { resolveSessionSettings, type SessionSettings, type SessionSettingsInput } from "./settings.js";
 
@@ -87,7 +87,14 @@ async function respond(
         for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
         throw error instanceof UpdateError ? new SessionInterrupted() : error;
       }
-      reply.header("set-cookie", sessionCookie(settings, session.sessionKey!, maxAge, now()));
+      const cookie = sessionCookie(settings, session.sessionKey!, maxAge, now());
+      const size = Buffer.byteLength(cookie);
+      if (size > MAX_COOKIE_BYTES) {
+        request.log.error({ size, limit: MAX_COOKIE_BYTES }, "session cookie too large; not sent");
+        for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+        throw new SessionCookieTooLarge(size);
+      }
+      reply.header("set-cookie", cookie);
     }
   }
   // B: the response depends on the cookie whenever the handler looked at the session.

@@ -42,6 +42,10 @@ export const sessionSettingsSchema = z
     SESSION_SAVE_EVERY_REQUEST: z.boolean().default(false),
     SECRET_KEY: z.string().min(1, "must not be empty"),
     SECRET_KEY_FALLBACKS: z.array(z.string().min(1, "must not contain empty keys")).default([]),
+    /** Which of the application's caches the cache and cached_db engines use. */
+    SESSION_CACHE_ALIAS: z.string().min(1).default("default"),
+    /** The file engine's directory; none means the OS temp directory. */
+    SESSION_FILE_PATH: z.string().min(1).nullable().default(null),
     /** Beyond Django: save in-place changes to stored objects and arrays. false = Django's rule. */
     SESSION_DETECT_MUTATIONS: z.boolean().default(true),
   })
@@ -93,7 +97,7 @@ export function sessionSettingsFromEnv(env: Env): SessionSettingsInput {
     return value === undefined ? undefined : value.trim();
   };
 
-  for (const name of ["SESSION_ENGINE", "SESSION_COOKIE_NAME", "SESSION_COOKIE_PATH", "SECRET_KEY"]) {
+  for (const name of ["SESSION_ENGINE", "SESSION_COOKIE_NAME", "SESSION_COOKIE_PATH", "SECRET_KEY", "SESSION_CACHE_ALIAS"]) {
     const value = raw(name);
     if (value !== undefined) input[name] = value;
   }
@@ -109,6 +113,8 @@ export function sessionSettingsFromEnv(env: Env): SessionSettingsInput {
     if (/^-?\d+$/.test(age)) input.SESSION_COOKIE_AGE = Number(age);
     else problems.push(`SESSION_COOKIE_AGE must be a whole number of seconds (got ${JSON.stringify(age)})`);
   }
+  const filePath = raw("SESSION_FILE_PATH");
+  if (filePath !== undefined) input.SESSION_FILE_PATH = filePath === "" ? null : filePath;
   const domain = raw("SESSION_COOKIE_DOMAIN");
   if (domain !== undefined) input.SESSION_COOKIE_DOMAIN = domain === "" ? null : domain;
   const sameSite = raw("SESSION_COOKIE_SAMESITE");

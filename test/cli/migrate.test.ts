@@ -13,7 +13,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function migrate(databasePath: string, ...args: string[]) {
   const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/migrate.ts", ...args], {
     encoding: "utf8",
-    env: { ...process.env, DATABASE_PATH: databasePath },
+    env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", DATABASE_PATH: databasePath },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

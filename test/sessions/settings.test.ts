@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   createSessionEngine,
-  engineName,
+  builtInEngineName,
   ENGINE_NAMES,
   ImproperlyConfigured,
   resolveSessionSettings,
@@ -24,6 +24,8 @@ const DJANGO_DEFAULTS = {
   SESSION_SAVE_EVERY_REQUEST: false,
   SESSION_EXPIRE_AT_BROWSER_CLOSE: false,
   SECRET_KEY_FALLBACKS: [],
+  SESSION_CACHE_ALIAS: "default",
+  SESSION_FILE_PATH: null,
 };
 
 /** Every setting name in the §1 table. */
@@ -70,8 +72,7 @@ describe("resolveSessionSettings defaults (§1)", () => {
 
   test("the default SESSION_ENGINE is Django's default engine (db)", () => {
     const settings = resolveSessionSettings({ SECRET_KEY: "k" });
-    assert.equal(engineName(settings.SESSION_ENGINE), engineName("django.contrib.sessions.backends.db"));
-    assert.equal(engineName(settings.SESSION_ENGINE), "db");
+    assert.equal(builtInEngineName(settings.SESSION_ENGINE), "db");
   });
 
   test("the whole resolved object (no extra settings beyond the documented extension)", () => {
@@ -241,39 +242,41 @@ describe("bad values throw ImproperlyConfigured naming the setting", () => {
   });
 });
 
-describe("engineName", () => {
-  test("accepts db and django.contrib.sessions.backends.db", () => {
-    assert.equal(engineName("db"), "db");
-    assert.equal(engineName("django.contrib.sessions.backends.db"), "db");
-    assert.deepEqual(ENGINE_NAMES, ["db"]);
+describe("SESSION_ENGINE resolution", () => {
+  test("every built-in engine by short name and by Django's dotted path", () => {
+    assert.deepEqual(ENGINE_NAMES, ["db", "cache", "cached_db", "file", "signed_cookies"]);
+    for (const name of ENGINE_NAMES) {
+      assert.equal(builtInEngineName(name), name);
+      assert.equal(builtInEngineName(`django.contrib.sessions.backends.${name}`), name);
+    }
+    assert.equal(builtInEngineName("./my-engine.js"), null);
   });
 
-  test("rejects other engines with a message listing the valid ones", () => {
-    for (const bad of ["cache", "django.contrib.sessions.backends.cache", "django.contrib.sessions.backends.nope", "DB", "", "myapp.sessions"]) {
-      assert.throws(
-        () => engineName(bad),
+  test("an unknown engine is refused with a message listing the valid ones", async () => {
+    const db = await memoryDatabase();
+    for (const bad of ["django.contrib.sessions.backends.nope", "DB", "redis", "./no/such/module.js"]) {
+      await assert.rejects(
+        createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k", SESSION_ENGINE: bad }), { db }),
         (error: unknown) => {
           assert.ok(error instanceof ImproperlyConfigured, bad);
-          assert.ok(error.message.includes("SESSION_ENGINE"), error.message);
-          assert.ok(error.message.includes(JSON.stringify(bad)), error.message);
-          assert.ok(error.message.includes("db"), error.message);
-          assert.ok(error.message.includes("django.contrib.sessions.backends.db"), error.message);
+          assert.ok(error.message.includes(`SESSION_ENGINE ${JSON.stringify(bad)}`), error.message);
+          for (const name of ENGINE_NAMES) assert.ok(error.message.includes(name), error.message);
           return true;
         },
       );
     }
   });
 
-  test("createSessionEngine resolves both spellings and refuses unknown engines", async () => {
+  test("createSessionEngine resolves both spellings and names what an engine is missing", async () => {
     const db = await memoryDatabase();
     for (const spelling of ["db", "django.contrib.sessions.backends.db"]) {
-      const engine = createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k", SESSION_ENGINE: spelling }), { db });
+      const engine = await createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k", SESSION_ENGINE: spelling }), { db });
       assert.equal(engine.name, "db");
     }
-    assert.throws(
-      () => createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k", SESSION_ENGINE: "file" }), { db }),
-      ImproperlyConfigured,
+    await assert.rejects(createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k" }), {}), /needs a database/);
+    await assert.rejects(
+      createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k", SESSION_ENGINE: "cache" }), { caches: {} }),
+      /SESSION_CACHE_ALIAS "default" is not a configured cache/,
     );
-    assert.throws(() => createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k" }), {}), ImproperlyConfigured);
   });
 });

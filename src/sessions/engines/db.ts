@@ -34,7 +34,7 @@ export interface DbEngineOptions {
   dateValue?: (epochMs: number) => string | Date;
 }
 
-interface DbStore {
+export interface DbStore {
   readonly db: Kysely<SessionsDatabase>;
   readonly dateValue: (epochMs: number) => string | Date;
 }
@@ -43,19 +43,24 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
   constructor(
     sessionKey: string | null | undefined,
     context: SessionContext,
-    private readonly store: DbStore,
+    protected readonly store: DbStore,
   ) {
     super(sessionKey, context);
   }
 
-  protected async loadRecord(): Promise<LoadedRecord> {
+  /** The unexpired row for the current key. */
+  protected fetchRow(): Promise<Pick<SessionsTable, "session_data" | "expire_date"> | undefined> {
     const { db, dateValue } = this.store;
-    const row = await db
+    return db
       .selectFrom("sessions")
-      .select("session_data")
+      .select(["session_data", "expire_date"])
       .where("session_key", "=", this.sessionKey!)
       .where("expire_date", ">", dateValue(this.context.now()))
       .executeTakeFirst();
+  }
+
+  protected async loadRecord(): Promise<LoadedRecord> {
+    const row = await this.fetchRow();
     // A row whose data does not verify reads as {} but keeps its key (Django).
     return row ? { data: this.decode(row.session_data) } : MISSING_RECORD;
   }

@@ -1,0 +1,40 @@
+/** The effective session settings and what the engine runs on; secrets are masked. */
+import type { FastifyPluginAsync } from "fastify";
+import type { Runtime } from "../runtime.js";
+import { SESSION_SETTING_NAMES, type SessionEngine, type SessionSettings } from "../sessions/index.js";
+import { renderPage } from "./render.js";
+
+const SECRETS = new Set<keyof SessionSettings>(["SECRET_KEY", "SECRET_KEY_FALLBACKS"]);
+
+function mask(secret: string): string {
+  return secret.length <= 8 ? "********" : `${secret.slice(0, 4)}…${"*".repeat(8)} (${secret.length} characters)`;
+}
+
+function shown(name: keyof SessionSettings, value: SessionSettings[keyof SessionSettings]): string {
+  if (name === "SECRET_KEY") return mask(String(value));
+  if (name === "SECRET_KEY_FALLBACKS") {
+    const keys = value as string[];
+    return keys.length === 0 ? "[] (none)" : `[${keys.map(mask).join(", ")}]`;
+  }
+  return value === null ? "None" : JSON.stringify(value);
+}
+
+export const settingsRoutes: FastifyPluginAsync<{ engine: SessionEngine; runtime?: Pick<Runtime, "database" | "caches"> }> = async (
+  app,
+  { engine, runtime },
+) => {
+  app.get("/settings/", (request, reply) => {
+    const settings = app.config.session;
+    const rows = SESSION_SETTING_NAMES.map((name) => ({
+      name,
+      value: shown(name, settings[name]),
+      secret: SECRETS.has(name),
+    }));
+    const storage: { what: string; where: string }[] = [];
+    if (runtime) storage.push({ what: `Database (${runtime.database.dialect})`, where: runtime.database.location });
+    for (const [alias, cache] of Object.entries(runtime?.caches ?? {})) storage.push({ what: `Cache "${alias}"`, where: cache.description });
+    if (engine.name === "file") storage.push({ what: "Session files", where: settings.SESSION_FILE_PATH ?? "the OS temp directory" });
+    if (engine.name === "signed_cookies") storage.push({ what: "Session data", where: "in the cookie itself (signed, not encrypted)" });
+    return renderPage(request, reply, "settings.ejs", { title: "Settings", engine: engine.name, rows, storage });
+  });
+};

@@ -1,0 +1,71 @@
+/**
+ * An in-process cache for one server (Django's LocMemCache): bounded by entry count, least
+ * recently used entries evicted first, each entry with its own TTL. Values are stored as JSON
+ * text, so a caller can never change a cached session through a shared object.
+ */
+import { LRUCache } from "lru-cache";
+import { dumps } from "../json.js";
+import { cacheKeyFunction, type CacheValue, type SessionCache } from "../cache.js";
+import type { SessionData } from "../session-base.js";
+
+export interface MemoryCacheOptions {
+  /** Most entries kept (default 10 000). */
+  maxEntries?: number;
+  keyPrefix?: string;
+  /** Current time in milliseconds; a test clock can replace it. */
+  now?: () => number;
+}
+
+export class MemoryCache implements SessionCache {
+  readonly description: string;
+  private readonly entries: LRUCache<string, string>;
+  private readonly key: (key: string) => string;
+
+  constructor({ maxEntries = 10_000, keyPrefix = "", now }: MemoryCacheOptions = {}) {
+    this.description = `in-process cache (max ${maxEntries} entries)`;
+    this.key = cacheKeyFunction(keyPrefix);
+    this.entries = new LRUCache<string, string>({
+      max: maxEntries,
+      ttlAutopurge: false,
+      // Read the clock on every check (the default caches it for a millisecond).
+      ttlResolution: 0,
+      ...(now ? { perf: { now } } : {}),
+    });
+  }
+
+  async get(key: string): Promise<SessionData | undefined> {
+    const text = this.entries.get(this.key(key));
+    return text === undefined ? undefined : (JSON.parse(text) as SessionData);
+  }
+
+  async set(key: string, value: CacheValue, ttlSeconds: number): Promise<void> {
+    if (ttlSeconds <= 0) this.entries.delete(this.key(key));
+    else this.entries.set(this.key(key), dumps(value), { ttl: Math.ceil(ttlSeconds * 1000) });
+  }
+
+  async add(key: string, value: CacheValue, ttlSeconds: number): Promise<boolean> {
+    if (this.entries.has(this.key(key))) return false;
+    await this.set(key, value, ttlSeconds);
+    return true;
+  }
+
+  async replace(key: string, value: CacheValue, ttlSeconds: number): Promise<boolean> {
+    if (!this.entries.has(this.key(key))) return false;
+    await this.set(key, value, ttlSeconds);
+    return true;
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.entries.has(this.key(key));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(this.key(key));
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.entries.clear();
+  }
+}

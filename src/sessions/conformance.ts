@@ -1,0 +1,257 @@
+/**
+ * The store contract, as one parameterised node:test suite (Django's SessionTestsMixin). Every
+ * built-in engine runs it; a custom engine runs it with:
+ *
+ *   import { describeSessionEngine } from "./sessions/conformance.js";
+ *   describeSessionEngine("my engine", async (clock) => ({ engine: await makeEngine(clock) }));
+ */
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import type { SessionEngine } from "./engine.js";
+import { CreateError, UpdateError } from "./errors.js";
+import type { SessionBase, SessionData } from "./session-base.js";
+
+/** A clock the suite moves; pass `now` to the engine (and its cache) so expiry follows it. */
+export interface ConformanceClock {
+  now(): number;
+  advance(seconds: number): void;
+}
+
+export interface ConformanceFixture {
+  engine: SessionEngine;
+  /** Called once after the suite. */
+  cleanup?: () => Promise<void>;
+}
+
+export interface ConformanceOptions {
+  /**
+   * The session lives in the cookie (signed_cookies): there is no server-side record, so
+   * exists() is false, a deleted record cannot be detected and clearExpired is a no-op.
+   */
+  clientSide?: boolean;
+  /**
+   * Set when the store expires entries on its own clock (Redis TTLs), so moving the suite's
+   * clock cannot expire them: the reason is reported for the clock-driven expiry tests.
+   */
+  ownClockReason?: string;
+  /** Skip the whole suite, with the reason reported (e.g. no Redis configured). */
+  skipReason?: string;
+}
+
+function makeClock(): ConformanceClock {
+  let ms = Date.UTC(2026, 10, 22, 1, 0, 0);
+  return {
+    now: () => ms,
+    advance(seconds) {
+      ms += seconds * 1000;
+    },
+  };
+}
+
+/** Reopens a session by key, as the next request would, and loads it. */
+async function reopen(engine: SessionEngine, key: string | null): Promise<SessionBase<SessionData>> {
+  const session = engine.open(key);
+  await session.load();
+  return session;
+}
+
+export function describeSessionEngine(
+  name: string,
+  setup: (clock: ConformanceClock) => Promise<ConformanceFixture>,
+  options: ConformanceOptions = {},
+): void {
+  describe(`session engine conformance: ${name}`, { skip: options.skipReason ?? false }, () => {
+    const clock = makeClock();
+    let fixture: ConformanceFixture | undefined;
+    const engine = async () => (fixture ??= await setup(clock)).engine;
+    after(async () => {
+      await fixture?.cleanup?.();
+      await fixture?.engine.close();
+    });
+    const serverSide = !options.clientSide;
+
+    test("a new session has no key and is empty; loading it costs nothing", async () => {
+      const session = (await engine()).open(null);
+      assert.equal(session.sessionKey, null);
+      assert.equal(session.isEmpty(), true);
+      assert.deepEqual(session.items(), []);
+    });
+
+    test("save creates a record with a 32-char a-z0-9 key that the next request reads back", async () => {
+      const e = await engine();
+      const session = e.open(null);
+      session.set("visits", 1);
+      session.set("cart", ["apple"]);
+      await session.save();
+      const key = session.sessionKey;
+      assert.ok(key);
+      if (serverSide) assert.match(key, /^[a-z0-9]{32}$/);
+      const again = await reopen(e, key);
+      assert.deepEqual(Object.fromEntries(again.items()), { visits: 1, cart: ["apple"] });
+      if (serverSide) assert.equal(await e.open(null).exists(key), true);
+    });
+
+    test("an unknown key loads as an empty session without a key and creates nothing", async () => {
+      const e = await engine();
+      const session = await reopen(e, "unknownkeyunknownkeyunknownkey00");
+      assert.deepEqual(session.items(), []);
+      if (serverSide) {
+        assert.equal(session.sessionKey, null);
+        assert.equal(await e.open(null).exists("unknownkeyunknownkeyunknownkey00"), false);
+      } else {
+        assert.equal(session.modified, true, "an unreadable cookie is replaced");
+      }
+    });
+
+    if (serverSide) {
+      test("save(true) refuses a key that is taken (CreateError) and create() retries with a new key", async () => {
+        const e = await engine();
+        const first = e.open(null);
+        first.set("owner", "first");
+        await first.save();
+        const clash = await reopen(e, first.sessionKey);
+        clash.set("owner", "second");
+        await assert.rejects(clash.save(true), CreateError);
+        const check = await reopen(e, first.sessionKey);
+        assert.equal(check.get("owner"), "first", "the existing record is not overwritten");
+        await clash.create();
+        assert.ok(clash.sessionKey && clash.sessionKey !== first.sessionKey);
+      });
+
+      test("save() of a record deleted meanwhile fails with UpdateError (concurrent deletion)", async () => {
+        const e = await engine();
+        const session = e.open(null);
+        session.set("a", 1);
+        await session.save();
+        const racing = await reopen(e, session.sessionKey);
+        await e.open(null).deleteRecord(session.sessionKey);
+        racing.set("a", 2);
+        await assert.rejects(racing.save(), UpdateError);
+        assert.equal(await e.open(null).exists(session.sessionKey!), false, "not resurrected");
+      });
+
+      test("deleteRecord removes the record; deleting a missing one is not an error", async () => {
+        const e = await engine();
+        const session = e.open(null);
+        session.set("a", 1);
+        await session.save();
+        const key = session.sessionKey!;
+        await session.deleteRecord();
+        assert.equal(await e.open(null).exists(key), false);
+        await session.deleteRecord(key);
+        await e.open(null).deleteRecord(null);
+      });
+    }
+
+    test("flush empties the data, drops the key and removes the record", async () => {
+      const e = await engine();
+      const session = e.open(null);
+      session.set("a", 1);
+      await session.save();
+      const key = session.sessionKey!;
+      const loaded = await reopen(e, key);
+      await loaded.flush();
+      assert.equal(loaded.sessionKey, null);
+      assert.equal(loaded.isEmpty(), true);
+      if (serverSide) assert.equal(await e.open(null).exists(key), false);
+    });
+
+    test("cycleKey keeps the data under a new key and retires the old one", async () => {
+      const e = await engine();
+      const session = e.open(null);
+      session.set("cart", ["apple", "pear"]);
+      await session.save();
+      const oldKey = session.sessionKey!;
+      clock.advance(1);
+      const loaded = await reopen(e, oldKey);
+      await loaded.cycleKey();
+      assert.ok(loaded.sessionKey && loaded.sessionKey !== oldKey);
+      const moved = await reopen(e, loaded.sessionKey);
+      assert.deepEqual(moved.get("cart"), ["apple", "pear"]);
+      if (serverSide) assert.equal(await e.open(null).exists(oldKey), false);
+    });
+
+    const clockTest = { skip: options.ownClockReason ?? false };
+
+    test("a session is not readable after SESSION_COOKIE_AGE without a save", clockTest, async () => {
+      const e = await engine();
+      const session = e.open(null);
+      session.set("a", 1);
+      await session.save();
+      const age = session.getSessionCookieAge();
+      clock.advance(age + 1);
+      const later = await reopen(e, session.sessionKey);
+      assert.equal(later.get("a"), undefined);
+      clock.advance(-(age + 1));
+    });
+
+    if (serverSide) {
+      test("a negative per-session expiry makes the record unreadable at once", async () => {
+        const e = await engine();
+        const session = e.open(null);
+        session.set("a", 1);
+        session.setExpiry(-10);
+        await session.save();
+        const later = await reopen(e, session.sessionKey);
+        assert.equal(later.get("a"), undefined);
+      });
+    }
+
+    test("a save refreshes the expiry (sliding): still readable one age after the first save", clockTest, async () => {
+      const e = await engine();
+      const session = e.open(null);
+      session.set("n", 1);
+      await session.save();
+      const age = session.getSessionCookieAge();
+      clock.advance(age - 10);
+      const middle = await reopen(e, session.sessionKey);
+      middle.set("n", 2);
+      await middle.save();
+      clock.advance(20);
+      const later = await reopen(e, middle.sessionKey);
+      assert.equal(later.get("n"), 2);
+      clock.advance(-(age + 10));
+    });
+
+    test("clearExpired removes expired records and keeps live ones", async () => {
+      const e = await engine();
+      const live = e.open(null);
+      live.set("live", true);
+      await live.save();
+      const dying = e.open(null);
+      dying.set("dying", true);
+      dying.setExpiry(-10);
+      await dying.save();
+      const removed = await e.clearExpired();
+      if (serverSide && removed !== undefined) assert.ok(removed >= 1, `removed ${removed}`);
+      const still = await reopen(e, live.sessionKey);
+      assert.equal(still.get("live"), true);
+    });
+
+    test("unicode, nesting and insertion order survive the store", async () => {
+      const e = await engine();
+      const session = e.open(null);
+      const data = { "héllo ✓ 日本": { x: [1, 2.5, null, true, false] }, z: "last", a: "first?" };
+      session.update(data);
+      await session.save();
+      const again = await reopen(e, session.sessionKey);
+      assert.deepEqual(Object.fromEntries(again.items()), data);
+      assert.deepEqual(again.keys(), Object.keys(data));
+    });
+
+    test("many sessions at once stay separate", async () => {
+      const e = await engine();
+      const sessions = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const session = e.open(null);
+          session.set("i", i);
+          await session.save();
+          return session.sessionKey!;
+        }),
+      );
+      assert.equal(new Set(sessions).size, 20);
+      const values = await Promise.all(sessions.map(async (key) => (await reopen(e, key)).get("i")));
+      assert.deepEqual(values, Array.from({ length: 20 }, (_, i) => i));
+    });
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * The `cache` engine: sessions live only in the cache (in-process or Redis), with the session's
+ * expiry age as TTL. Fast, but a session is gone when the cache evicts it.
+ */
+import type { CacheValue, SessionCache } from "../cache.js";
+import { CacheUnavailable } from "../cache.js";
+import { silentLogger, type SessionEngine } from "../engine.js";
+import { CreateError, UpdateError } from "../errors.js";
+import {
+  MISSING_RECORD,
+  SessionBase,
+  type LoadedRecord,
+  type SessionContext,
+  type SessionData,
+  type SessionLogger,
+  type SessionShape,
+} from "../session-base.js";
+
+export const CACHE_KEY_PREFIX = "django.contrib.sessions.cache";
+
+export class CacheSession<T extends SessionShape<T> = SessionData> extends SessionBase<T> {
+  protected override maxCreateAttempts = 10_000;
+
+  constructor(
+    sessionKey: string | null | undefined,
+    context: SessionContext,
+    private readonly cache: SessionCache,
+  ) {
+    super(sessionKey, context);
+  }
+
+  private cacheKey(key: string): string {
+    return CACHE_KEY_PREFIX + key;
+  }
+
+  protected async loadRecord(): Promise<LoadedRecord> {
+    let data: SessionData | undefined;
+    try {
+      data = await this.cache.get(this.cacheKey(this.sessionKey!));
+    } catch (error) {
+      // Beyond Django, which treats any error as a miss (and so logs the visitor out):
+      // an unreachable cache is a 503, and the session is still there when it returns.
+      if (error instanceof CacheUnavailable) throw error;
+      data = undefined;
+    }
+    return data ? { data } : MISSING_RECORD;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.cache.has(this.cacheKey(key));
+  }
+
+  async save(mustCreate = false): Promise<void> {
+    if (this.sessionKey === null) return this.create();
+    if (!mustCreate) await this.load();
+    const key = this.cacheKey(this.sessionKey);
+    const data: CacheValue = this.dataForSave(mustCreate);
+    const ttl = this.getExpiryAge();
+    if (mustCreate) {
+      if (!(await this.cache.add(key, data, ttl))) throw new CreateError(this.sessionKey);
+    } else if (!(await this.cache.replace(key, data, ttl))) {
+      throw new UpdateError(this.sessionKey);
+    }
+  }
+
+  async deleteRecord(key: string | null = this.sessionKey): Promise<void> {
+    if (key === null) return;
+    await this.cache.delete(this.cacheKey(key));
+  }
+}
+
+export function cacheEngine(context: Omit<SessionContext, "log">, cache: SessionCache): SessionEngine {
+  return {
+    name: "cache",
+    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
+      return new CacheSession<T>(sessionKey, { ...context, log }, cache);
+    },
+    // The cache expires entries itself.
+    async clearExpired() {
+      return undefined;
+    },
+    async close() {},
+  };
+}

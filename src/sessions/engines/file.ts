@@ -1,0 +1,292 @@
+/**
+ * The `file` engine (reference §4.4): one file per session, named SESSION_COOKIE_NAME + key, in a
+ * directory (Django's SESSION_FILE_PATH). The content is Django's signed format, so a Django app
+ * with the same SECRET_KEY and directory reads the same files.
+ *
+ * Only keys of a-z0-9 ever become a path: anything else reads as a missing session and is never
+ * joined to the directory. Writes go to `<file name>_out_<random>` and are renamed over the
+ * target, so a reader never sees a half-written file. Expiry is the file's mtime +
+ * SESSION_COOKIE_AGE (unless `_session_expiry` says otherwise); the mtime is stamped from the
+ * session clock at each write, so an injected clock and the files agree.
+ */
+import { randomBytes } from "node:crypto";
+import { constants as fsConstants, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { SessionEngine } from "../engine.js";
+import { silentLogger } from "../engine.js";
+import { CreateError, ImproperlyConfigured, UpdateError } from "../errors.js";
+import { hasKeyAlphabet, MIN_SESSION_KEY_LENGTH } from "../keys.js";
+import {
+  EXPIRY_KEY,
+  MISSING_RECORD,
+  SessionBase,
+  type LoadedRecord,
+  type SessionContext,
+  type SessionData,
+  type SessionLogger,
+  type SessionShape,
+} from "../session-base.js";
+
+export interface FileEngineOptions {
+  /** Django's SESSION_FILE_PATH: an existing, writable directory. */
+  directory: string;
+}
+
+interface FileStore {
+  readonly directory: string;
+  /** SESSION_COOKIE_NAME: the prefix of every session file name. */
+  readonly prefix: string;
+}
+
+/** What reading a session file found. */
+type FileRecord =
+  | { readonly state: "missing" }
+  | { readonly state: "live"; readonly data: SessionData }
+  | { readonly state: "expired" };
+
+const MISSING: FileRecord = { state: "missing" };
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
+
+/** Django's file encoding is ASCII: anything else is an unreadable file. */
+function isAscii(text: string): boolean {
+  return /^[\x00-\x7f]*$/.test(text);
+}
+
+/**
+ * Throws ImproperlyConfigured (naming SESSION_FILE_PATH and the path) unless `directory` exists,
+ * is a directory and accepts new files. Writability is tested by creating and removing a probe.
+ */
+export function assertUsableDirectory(directory: string): void {
+  const shown = JSON.stringify(directory);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(directory).isDirectory();
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      throw new ImproperlyConfigured(`SESSION_FILE_PATH ${shown} does not exist.`);
+    }
+    throw new ImproperlyConfigured(`SESSION_FILE_PATH ${shown} cannot be read: ${String(error)}`);
+  }
+  if (!isDirectory) throw new ImproperlyConfigured(`SESSION_FILE_PATH ${shown} is not a directory.`);
+  const probe = join(directory, `.session-probe-${randomBytes(8).toString("hex")}`);
+  try {
+    writeFileSync(probe, "", { flag: "wx", mode: 0o600 });
+    unlinkSync(probe);
+  } catch (error) {
+    throw new ImproperlyConfigured(
+      `SESSION_FILE_PATH ${shown} is not writable: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+export class FileSession<T extends SessionShape<T> = SessionData> extends SessionBase<T> {
+  constructor(
+    sessionKey: string | null | undefined,
+    context: SessionContext,
+    private readonly store: FileStore,
+  ) {
+    super(sessionKey, context);
+  }
+
+  /**
+   * The path of `key`'s file, or null when the key has characters outside a-z0-9 (Django's
+   * InvalidSessionKey): such a key is never joined to the directory.
+   */
+  private fileFor(key: string): string | null {
+    return hasKeyAlphabet(key) ? join(this.store.directory, this.store.prefix + key) : null;
+  }
+
+  /**
+   * Reads `key`'s file: missing or unreadable → missing; empty → {} (no expiry check, as Django);
+   * otherwise the decoded data, or "expired" when the expiry reference is reached.
+   */
+  private async readFileRecord(key: string): Promise<FileRecord> {
+    const file = this.fileFor(key);
+    if (file === null) return MISSING;
+    try {
+      const content = await readFile(file, "latin1");
+      if (!isAscii(content)) return MISSING;
+      if (content === "") return { state: "live", data: {} };
+      const data = this.decode(content);
+      return (await this.expiryAge(data, file)) <= 0 ? { state: "expired" } : { state: "live", data };
+    } catch (error) {
+      // A file that vanished before its mtime was read is a miss; anything else (an unparseable
+      // `_session_expiry`) propagates, as in Django.
+      if (errorCode(error) !== undefined) return MISSING;
+      throw error;
+    }
+  }
+
+  /**
+   * Django's `get_expiry_age(expiry=_expiry_date(data))`: `_session_expiry` when truthy (a number
+   * is taken as the age itself, so a positive number never expires here: Django's quirk), else
+   * the file's mtime + SESSION_COOKIE_AGE, measured against the clock.
+   */
+  private async expiryAge(data: SessionData, file: string): Promise<number> {
+    const custom = data[EXPIRY_KEY];
+    if (custom) {
+      if (typeof custom === "number" || typeof custom === "string") return this.getExpiryAge({ expiry: custom });
+      return 1; // a truthy non-date value: Django returns it unchanged, which never counts as expired
+    }
+    // To the millisecond, the clock's resolution (file systems keep the stamp to the microsecond
+    // at best, so a stamp of the clock's now reads back a hair early; rounding restores it).
+    const mtimeMs = Number(((await stat(file, { bigint: true })).mtimeNs + 500_000n) / 1_000_000n);
+    const referenceMs = mtimeMs + this.getSessionCookieAge() * 1000;
+    return Math.floor((referenceMs - this.context.now()) / 1000);
+  }
+
+  protected async loadRecord(): Promise<LoadedRecord> {
+    const key = this.sessionKey!;
+    const record = await this.readFileRecord(key);
+    if (record.state === "missing") return MISSING_RECORD;
+    if (record.state === "live") return { data: record.data };
+    // Expired: Django deletes the file and create()s a new session at once (new key, new file
+    // holding {}), so the response carries a new key rather than a delete cookie.
+    await this.deleteRecord(key);
+    return { data: {}, key: await this.createEmptyRecord(), modified: true };
+  }
+
+  /** A new key whose file holds the encoded empty dict (Django's create() inside load()). */
+  private async createEmptyRecord(): Promise<string> {
+    for (;;) {
+      const key = await this.newSessionKey();
+      try {
+        await this.writeRecord(key, this.encode({}), true);
+        return key;
+      } catch (error) {
+        if (!(error instanceof CreateError)) throw error;
+      }
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const file = this.fileFor(key);
+    if (file === null) return false;
+    try {
+      await stat(file);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async save(mustCreate = false): Promise<void> {
+    if (this.sessionKey === null) return this.create();
+    if (!mustCreate) await this.load();
+    // Take the data first: applying the loaded record may replace the key (expired file).
+    const data = this.dataForSave(mustCreate);
+    const key = this.sessionKey;
+    // The key was unknown and loading dropped it: Django fails the forced update the same way.
+    if (key === null) throw new UpdateError("The session has no record to update.");
+    await this.writeRecord(key, this.encode(data), mustCreate);
+  }
+
+  /**
+   * Django's FileStore.save after the data is encoded: the target must be new (mustCreate,
+   * CreateError otherwise) or must exist (UpdateError otherwise); the content is then written to
+   * a temporary file beside it and renamed over it. Failures of that write are logged and
+   * otherwise ignored, as Django ignores them.
+   */
+  private async writeRecord(key: string, encoded: string, mustCreate: boolean): Promise<void> {
+    const file = this.fileFor(key);
+    if (file === null) {
+      throw mustCreate ? new CreateError(key) : new UpdateError("Invalid characters in session key");
+    }
+    try {
+      const handle = await open(file, mustCreate ? "wx" : fsConstants.O_WRONLY);
+      await handle.close();
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "ENOENT" && !mustCreate) throw new UpdateError(key);
+      if (code === "EEXIST" && mustCreate) throw new CreateError(key);
+      throw error;
+    }
+    let temp: string | undefined;
+    try {
+      const { handle, path } = await this.openTempFile(file);
+      temp = path;
+      try {
+        await handle.writeFile(encoded, "latin1");
+        // The mtime is the expiry reference: stamp it from the session clock (Date.now() in
+        // production), so the store and the clock that reads it never disagree.
+        const seconds = this.context.now() / 1000;
+        await handle.utimes(seconds, seconds);
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, file);
+      temp = undefined;
+    } catch (error) {
+      this.context.log.error({ err: error, logger: "django.contrib.sessions" }, "Error writing session file");
+    } finally {
+      if (temp !== undefined) await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  /** tempfile.mkstemp(dir=..., prefix=<file name>_out_): a new file, retried on a name clash. */
+  private async openTempFile(file: string) {
+    for (;;) {
+      const path = `${file}_out_${randomBytes(6).toString("hex")}`;
+      try {
+        return { handle: await open(path, "wx", 0o600), path };
+      } catch (error) {
+        if (errorCode(error) !== "EEXIST") throw error;
+      }
+    }
+  }
+
+  async deleteRecord(key: string | null = this.sessionKey): Promise<void> {
+    if (key === null) return;
+    const file = this.fileFor(key);
+    if (file === null) return;
+    await unlink(file).catch(() => undefined);
+  }
+
+  /**
+   * Django's clear_expired: every file named SESSION_COOKIE_NAME + key is read as the session
+   * would read it (create() disabled); expired ones are deleted. Resolves to how many were.
+   */
+  static async clearExpired(context: Omit<SessionContext, "log">, store: FileStore): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(store.directory)) {
+      if (!name.startsWith(store.prefix)) continue;
+      const key = name.slice(store.prefix.length);
+      // Temporary files (`_out_`) and foreign names fail this check and are left alone.
+      if (key.length < MIN_SESSION_KEY_LENGTH || !hasKeyAlphabet(key)) continue;
+      const session = new FileSession(key, { ...context, log: silentLogger }, store);
+      let record: FileRecord;
+      try {
+        record = await session.readFileRecord(key);
+      } catch {
+        continue; // e.g. an unparseable `_session_expiry`: one bad file does not stop the sweep
+      }
+      if (record.state !== "expired") continue;
+      if (await unlink(join(store.directory, name)).then(() => true, () => false)) removed++;
+    }
+    return removed;
+  }
+}
+
+export function fileEngine(context: Omit<SessionContext, "log">, { directory }: FileEngineOptions): SessionEngine {
+  assertUsableDirectory(directory);
+  const store: FileStore = { directory, prefix: context.settings.SESSION_COOKIE_NAME };
+  return {
+    name: "file",
+    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
+      return new FileSession<T>(sessionKey, { ...context, log }, store);
+    },
+    clearExpired() {
+      return FileSession.clearExpired(context, store);
+    },
+    async close() {
+      // Nothing is held open between requests.
+    },
+  };
+}

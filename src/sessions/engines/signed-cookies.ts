@@ -1,0 +1,110 @@
+/**
+ * The `signed_cookies` engine (reference §4.5): the cookie value is the whole session, Django's
+ * `signing.dumps(data, compress=True, salt="django.contrib.sessions.backends.signed_cookies")`.
+ * Nothing is stored server-side, so nothing can be revoked: a copied cookie stays valid until
+ * SESSION_COOKIE_AGE has passed since it was signed, whatever setExpiry() said.
+ */
+import type { SessionEngine } from "../engine.js";
+import { silentLogger } from "../engine.js";
+import {
+  SessionBase,
+  type LoadedRecord,
+  type SessionContext,
+  type SessionData,
+  type SessionLogger,
+  type SessionShape,
+} from "../session-base.js";
+import { BadSignature, SignatureExpired, TimestampSigner } from "../signing.js";
+
+/** Django's salt for the cookie value (not the stored-data salt). */
+export const SIGNED_COOKIE_SALT = "django.contrib.sessions.backends.signed_cookies";
+
+function isPlainObject(value: unknown): value is SessionData {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export class SignedCookieSession<T extends SessionShape<T> = SessionData> extends SessionBase<T> {
+  constructor(
+    sessionKey: string | null | undefined,
+    context: SessionContext,
+    private readonly cookieSigner: TimestampSigner,
+  ) {
+    super(sessionKey, context);
+  }
+
+  /**
+   * Verifies the cookie with max_age = SESSION_COOKIE_AGE (SECRET_KEY or any fallback). On any
+   * failure the data is {} and the session is modified, but the key stays: the response then
+   * carries a freshly signed empty dict rather than a delete cookie (Django's create()).
+   */
+  protected async loadRecord(): Promise<LoadedRecord> {
+    try {
+      const value = this.cookieSigner.unsignObject(this.sessionKey!, this.getSessionCookieAge());
+      if (isPlainObject(value)) return { data: value };
+    } catch (error) {
+      if (error instanceof BadSignature) {
+        const expired = error instanceof SignatureExpired;
+        this.context.log.warn(
+          { logger: "django.security.SuspiciousSession", reason: expired ? "expired" : "bad signature" },
+          expired ? "Session cookie expired" : "Session cookie signature invalid",
+        );
+      }
+    }
+    return { data: {}, modified: true };
+  }
+
+  /** No server-side state: no key is ever "taken". */
+  async exists(_key?: string): Promise<boolean> {
+    return false;
+  }
+
+  /** Django's create(): nothing to store, only `modified`. */
+  override async create(): Promise<void> {
+    this.modified = true;
+  }
+
+  /** The key becomes the signed dump of the current data. Never raises CreateError/UpdateError. */
+  async save(_mustCreate = false): Promise<void> {
+    await this.load();
+    this.sessionKeyValue = this.cookieSigner.signObject(this.dataForSave(false));
+    this.modified = true;
+  }
+
+  /**
+   * Django's delete(): whatever `key` says, this session loses its key and its data. The data is
+   * emptied without loading and without marking it accessed (clear() marks both).
+   */
+  async deleteRecord(_key?: string | null): Promise<void> {
+    const accessed = this.accessed;
+    this.clear();
+    this.accessed = accessed;
+    this.sessionKeyValue = null;
+  }
+
+  /** Re-signs the same data: the value changes only through the timestamp. */
+  override async cycleKey(): Promise<void> {
+    await this.save();
+  }
+}
+
+export function signedCookiesEngine(context: Omit<SessionContext, "log">): SessionEngine {
+  const { settings, now } = context;
+  const cookieSigner = new TimestampSigner({
+    secret: settings.SECRET_KEY,
+    fallbacks: settings.SECRET_KEY_FALLBACKS,
+    salt: SIGNED_COOKIE_SALT,
+    now,
+  });
+  return {
+    name: "signed_cookies",
+    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
+      return new SignedCookieSession<T>(sessionKey, { ...context, log }, cookieSigner);
+    },
+    async clearExpired() {
+      return undefined;
+    },
+    async close() {
+      // No connections.
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/** The store contract (src/sessions/conformance.ts) on every engine, Redis and PostgreSQL included. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describeSessionEngine, type ConformanceClock } from "../../src/sessions/conformance.js";
+import { createSessionEngine, MemoryCache, RedisCache, type SessionCache } from "../../src/sessions/index.js";
+import { memoryDatabase, testSettings } from "../helpers.js";
+import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
+
+const REDIS_CLOCK = "Redis expires entries by its own clock; covered in real time in test/sessions/caches/redis-cache.test.ts";
+
+function memoryCaches(clock: ConformanceClock): Record<string, SessionCache> {
+  return { default: new MemoryCache({ now: clock.now }) };
+}
+
+function redisCaches(label: string): Record<string, SessionCache> {
+  return { default: new RedisCache({ url: REDIS_URL!, keyPrefix: uniquePrefix(label) }) };
+}
+
+describeSessionEngine("db (SQLite)", async (clock) => ({
+  engine: await createSessionEngine(testSettings(), { db: await memoryDatabase() }, { now: clock.now }),
+}));
+
+describeSessionEngine(
+  "db (PostgreSQL)",
+  async (clock) => {
+    const pg = await postgresSchema("db");
+    const engine = await createSessionEngine(testSettings(), { db: pg.db, dateValue: pg.dateValue }, { now: clock.now });
+    return { engine, cleanup: pg.drop };
+  },
+  { skipReason: NO_POSTGRES || undefined },
+);
+
+describeSessionEngine("cache (in-process)", async (clock) => ({
+  engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), { caches: memoryCaches(clock) }, { now: clock.now }),
+}));
+
+describeSessionEngine(
+  "cache (Redis)",
+  async (clock) => {
+    const caches = redisCaches("cache");
+    const engine = await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), { caches }, { now: clock.now });
+    return { engine, cleanup: () => caches.default!.close() };
+  },
+  { skipReason: NO_REDIS || undefined, ownClockReason: REDIS_CLOCK },
+);
+
+describeSessionEngine("cached_db (SQLite + in-process cache)", async (clock) => ({
+  engine: await createSessionEngine(
+    testSettings({ SESSION_ENGINE: "cached_db" }),
+    { db: await memoryDatabase(), caches: memoryCaches(clock) },
+    { now: clock.now },
+  ),
+}));
+
+describeSessionEngine(
+  "cached_db (PostgreSQL + Redis)",
+  async (clock) => {
+    const pg = await postgresSchema("cached");
+    const caches = redisCaches("cached-db");
+    const engine = await createSessionEngine(
+      testSettings({ SESSION_ENGINE: "cached_db" }),
+      { db: pg.db, dateValue: pg.dateValue, caches },
+      { now: clock.now },
+    );
+    return {
+      engine,
+      async cleanup() {
+        await caches.default!.close();
+        await pg.drop();
+      },
+    };
+  },
+  { skipReason: (NO_POSTGRES || NO_REDIS) || undefined, ownClockReason: REDIS_CLOCK },
+);
+
+describeSessionEngine("file", async (clock) => {
+  const directory = mkdtempSync(join(tmpdir(), "sessions-conformance-"));
+  return {
+    engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "file", SESSION_FILE_PATH: directory }), {}, { now: clock.now }),
+    cleanup: async () => rmSync(directory, { recursive: true, force: true }),
+  };
+});
+
+describeSessionEngine(
+  "signed_cookies",
+  async (clock) => ({
+    engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "signed_cookies" }), {}, { now: clock.now }),
+  }),
+  { clientSide: true },
+);
