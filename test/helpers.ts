@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import { openSqlite, type Database } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrations.js";
 import {
+  MemoryCache,
   createSessionEngine,
   resolveSessionSettings,
   type SessionEngine,
@@ -54,7 +55,8 @@ export async function appFixture(env: Record<string, string> = {}) {
   const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", ...env });
   const logs: Record<string, unknown>[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
-  const engine = await createSessionEngine(config.session, { db });
+  const caches = { default: new MemoryCache() };
+  const engine = await createSessionEngine(config.session, { db, caches });
   const app = await buildApp(config, { db, engine, logger: { level: "info", stream } });
   return { app, db, config, engine, logs };
 }
