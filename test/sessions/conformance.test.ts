@@ -89,3 +89,11 @@ describeSessionEngine(
   }),
   { clientSide: true },
 );
+
+describeSessionEngine("custom engine module (test/fixtures/custom-engine.ts)", async (clock) => ({
+  engine: await createSessionEngine(
+    testSettings({ SESSION_ENGINE: "./test/fixtures/custom-engine.ts" }),
+    {},
+    { now: clock.now },
+  ),
+}));
