@@ -30,6 +30,8 @@ export class RedisCache implements SessionCache {
   readonly description: string;
   private readonly client: Redis;
   private readonly key: (key: string) => string;
+  /** Why the connection failed ("Connection is closed." alone would not say). */
+  private lastConnectionError: Error | undefined;
 
   constructor({ url, keyPrefix = "", timeoutMs = 2000 }: RedisCacheOptions) {
     this.description = `Redis at ${redacted(url)}`;
@@ -44,7 +46,12 @@ export class RedisCache implements SessionCache {
     });
     // Connection errors surface through the commands that fail; without a listener ioredis
     // would print each reconnect failure as an unhandled error event.
-    this.client.on("error", () => {});
+    this.client.on("error", (error: Error) => {
+      this.lastConnectionError = error;
+    });
+    this.client.on("ready", () => {
+      this.lastConnectionError = undefined;
+    });
   }
 
   private async run<T>(command: () => Promise<T>): Promise<T> {
@@ -52,7 +59,7 @@ export class RedisCache implements SessionCache {
       if (this.client.status === "wait") await this.client.connect();
       return await command();
     } catch (error) {
-      throw new CacheUnavailable(this.description, error);
+      throw new CacheUnavailable(this.description, this.lastConnectionError ?? error);
     }
   }
 
