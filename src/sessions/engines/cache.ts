@@ -4,7 +4,7 @@
  */
 import type { CacheValue, SessionCache } from "../cache.js";
 import { CacheUnavailable } from "../cache.js";
-import { silentLogger, type SessionEngine } from "../engine.js";
+import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import { CreateError, UpdateError } from "../errors.js";
 import {
   MISSING_RECORD,
@@ -12,7 +12,6 @@ import {
   type LoadedRecord,
   type SessionContext,
   type SessionData,
-  type SessionLogger,
   type SessionShape,
 } from "../session-base.js";
 
@@ -69,16 +68,7 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
   }
 }
 
-export function cacheEngine(context: Omit<SessionContext, "log">, cache: SessionCache): SessionEngine {
-  return {
-    name: "cache",
-    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
-      return new CacheSession<T>(sessionKey, { ...context, log }, cache);
-    },
-    // The cache expires entries itself.
-    async clearExpired() {
-      return undefined;
-    },
-    async close() {},
-  };
+/** The cache expires entries itself, so there is nothing to clear. */
+export function cacheEngine(context: EngineContext, cache: SessionCache): SessionEngine {
+  return defineEngine("cache", context, (key, ctx) => new CacheSession(key, ctx, cache));
 }

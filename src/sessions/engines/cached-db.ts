@@ -5,10 +5,10 @@
  */
 import { parseIsoformat, toSqliteDatetime } from "../dates.js";
 import type { SessionCache } from "../cache.js";
-import { silentLogger, type SessionEngine } from "../engine.js";
-import type { LoadedRecord, SessionContext, SessionData, SessionLogger, SessionShape } from "../session-base.js";
+import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
+import type { LoadedRecord, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
-import { dbEngine, DbSession, type DbEngineOptions, type DbStore } from "./db.js";
+import { clearExpiredRows, DbSession, type DbEngineOptions, type DbStore } from "./db.js";
 
 export const CACHED_DB_KEY_PREFIX = "django.contrib.sessions.cached_db";
 
@@ -87,20 +87,10 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
   }
 }
 
-export function cachedDbEngine(
-  context: Omit<SessionContext, "log">,
-  { db, dateValue = toSqliteDatetime }: DbEngineOptions,
-  cache: SessionCache,
-): SessionEngine {
+/** clearExpired removes database rows only: cache entries age out by their TTL. */
+export function cachedDbEngine(context: EngineContext, { db, dateValue = toSqliteDatetime }: DbEngineOptions, cache: SessionCache): SessionEngine {
   const store: DbStore = { db, dateValue };
-  const { clearExpired } = dbEngine(context, { db, dateValue });
-  return {
-    name: "cached_db",
-    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
-      return new CachedDbSession<T>(sessionKey, { ...context, log }, store, cache);
-    },
-    // Database rows only: cache entries age out by their TTL.
-    clearExpired,
-    async close() {},
-  };
+  return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache), {
+    clearExpired: () => clearExpiredRows(context, store),
+  });
 }

@@ -4,8 +4,7 @@
  */
 import type { Kysely } from "kysely";
 import { toSqliteDatetime } from "../dates.js";
-import type { SessionEngine } from "../engine.js";
-import { silentLogger } from "../engine.js";
+import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import { CreateError, UpdateError } from "../errors.js";
 import {
   MISSING_RECORD,
@@ -13,7 +12,6 @@ import {
   type LoadedRecord,
   type SessionContext,
   type SessionData,
-  type SessionLogger,
   type SessionShape,
 } from "../session-base.js";
 
@@ -104,25 +102,16 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
   }
 }
 
-export function dbEngine(
-  context: Omit<SessionContext, "log">,
-  { db, dateValue = toSqliteDatetime }: DbEngineOptions,
-): SessionEngine {
+/** Django's clear_expired for the table: rows with expire_date < now. */
+export async function clearExpiredRows(context: EngineContext, { db, dateValue }: DbStore): Promise<number> {
+  const result = await db.deleteFrom("sessions").where("expire_date", "<", dateValue(context.now())).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** The database belongs to the application, which closes it. */
+export function dbEngine(context: EngineContext, { db, dateValue = toSqliteDatetime }: DbEngineOptions): SessionEngine {
   const store: DbStore = { db, dateValue };
-  return {
-    name: "db",
-    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
-      return new DbSession<T>(sessionKey, { ...context, log }, store);
-    },
-    async clearExpired() {
-      const result = await db
-        .deleteFrom("sessions")
-        .where("expire_date", "<", dateValue(context.now()))
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
-    async close() {
-      // The database belongs to the application, which closes it.
-    },
-  };
+  return defineEngine("db", context, (key, ctx) => new DbSession(key, ctx, store), {
+    clearExpired: () => clearExpiredRows(context, store),
+  });
 }

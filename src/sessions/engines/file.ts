@@ -13,8 +13,7 @@ import { randomBytes } from "node:crypto";
 import { constants as fsConstants, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { SessionEngine } from "../engine.js";
-import { silentLogger } from "../engine.js";
+import { defineEngine, silentLogger, type EngineContext, type SessionEngine } from "../engine.js";
 import { CreateError, ImproperlyConfigured, UpdateError } from "../errors.js";
 import { hasKeyAlphabet, MIN_SESSION_KEY_LENGTH } from "../keys.js";
 import {
@@ -24,7 +23,6 @@ import {
   type LoadedRecord,
   type SessionContext,
   type SessionData,
-  type SessionLogger,
   type SessionShape,
 } from "../session-base.js";
 
@@ -253,7 +251,7 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
    * Django's clear_expired: every file named SESSION_COOKIE_NAME + key is read as the session
    * would read it (create() disabled); expired ones are deleted. Resolves to how many were.
    */
-  static async clearExpired(context: Omit<SessionContext, "log">, store: FileStore): Promise<number> {
+  static async clearExpired(context: EngineContext, store: FileStore): Promise<number> {
     let removed = 0;
     for (const name of await readdir(store.directory)) {
       if (!name.startsWith(store.prefix)) continue;
@@ -274,19 +272,10 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
   }
 }
 
-export function fileEngine(context: Omit<SessionContext, "log">, { directory }: FileEngineOptions): SessionEngine {
+export function fileEngine(context: EngineContext, { directory }: FileEngineOptions): SessionEngine {
   assertUsableDirectory(directory);
   const store: FileStore = { directory, prefix: context.settings.SESSION_COOKIE_NAME };
-  return {
-    name: "file",
-    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
-      return new FileSession<T>(sessionKey, { ...context, log }, store);
-    },
-    clearExpired() {
-      return FileSession.clearExpired(context, store);
-    },
-    async close() {
-      // Nothing is held open between requests.
-    },
-  };
+  return defineEngine("file", context, (key, ctx) => new FileSession(key, ctx, store), {
+    clearExpired: () => FileSession.clearExpired(context, store),
+  });
 }

@@ -6,15 +6,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SessionCache } from "../cache.js";
-import { silentLogger, type SessionEngine } from "../engine.js";
+import { defineEngine, type SessionEngine } from "../engine.js";
 import { ClearExpiredNotSupported, ImproperlyConfigured } from "../errors.js";
 import {
   STORED_DATA_SALT,
   type SessionBase,
   type SessionContext,
-  type SessionData,
-  type SessionLogger,
-  type SessionShape,
 } from "../session-base.js";
 import type { SessionSettings } from "../settings.js";
 import { TimestampSigner } from "../signing.js";
@@ -96,17 +93,12 @@ function unknownEngine(setting: string, reason: string): ImproperlyConfigured {
 
 /** Wraps Django-style SessionStore class into an engine. */
 export function engineFromClass(name: string, SessionStore: SessionStoreClass, context: Context): SessionEngine {
-  return {
-    name,
-    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
-      return new SessionStore(sessionKey, { ...context, log }) as unknown as SessionBase<T>;
-    },
+  return defineEngine(name, context, (key, ctx) => new SessionStore(key, ctx), {
     async clearExpired() {
       if (!SessionStore.clearExpired) throw new ClearExpiredNotSupported();
       return SessionStore.clearExpired(context);
     },
-    async close() {},
-  };
+  });
 }
 
 async function loadCustomEngine(setting: string, context: Context, resources: EngineResources): Promise<SessionEngine> {

@@ -4,14 +4,12 @@
  * Nothing is stored server-side, so nothing can be revoked: a copied cookie stays valid until
  * SESSION_COOKIE_AGE has passed since it was signed, whatever setExpiry() said.
  */
-import type { SessionEngine } from "../engine.js";
-import { silentLogger } from "../engine.js";
+import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import {
   SessionBase,
   type LoadedRecord,
   type SessionContext,
   type SessionData,
-  type SessionLogger,
   type SessionShape,
 } from "../session-base.js";
 import { BadSignature, SignatureExpired, TimestampSigner } from "../signing.js";
@@ -87,7 +85,7 @@ export class SignedCookieSession<T extends SessionShape<T> = SessionData> extend
   }
 }
 
-export function signedCookiesEngine(context: Omit<SessionContext, "log">): SessionEngine {
+export function signedCookiesEngine(context: EngineContext): SessionEngine {
   const { settings, now } = context;
   const cookieSigner = new TimestampSigner({
     secret: settings.SECRET_KEY,
@@ -95,16 +93,6 @@ export function signedCookiesEngine(context: Omit<SessionContext, "log">): Sessi
     salt: SIGNED_COOKIE_SALT,
     now,
   });
-  return {
-    name: "signed_cookies",
-    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
-      return new SignedCookieSession<T>(sessionKey, { ...context, log }, cookieSigner);
-    },
-    async clearExpired() {
-      return undefined;
-    },
-    async close() {
-      // No connections.
-    },
-  };
+  // No server-side state: nothing to clear.
+  return defineEngine("signed_cookies", context, (key, ctx) => new SignedCookieSession(key, ctx, cookieSigner));
 }
