@@ -32,9 +32,14 @@ for (const [name, value, pattern] of [
   ["SESSION_COOKIE_SECURE", "maybe", /SESSION_COOKIE_SECURE must be true or false/],
   ["SESSION_ENGINE", "redis-please", /SESSION_ENGINE "redis-please" is not a session engine.*Valid engines: db, cache, cached_db, file, signed_cookies/],
   ["PORT", "eighty", /PORT/],
+  ["SESSION_FILE_PATH", "/no/such/session/dir", /SESSION_FILE_PATH "\/no\/such\/session\/dir" does not exist/],
 ] as const) {
   test(`a bad ${name} stops the app with one line naming it`, () => {
-    const r = start({ DATABASE_PATH: join(dir, "bad.sqlite3"), [name]: value });
+    const r = start({
+      DATABASE_PATH: join(dir, "bad.sqlite3"),
+      ...(name === "SESSION_FILE_PATH" ? { SESSION_ENGINE: "file" } : {}),
+      [name]: value,
+    });
     assert.equal(r.status, 1);
     const lines = r.stderr.trim().split("\n");
     assert.equal(lines.length, 1, r.stderr);
