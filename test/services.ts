@@ -25,7 +25,7 @@ export async function postgresSchema(label: string): Promise<OpenedDatabase & { 
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const opened = openPostgres(DATABASE_URL!, `-c search_path=${schema}`);
-  await migrateToLatest(opened.db, { schema });
+  await migrateToLatest(opened.db);
   return {
     ...opened,
     schema,

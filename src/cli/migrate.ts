@@ -27,7 +27,7 @@ async function main(args: string[]): Promise<number> {
   const config = loadConfig();
   const { db, location } = openSqlite(config.databasePath);
   try {
-    const migrator = createMigrator(db);
+    const migrator = await createMigrator(db);
     if (command === "status") {
       const migrations = await migrator.getMigrations();
       process.stdout.write(`Migrations for ${location}:\n`);

@@ -2,12 +2,21 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { FileMigrationProvider, Migrator, sql, type Kysely, type MigrationResultSet } from "kysely";
+import { FileMigrationProvider, Migrator, PostgresAdapter, sql, type Kysely, type MigrationResultSet } from "kysely";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 
-/** `schema`: where kysely keeps its migration tables on PostgreSQL (default: public). */
-export function createMigrator(db: Kysely<any>, { schema }: { schema?: string } = {}): Migrator {
+/**
+ * kysely's migrator. On PostgreSQL its bookkeeping tables go in the connection's current schema
+ * (the first of search_path): without naming it, kysely would take same-named tables in any
+ * other schema of the database for its own and skip creating them.
+ */
+export async function createMigrator(db: Kysely<any>): Promise<Migrator> {
+  let schema: string | undefined;
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    schema = rows[0]?.schema;
+  }
   return new Migrator({
     db,
     provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
@@ -20,12 +29,12 @@ export class MigrationFailed extends Error {
 }
 
 /** Applies pending migrations; throws MigrationFailed naming the migration that failed. */
-export async function migrateToLatest(db: Kysely<any>, options: { schema?: string } = {}): Promise<MigrationResultSet> {
-  const result = await createMigrator(db, options).migrateToLatest();
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const result = await (await createMigrator(db)).migrateToLatest();
   if (result.error) {
-    const failed = result.results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    const failed = result.results?.find((r) => r.status === "Error")?.migrationName;
     const reason = result.error instanceof Error ? result.error.message : String(result.error);
-    throw new MigrationFailed(`Migration ${failed} failed: ${reason}`);
+    throw new MigrationFailed(failed ? `Migration ${failed} failed: ${reason}` : `Migrations could not run: ${reason}`);
   }
   return result;
 }
