@@ -1,28 +1,101 @@
-import { rmSync } from "node:fs";
-import { defineConfig } from "@playwright/test";
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineConfig, type PlaywrightTestConfig } from "@playwright/test";
+import {
+  E2E_SECRET_KEY,
+  ENGINES,
+  ENGINE_PORTS,
+  RESTART_PORTS_FROM,
+  engineEnv,
+  type Engine,
+  type EngineProject,
+} from "./e2e/engines.js";
 
 // scripts/test.mjs finds a Chromium (Playwright's own, a system one, or installs Debian's) and
 // passes it here; without it Playwright looks for its own download.
 const executablePath = process.env.CHROMIUM_PATH || undefined;
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
-export const E2E_PORT = 3100;
-// A fresh database per run: the runner (the first to load this file) removes the last run's;
-// workers inherit the variable and leave the file alone.
-if (!process.env.E2E_DATABASE_PATH) {
-  process.env.E2E_DATABASE_PATH = "e2e/.output/e2e.sqlite3";
-  for (const suffix of ["", "-wal", "-shm"]) rmSync(process.env.E2E_DATABASE_PATH + suffix, { force: true });
+const ROOT = path.dirname(fileURLToPath(import.meta.url));
+const OUTPUT = path.join(ROOT, "e2e", ".output");
+
+/** The db project's port (the others are in e2e/engines.ts). */
+export const E2E_PORT = ENGINE_PORTS.db;
+
+const databaseFor = (engine: Engine) => path.join(OUTPUT, `e2e-${engine}.sqlite3`);
+const SESSION_FILES = path.join(OUTPUT, "session-files");
+
+// Fresh stores per run: the runner (the first to load this file) removes the last run's SQLite
+// files, session files and restart-test servers' stores (e2e/.output/servers/), and picks a run
+// id for the Redis key prefixes; workers inherit E2E_RUN_ID and leave everything alone.
+const firstLoad = !process.env.E2E_RUN_ID;
+if (firstLoad) {
+  process.env.E2E_RUN_ID = `${Date.now().toString(36)}-${process.pid}`;
+  for (const engine of ENGINES) {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(databaseFor(engine) + suffix, { force: true });
+  }
+  rmSync(path.join(OUTPUT, "servers"), { recursive: true, force: true });
+  // The file engine's directory must exist before its server starts.
+  rmSync(SESSION_FILES, { recursive: true, force: true });
+  mkdirSync(SESSION_FILES, { recursive: true });
 }
+const RUN_ID = process.env.E2E_RUN_ID!;
+
+// The cache engine needs Redis; cached_db falls back to the in-process cache without it.
+const redisUrl = process.env.REDIS_URL?.trim() || null;
+const engines = ENGINES.filter((engine) => engine !== "cache" || redisUrl !== null);
+if (!redisUrl && firstLoad) {
+  console.warn("e2e: REDIS_URL is not set, so the `cache` project is left out (cached_db uses the in-process cache).");
+}
+
+function projectFor(engine: Engine): EngineProject {
+  const port = ENGINE_PORTS[engine];
+  const cacheBackend = engine === "cache" || engine === "cached_db" ? (redisUrl ? "redis" : "locmem") : null;
+  return {
+    engine,
+    port,
+    baseURL: `http://127.0.0.1:${port}`,
+    restartPortFrom: RESTART_PORTS_FROM[engine],
+    databasePath: databaseFor(engine),
+    sessionFilePath: engine === "file" ? SESSION_FILES : null,
+    cacheBackend,
+    redisUrl: cacheBackend === "redis" ? redisUrl : null,
+    cacheKeyPrefix: cacheBackend === "redis" ? `e2e-${RUN_ID}-${engine}` : null,
+  };
+}
+
+const projects = engines.map(projectFor);
+
+const webServer: PlaywrightTestConfig["webServer"] = projects.map((project) => ({
+  name: project.engine,
+  // node itself (not npx tsx): quicker to start, and SIGTERM reaches the server's shutdown handler.
+  command: `${JSON.stringify(process.execPath)} --import tsx src/server.ts`,
+  url: `${project.baseURL}/`,
+  reuseExistingServer: false,
+  timeout: 60_000,
+  gracefulShutdown: { signal: "SIGTERM", timeout: 5_000 },
+  env: {
+    ...engineEnv(project),
+    HOST: "127.0.0.1",
+    PORT: String(project.port),
+    MIGRATE_ON_START: "true",
+    SECRET_KEY: E2E_SECRET_KEY,
+    LOG_LEVEL: "warn",
+    NODE_ENV: "test",
+  },
+}));
 
 export default defineConfig({
   testDir: "e2e",
   outputDir: "e2e/.output/results",
+  globalTeardown: "./e2e/global-teardown.ts",
   timeout: 30_000,
   workers: 2,
+  fullyParallel: true,
   retries: 0,
   reporter: [["list"]],
   use: {
-    baseURL: `http://127.0.0.1:${E2E_PORT}`,
     screenshot: "only-on-failure",
     launchOptions: {
       executablePath,
@@ -36,20 +109,10 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: "npx tsx src/server.ts",
-    url: `http://127.0.0.1:${E2E_PORT}/`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: {
-      HOST: "127.0.0.1",
-      PORT: String(E2E_PORT),
-      DATABASE_PATH: process.env.E2E_DATABASE_PATH,
-      // SQLite here, whatever CI exports for the service tests.
-      DATABASE_URL: "",
-      SECRET_KEY: "e2e-secret-key",
-      LOG_LEVEL: "warn",
-      NODE_ENV: "test",
-    },
-  },
+  projects: projects.map((project) => ({
+    name: project.engine,
+    metadata: project,
+    use: { baseURL: project.baseURL },
+  })),
+  webServer,
 });

@@ -1,26 +1,28 @@
 import { expect, test } from "@playwright/test";
 import {
   AppServer,
-  SESSION_KEY_PATTERN,
   TWO_WEEKS,
-  decodeSessionData,
-  expireDateMs,
   freePort,
+  keptKey,
   panelKey,
+  projectOf,
   requireSessionCookie,
   secondsUntil,
-  sessionRow,
+  sessionJson,
+  sessionKeyPattern,
+  storedData,
+  storedExpirySeconds,
 } from "./support.js";
 
 test.describe("visit counter", () => {
-  test("climbs across reloads and is a row in the sessions table", async ({ page, context }) => {
+  test("climbs across reloads and is kept in the engine's store", async ({ page, context }) => {
     await page.goto("/counter/");
     await expect(page.locator("#visits")).toHaveText("1");
     await expect(page.locator(".big")).toContainText("visited this page 1 time.");
 
     // The first visit stores something, so the browser now holds the session cookie.
     const cookie = await requireSessionCookie(context);
-    expect(cookie.value).toMatch(SESSION_KEY_PATTERN);
+    expect(cookie.value).toMatch(sessionKeyPattern());
     expect(cookie.httpOnly).toBe(true);
     expect(cookie.sameSite).toBe("Lax");
     expect(cookie.path).toBe("/");
@@ -31,20 +33,24 @@ test.describe("visit counter", () => {
     await page.reload();
     await expect(page.locator("#visits")).toHaveText("2");
     await expect(page.locator(".big")).toContainText("visited this page 2 times.");
+    const sent = await keptKey(context, cookie.value);
     await page.reload();
     await expect(page.locator("#visits")).toHaveText("3");
 
-    // Same key all along: the panel shows it and the cookie still carries it.
-    expect(await panelKey(page)).toBe(cookie.value);
-    await expect(page.locator("#session-cookie-sent")).toHaveText(`${cookie.value.slice(0, 8)}…`);
-    expect((await requireSessionCookie(context)).value).toBe(cookie.value);
+    // The panel shows the key the page was rendered with, the one the browser sent; server-side
+    // engines keep that key all along (on signed_cookies the write re-signs the cookie).
+    expect(await panelKey(page)).toBe(sent);
+    await expect(page.locator("#session-cookie-sent")).toHaveText(`${sent.slice(0, 8)}…`);
+    const key = await keptKey(context, sent);
 
-    const row = sessionRow(cookie.value);
-    expect(row, "a sessions row for the cookie's key").toBeDefined();
-    expect(decodeSessionData(row!.session_data)).toEqual({ visits: 3 });
-    const rowAge = (expireDateMs(row!) - Date.now()) / 1000;
-    expect(rowAge).toBeGreaterThan(TWO_WEEKS - 120);
-    expect(rowAge).toBeLessThan(TWO_WEEKS + 120);
+    expect(await storedData(key), "the engine's store holds the count").toEqual({ visits: 3 });
+    expect(await sessionJson(page)).toEqual({ session_key: key, session: { visits: 3 } });
+    const storedAge = await storedExpirySeconds(key);
+    if (storedAge !== undefined) {
+      expect(storedAge).toBeGreaterThan(TWO_WEEKS - 120);
+      expect(storedAge).toBeLessThan(TWO_WEEKS + 120);
+    }
+    expect(Number(await page.locator("#session-expiry-age").textContent())).toBe(TWO_WEEKS);
   });
 
   test("reset starts the count again", async ({ page, context }) => {
@@ -61,14 +67,22 @@ test.describe("visit counter", () => {
     await page.reload();
     await expect(page.locator("#visits")).toHaveText("2");
 
-    expect((await requireSessionCookie(context)).value).toBe(key);
-    expect(decodeSessionData(sessionRow(key)!.session_data)).toEqual({ visits: 2 });
+    const after = await keptKey(context, key);
+    expect(await storedData(after)).toEqual({ visits: 2 });
   });
 
-  test("survives a server restart", async ({ page, context }) => {
+  test("survives a server restart", async ({ page, context }, testInfo) => {
+    const project = projectOf(testInfo);
+    test.skip(
+      project.engine === "cache" && project.cacheBackend !== "redis",
+      "the cache engine on the in-process cache loses every session when the process stops",
+    );
+    // A server of our own with fresh stores for this engine (SQLite file, session-file directory,
+    // Redis key prefix), the same across the restart; cached_db on the in-process cache survives
+    // through its database.
     const server = new AppServer({
-      databasePath: AppServer.databaseFor("counter-restart"),
-      port: await freePort(3101),
+      store: AppServer.storeFor("counter-restart", testInfo),
+      port: await freePort(project.restartPortFrom),
       secretKey: "e2e-restart-secret",
     });
     try {
@@ -78,7 +92,7 @@ test.describe("visit counter", () => {
       await page.reload();
       await expect(page.locator("#visits")).toHaveText("2");
       const key = (await requireSessionCookie(context)).value;
-      expect(key).toMatch(SESSION_KEY_PATTERN);
+      expect(key).toMatch(sessionKeyPattern());
 
       const firstPid = server.pid;
       const stopped = await server.stop();
@@ -91,9 +105,10 @@ test.describe("visit counter", () => {
       expect(server.pid).not.toBe(firstPid);
       await page.goto(`${server.url}/counter/`);
       await expect(page.locator("#visits")).toHaveText("3");
-      expect((await requireSessionCookie(context)).value).toBe(key);
+      // Rendered with the key the browser kept across the restart.
       expect(await panelKey(page)).toBe(key);
-      expect(decodeSessionData(sessionRow(key, server.options.databasePath)!.session_data)).toEqual({ visits: 3 });
+      const after = await keptKey(context, key);
+      expect(await storedData(after, server.options.store)).toEqual({ visits: 3 });
     } finally {
       await server.stop();
     }

@@ -1,13 +1,16 @@
 import { expect, test } from "@playwright/test";
 import {
+  SESSION_COOKIE,
   SESSION_KEY_PATTERN,
-  decodeSessionData,
+  isServerSide,
+  keptKey,
   panelData,
   panelKey,
   requireSessionCookie,
   sessionCookie,
   sessionJson,
-  sessionRow,
+  sessionKeyPattern,
+  storedData,
 } from "./support.js";
 
 test.describe("set, get, delete and flush", () => {
@@ -21,14 +24,15 @@ test.describe("set, get, delete and flush", () => {
     await expect(page.locator("#result")).toHaveText("Stored color = blue.");
     await expect(page.locator("#session-data")).toContainText('"color": "blue"');
     const cookie = await requireSessionCookie(context);
-    expect(cookie.value).toMatch(SESSION_KEY_PATTERN);
+    expect(cookie.value).toMatch(sessionKeyPattern());
 
     await page.goto("/session/get/?key=color");
     await expect(page.locator("#value")).toHaveText('"blue"');
     await expect(page.locator("#not-set")).toHaveCount(0);
+    // Reading changes nothing, so the panel shows the cookie's value as the key on every engine.
     expect(await panelKey(page)).toBe(cookie.value);
     expect(await panelData(page)).toEqual({ color: "blue" });
-    expect(decodeSessionData(sessionRow(cookie.value)!.session_data)).toEqual({ color: "blue" });
+    expect(await storedData(cookie.value)).toEqual({ color: "blue" });
   });
 
   test("set through the URL, then look it up with the get form", async ({ page, context }) => {
@@ -69,25 +73,31 @@ test.describe("set, get, delete and flush", () => {
     await expect(page).toHaveURL("/session/get/?key=drop");
     await expect(page.locator("#not-set")).toContainText("drop is not set in your session.");
     expect(await panelData(page)).toEqual({ keep: "1" });
-    expect((await requireSessionCookie(context)).value).toBe(key);
-    expect(decodeSessionData(sessionRow(key)!.session_data)).toEqual({ keep: "1" });
-    expect(await sessionJson(page)).toEqual({ session_key: key, session: { keep: "1" } });
+    const after = await keptKey(context, key);
+    expect(await storedData(after)).toEqual({ keep: "1" });
+    expect(await sessionJson(page)).toEqual({ session_key: after, session: { keep: "1" } });
   });
 
-  test("flush removes the cookie and the row; the next write gets a new key", async ({ page, context }) => {
+  test("flush removes the cookie and the stored session; the next write gets a new key", async ({ page, context }) => {
     await page.goto("/session/set/?key=secret&value=42");
     await page.goto("/counter/");
+    // A page that only reads, so the panel's key is the cookie's value on every engine (a page
+    // that writes renders with the key the browser sent, which signed_cookies then re-signs).
+    await page.goto("/session/get/?key=secret");
     const oldKey = (await requireSessionCookie(context)).value;
     expect(await panelKey(page)).toBe(oldKey);
-    expect(sessionRow(oldKey)).toBeDefined();
+    expect(await storedData(oldKey)).toEqual({ secret: "42", visits: 1 });
 
     await page.locator("#flush-button").click();
     await expect(page).toHaveURL("/session/set/");
     await expect(page.locator("#session-data")).toHaveText("{}");
     await expect(page.locator("#session-key")).toHaveText("none");
     expect(await panelKey(page)).toBe("");
+    // Every engine removes the cookie on flush, signed_cookies included (reference §4.5).
     expect(await sessionCookie(context)).toBeUndefined();
-    expect(sessionRow(oldKey), "the flushed session's row is deleted").toBeUndefined();
+    if (isServerSide()) {
+      expect(await storedData(oldKey), "the flushed session is deleted from the store").toBeUndefined();
+    }
     expect(await sessionJson(page)).toEqual({ session_key: null, session: {} });
 
     await page.locator("#key").fill("again");
@@ -95,10 +105,10 @@ test.describe("set, get, delete and flush", () => {
     await page.locator("#set-button").click();
     await expect(page.locator("#result")).toHaveText("Stored again = yes.");
     const newKey = (await requireSessionCookie(context)).value;
-    expect(newKey).toMatch(SESSION_KEY_PATTERN);
+    expect(newKey).toMatch(sessionKeyPattern());
     expect(newKey).not.toBe(oldKey);
-    expect(decodeSessionData(sessionRow(newKey)!.session_data)).toEqual({ again: "yes" });
-    expect(sessionRow(oldKey)).toBeUndefined();
+    expect(await storedData(newKey)).toEqual({ again: "yes" });
+    if (isServerSide()) expect(await storedData(oldKey)).toBeUndefined();
 
     await page.goto("/session/get/?key=secret");
     await expect(page.locator("#not-set")).toBeVisible();
@@ -117,5 +127,58 @@ test.describe("set, get, delete and flush", () => {
     expect(response?.status()).toBe(200);
     expect(response?.headers()["content-type"]).toContain("application/json");
     expect(await response?.json()).toEqual({ session_key: key, session: { a: "1", visits: 1 } });
+  });
+
+  test("a cookie from before a flush: gone on server-side engines, still valid on signed_cookies", async ({
+    page,
+    context,
+    baseURL,
+  }) => {
+    await page.goto("/session/set/?key=token&value=abc");
+    const copied = (await requireSessionCookie(context)).value;
+    await page.locator("#flush-button").click();
+    await expect(page).toHaveURL("/session/set/");
+    expect(await sessionCookie(context)).toBeUndefined();
+
+    // Someone kept a copy of the cookie and sends it again.
+    await context.addCookies([{ name: SESSION_COOKIE, value: copied, url: baseURL! }]);
+    await page.goto("/session/get/?key=token");
+    if (isServerSide()) {
+      // The stored session was deleted: the key is unknown, the data is gone and the browser is
+      // told to drop the cookie.
+      await expect(page.locator("#not-set")).toContainText("token is not set in your session.");
+      expect(await panelData(page)).toEqual({});
+      expect(await sessionCookie(context)).toBeUndefined();
+    } else {
+      // The documented limitation of signed cookies: nothing server-side to delete, so logout
+      // cannot revoke a copied cookie before SESSION_COOKIE_AGE runs out.
+      await expect(page.locator("#value")).toHaveText('"abc"');
+      expect((await requireSessionCookie(context)).value).toBe(copied);
+    }
+  });
+
+  test("an unknown session cookie: a delete cookie, or a fresh empty signed cookie on signed_cookies", async ({
+    page,
+    context,
+    baseURL,
+  }) => {
+    // Well-formed for every engine's key check, but never issued by this server.
+    const unknown = "abcdefghijklmnopqrstuvwxyz012345";
+    expect(unknown).toMatch(SESSION_KEY_PATTERN);
+    await context.addCookies([{ name: SESSION_COOKIE, value: unknown, url: baseURL! }]);
+
+    await page.goto("/session/get/?key=anything");
+    await expect(page.locator("#not-set")).toBeVisible();
+    expect(await panelData(page)).toEqual({});
+    await expect(page.locator("#session-cookie-sent")).toHaveText(`${unknown.slice(0, 8)}…`);
+    if (isServerSide()) {
+      expect(await sessionCookie(context), "the delete cookie removed it").toBeUndefined();
+      expect(await storedData(unknown)).toBeUndefined();
+    } else {
+      // Reference §4.6: the bad cookie is replaced by a freshly signed empty dict (payload e30).
+      const cookie = await requireSessionCookie(context);
+      expect(cookie.value).toMatch(/^e30:/);
+      expect(await storedData(cookie.value)).toEqual({});
+    }
   });
 });

@@ -1,16 +1,22 @@
 /**
- * Shared helpers for the browser tests: the session cookie as the browser holds it, the
- * `sessions` row in SQLite (read-only), and a second app server the tests start and stop.
+ * Shared helpers for the browser tests: which engine a test's project runs, the session cookie as
+ * the browser holds it, what the engine's store holds (the `sessions` row in SQLite, the session
+ * file, the Redis entry, or the signed cookie itself), and a second app server the tests start
+ * and stop.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { inflateSync } from "node:zlib";
-import { expect, type BrowserContext, type Cookie, type Page } from "@playwright/test";
+import { expect, test, type BrowserContext, type Cookie, type Page, type TestInfo } from "@playwright/test";
 import SQLite from "better-sqlite3";
+import { Redis } from "ioredis";
+import { engineEnv, type Engine, type EngineProject, type SessionStoreLocation } from "./engines.js";
+
+export { E2E_SECRET_KEY, type Engine, type EngineProject, type SessionStoreLocation } from "./engines.js";
 
 /** The project root (the webServer and the spawned servers run from here). */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -23,6 +29,50 @@ export const CSRF_COOKIE = "csrftoken";
 export const TWO_WEEKS = 1_209_600;
 /** Django's session key: 32 characters of lowercase letters and digits. */
 export const SESSION_KEY_PATTERN = /^[a-z0-9]{32}$/;
+/**
+ * A signed_cookies value: Django's `signing.dumps` output, `[.]payload:timestamp:signature`, with
+ * a base64url payload ("." = zlib-compressed), a base-62 timestamp and a 43-character base64url
+ * HMAC-SHA256.
+ */
+export const SIGNED_COOKIE_PATTERN = /^\.?[A-Za-z0-9_-]+:[0-9A-Za-z]+:[A-Za-z0-9_-]{43}$/;
+
+// ---- the engine under test --------------------------------------------------------------------
+
+/** The project's engine and stores (playwright.config.ts puts them in the project's `metadata`). */
+export function projectOf(testInfo: TestInfo = test.info()): EngineProject {
+  const project = testInfo.project.metadata as Partial<EngineProject>;
+  if (!project.engine) {
+    throw new Error(`project "${testInfo.project.name}" has no engine in its metadata: run the tests through playwright.config.ts`);
+  }
+  return project as EngineProject;
+}
+
+/** The session engine the test's project runs against. */
+export function engineOf(testInfo: TestInfo = test.info()): Engine {
+  return projectOf(testInfo).engine;
+}
+
+/** Whether the engine keeps sessions on the server (all but signed_cookies, whose cookie is the session). */
+export function isServerSide(engine: Engine = engineOf()): boolean {
+  return engine !== "signed_cookies";
+}
+
+/** What the `sessionid` cookie holds: a 32-character key, or on signed_cookies the signed data. */
+export function sessionKeyPattern(engine: Engine = engineOf()): RegExp {
+  return isServerSide(engine) ? SESSION_KEY_PATTERN : SIGNED_COOKIE_PATTERN;
+}
+
+/**
+ * The browser's session cookie after a change that must keep the session. Server-side engines
+ * keep the key, so it must still be `previous`. On signed_cookies the value is the signed data,
+ * so every save re-signs it: the new value is checked for its shape instead. Returns the value.
+ */
+export async function keptKey(context: BrowserContext, previous: string, testInfo: TestInfo = test.info()): Promise<string> {
+  const current = (await requireSessionCookie(context)).value;
+  if (isServerSide(engineOf(testInfo))) expect(current, "the session keeps its key").toBe(previous);
+  else expect(current).toMatch(SIGNED_COOKIE_PATTERN);
+  return current;
+}
 
 // ---- cookies ----------------------------------------------------------------------------------
 
@@ -69,14 +119,7 @@ export async function sessionJson(page: Page): Promise<SessionJson> {
   return (await response.json()) as SessionJson;
 }
 
-// ---- the database -----------------------------------------------------------------------------
-
-/** The database of the Playwright webServer (playwright.config.ts sets E2E_DATABASE_PATH). */
-export function e2eDatabasePath(): string {
-  const configured = process.env.E2E_DATABASE_PATH;
-  if (!configured) throw new Error("E2E_DATABASE_PATH is not set: run the tests through playwright.config.ts");
-  return path.resolve(ROOT, configured);
-}
+// ---- the store ---------------------------------------------------------------------------------
 
 export interface SessionRow {
   session_key: string;
@@ -84,8 +127,8 @@ export interface SessionRow {
   expire_date: string;
 }
 
-/** The `sessions` row for `key`, read through a read-only connection, or undefined. */
-export function sessionRow(key: string, databasePath: string = e2eDatabasePath()): SessionRow | undefined {
+/** The `sessions` row for `key` in a SQLite file, read through a read-only connection, or undefined. */
+export function sessionRow(key: string, databasePath: string): SessionRow | undefined {
   const db = new SQLite(databasePath, { readonly: true, fileMustExist: true });
   try {
     return db
@@ -93,6 +136,91 @@ export function sessionRow(key: string, databasePath: string = e2eDatabasePath()
       .get(key);
   } finally {
     db.close();
+  }
+}
+
+/** Django's cache key (`<prefix>:1:<key>`) of the cache engine's entry for a session. */
+function cacheEntryKey(store: SessionStoreLocation, key: string): string {
+  return `${store.cacheKeyPrefix}:1:django.contrib.sessions.cache${key}`;
+}
+
+async function withRedis<T>(store: SessionStoreLocation, use: (redis: Redis) => Promise<T>): Promise<T> {
+  if (store.cacheBackend !== "redis" || !store.redisUrl) {
+    throw new Error(`the ${store.engine} store has no Redis to read`);
+  }
+  const redis = new Redis(store.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  try {
+    await redis.connect();
+    return await use(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * The session data the engine's store holds for `key` (the cookie value), or undefined when it
+ * holds none, read where the engine keeps it:
+ * - db, cached_db: the SQLite `sessions` row (cached_db writes through to it);
+ * - file: the file `sessionid<key>` in SESSION_FILE_PATH (the same signed format as a row);
+ * - cache: the Redis entry (plain JSON);
+ * - signed_cookies: the cookie value itself, which is the data (so it is never "gone": a copied
+ *   cookie stays valid, the documented limitation).
+ */
+export async function storedData(
+  key: string,
+  store: SessionStoreLocation = projectOf(),
+): Promise<Record<string, unknown> | undefined> {
+  switch (store.engine) {
+    case "db":
+    case "cached_db": {
+      const row = sessionRow(key, store.databasePath);
+      return row && decodeSessionData(row.session_data);
+    }
+    case "file": {
+      expect(key, "a file session's key").toMatch(SESSION_KEY_PATTERN);
+      let content: string;
+      try {
+        content = readFileSync(path.join(store.sessionFilePath!, SESSION_COOKIE + key), "latin1");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw error;
+      }
+      return content === "" ? {} : decodeSessionData(content);
+    }
+    case "cache": {
+      const text = await withRedis(store, (redis) => redis.get(cacheEntryKey(store, key)));
+      return text === null ? undefined : (JSON.parse(text) as Record<string, unknown>);
+    }
+    case "signed_cookies":
+      expect(key).toMatch(SIGNED_COOKIE_PATTERN);
+      return decodeSessionData(key);
+  }
+}
+
+/**
+ * Seconds until the store itself expires the session, where it keeps such a date: the row's
+ * `expire_date` (db, cached_db) or the Redis entry's TTL (cache). Undefined for file (expiry is
+ * the file's mtime plus SESSION_COOKIE_AGE, and a positive per-session expiry is never enforced,
+ * Django's quirk) and signed_cookies (only SESSION_COOKIE_AGE since signing is enforced).
+ */
+export async function storedExpirySeconds(
+  key: string,
+  store: SessionStoreLocation = projectOf(),
+): Promise<number | undefined> {
+  switch (store.engine) {
+    case "db":
+    case "cached_db": {
+      const row = sessionRow(key, store.databasePath);
+      expect(row, `a sessions row for ${key}`).toBeDefined();
+      return (expireDateMs(row!) - Date.now()) / 1000;
+    }
+    case "cache": {
+      const ttl = await withRedis(store, (redis) => redis.pttl(cacheEntryKey(store, key)));
+      expect(ttl, `a Redis entry with a TTL for ${key}`).toBeGreaterThan(0);
+      return ttl / 1000;
+    }
+    default:
+      return undefined;
   }
 }
 
@@ -136,8 +264,8 @@ export async function freePort(from = 3101): Promise<number> {
 }
 
 export interface ServerOptions {
-  /** SQLite file; kept between start() calls so a restart sees the same sessions. */
-  databasePath: string;
+  /** The engine and its stores; kept between start() calls so a restart sees the same sessions. */
+  store: SessionStoreLocation;
   port: number;
   secretKey?: string;
 }
@@ -164,9 +292,38 @@ export class AppServer {
   static databaseFor(name: string): string {
     const dir = path.join(OUTPUT_DIR, "servers");
     mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${name.replace(/[^a-z0-9-]+/gi, "-")}-${process.pid}-${Date.now()}.sqlite3`);
+    const file = path.join(dir, `${AppServer.uniqueName(name)}.sqlite3`);
     for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
     return file;
+  }
+
+  private static uniqueName(name: string): string {
+    return `${name.replace(/[^a-z0-9-]+/gi, "-")}-${process.pid}-${Date.now()}`;
+  }
+
+  /**
+   * Fresh stores of their own for the project's engine: a new SQLite file, a new session-file
+   * directory (file), a new Redis key prefix (cache, cached_db on Redis; an in-process cache
+   * stays in-process).
+   */
+  static storeFor(name: string, testInfo: TestInfo = test.info()): SessionStoreLocation {
+    const project = projectOf(testInfo);
+    const unique = AppServer.uniqueName(`${name}-${project.engine}`);
+    let sessionFilePath: string | null = null;
+    if (project.engine === "file") {
+      sessionFilePath = path.join(OUTPUT_DIR, "servers", `${unique}-files`);
+      rmSync(sessionFilePath, { recursive: true, force: true });
+      mkdirSync(sessionFilePath, { recursive: true });
+    }
+    return {
+      engine: project.engine,
+      databasePath: AppServer.databaseFor(`${name}-${project.engine}`),
+      sessionFilePath,
+      cacheBackend: project.cacheBackend,
+      redisUrl: project.redisUrl,
+      // Under the run's prefix, so the global teardown removes these entries too.
+      cacheKeyPrefix: project.cacheKeyPrefix === null ? null : `${project.cacheKeyPrefix}-${unique}`,
+    };
   }
 
   get pid(): number | undefined {
@@ -189,11 +346,10 @@ export class AppServer {
       cwd: ROOT,
       env: {
         ...process.env,
-        // SQLite, whatever CI exports for the service tests.
-        DATABASE_URL: "",
+        // The engine, SQLite (whatever CI exports for the service tests) and the other stores.
+        ...engineEnv(this.options.store),
         HOST: "127.0.0.1",
         PORT: String(this.options.port),
-        DATABASE_PATH: this.options.databasePath,
         SECRET_KEY: this.options.secretKey ?? "e2e-own-server-secret",
         MIGRATE_ON_START: "true",
         LOG_LEVEL: "warn",
