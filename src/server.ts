@@ -5,6 +5,7 @@ import { loadConfig } from "./config.js";
 import { DatabaseUnavailable } from "./db/database.js";
 import { MigrationFailed } from "./db/migrations.js";
 import { openRuntime, StartupError, type Runtime } from "./runtime.js";
+import { trackConnections } from "./shutdown.js";
 import { ImproperlyConfigured } from "./sessions/index.js";
 
 dotenv.config({ quiet: true });
@@ -26,12 +27,15 @@ async function main(): Promise<void> {
     app.log.warn("SECRET_KEY is not set: using the insecure development key. Set SECRET_KEY in .env.");
   }
 
+  const connections = trackConnections(app.server);
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, "shutting down");
-    await app.close();
+    const closed = app.close();
+    connections.closeIdle();
+    await closed;
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

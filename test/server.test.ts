@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import net from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
 
@@ -48,7 +49,7 @@ for (const [name, value, pattern] of [
   });
 }
 
-test("starts, applies migrations, serves, and exits 0 on SIGTERM", async () => {
+test("starts, applies migrations, serves, and exits 0 on SIGTERM", { timeout: 30_000 }, async () => {
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
     env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", DATABASE_PATH: join(dir, "ok.sqlite3") },
     stdio: ["ignore", "pipe", "pipe"],
@@ -68,7 +69,15 @@ test("starts, applies migrations, serves, and exits 0 on SIGTERM", async () => {
   assert.match(output, /applied migration 0001_create_sessions/);
   const response = await fetch(`${url}/counter/`);
   assert.equal(response.status, 200);
+  // A connection opened ahead of time and never used (browsers do this) must not hold shutdown.
+  const { port } = new URL(url);
+  const unused = net.connect(Number(port), "127.0.0.1");
+  unused.on("error", () => {});
+  await new Promise((resolve) => unused.on("connect", resolve));
   const exitCode = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const started = Date.now();
   child.kill("SIGTERM");
   assert.equal(await exitCode, 0);
+  assert.ok(Date.now() - started < 3000, `exited ${Date.now() - started} ms after SIGTERM`);
+  unused.destroy();
 });
