@@ -7,7 +7,7 @@ import { renderPage } from "./render.js";
 const SECRETS = new Set<keyof SessionSettings>(["SECRET_KEY", "SECRET_KEY_FALLBACKS"]);
 
 function mask(secret: string): string {
-  return secret.length <= 8 ? "********" : `${secret.slice(0, 4)}…${"*".repeat(8)} (${secret.length} characters)`;
+  return `******** (${secret.length} characters)`;
 }
 
 function shown(name: keyof SessionSettings, value: SessionSettings[keyof SessionSettings]): string {
