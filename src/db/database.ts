@@ -2,12 +2,25 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresDialect, sql, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect, sql, SqliteDialect, type Generated } from "kysely";
 import pg from "pg";
 import { toSqliteDatetime, type SessionsDatabase } from "../sessions/index.js";
 
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  /** Django's format: `<algorithm>$<parameters>$<salt>$<hash>`. */
+  password: string;
+  /** 1 for staff (the admin pages), 0 otherwise. */
+  is_staff: Generated<number>;
+  last_login: string | Date | null;
+  date_joined: Generated<string | Date>;
+}
+
 /** Every table the app uses. */
-export interface Database extends SessionsDatabase {}
+export interface Database extends SessionsDatabase {
+  users: UsersTable;
+}
 
 export interface OpenedDatabase {
   db: Kysely<Database>;

@@ -22,7 +22,7 @@ function tables(databasePath: string): string[] {
   const db = new SQLite(databasePath, { readonly: true });
   try {
     return db
-      .prepare("select name from sqlite_master where type in ('table', 'index') and name like 'sessions%' order by name")
+      .prepare("select name from sqlite_master where type in ('table', 'index') and (name like 'sessions%' or name = 'users') order by name")
       .all()
       .map((row) => (row as { name: string }).name);
   } finally {
@@ -34,12 +34,12 @@ test("up applies pending migrations, status lists them, down undoes the last", (
   const path = join(dir, "a.sqlite3");
   const status0 = migrate(path, "status");
   assert.equal(status0.status, 0);
-  assert.match(status0.stdout, /\[ \] 0001_create_sessions\s+\(pending\)/);
+  assert.match(status0.stdout, /\[ \] 0001_create_sessions\s+\(pending\)\n\s+\[ \] 0002_create_users\s+\(pending\)/);
 
   const up = migrate(path);
   assert.equal(up.status, 0, up.stderr);
-  assert.match(up.stdout, /Applied 0001_create_sessions/);
-  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx"]);
+  assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users/);
+  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx", "users"]);
 
   const again = migrate(path, "up");
   assert.match(again.stdout, /No pending migrations/);
@@ -48,8 +48,11 @@ test("up applies pending migrations, status lists them, down undoes the last", (
 
   const down = migrate(path, "down");
   assert.equal(down.status, 0, down.stderr);
-  assert.match(down.stdout, /Undid 0001_create_sessions/);
+  assert.match(down.stdout, /Undid 0002_create_users/);
+  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx"], "only the last migration is undone");
+  assert.match(migrate(path, "down").stdout, /Undid 0001_create_sessions/);
   assert.deepEqual(tables(path), []);
+  assert.match(migrate(path, "down").stdout, /Nothing to undo/);
 });
 
 test("--help explains the commands; an unknown command exits 2 with one line", () => {

@@ -8,7 +8,7 @@ import type { SessionCache } from "../cache.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import type { LoadedRecord, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
-import { clearExpiredRows, DbSession, type DbEngineOptions, type DbStore } from "./db.js";
+import { clearExpiredRows, DbSession, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
 
 export const CACHED_DB_KEY_PREFIX = "django.contrib.sessions.cached_db";
 
@@ -88,8 +88,12 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
 }
 
 /** clearExpired removes database rows only: cache entries age out by their TTL. */
-export function cachedDbEngine(context: EngineContext, { db, dateValue = toSqliteDatetime }: DbEngineOptions, cache: SessionCache): SessionEngine {
-  const store: DbStore = { db, dateValue };
+export function cachedDbEngine<DB extends SessionsDatabase>(
+  context: EngineContext,
+  { db, dateValue = toSqliteDatetime }: DbEngineOptions<DB>,
+  cache: SessionCache,
+): SessionEngine {
+  const store: DbStore = { db: sessionsOnly(db), dateValue };
   return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache), {
     clearExpired: () => clearExpiredRows(context, store),
   });

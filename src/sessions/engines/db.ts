@@ -26,8 +26,9 @@ export interface SessionsDatabase {
   sessions: SessionsTable;
 }
 
-export interface DbEngineOptions {
-  db: Kysely<SessionsDatabase>;
+/** Any kysely database that has the sessions table (the app's own may have more tables). */
+export interface DbEngineOptions<DB extends SessionsDatabase = SessionsDatabase> {
+  db: Kysely<DB>;
   /** How an instant is written to `expire_date` (text for SQLite, Date for PostgreSQL). */
   dateValue?: (epochMs: number) => string | Date;
 }
@@ -109,8 +110,19 @@ export async function clearExpiredRows(context: EngineContext, { db, dateValue }
 }
 
 /** The database belongs to the application, which closes it. */
-export function dbEngine(context: EngineContext, { db, dateValue = toSqliteDatetime }: DbEngineOptions): SessionEngine {
-  const store: DbStore = { db, dateValue };
+/**
+ * The engine touches only the sessions table, whose columns DB must declare as SessionsTable
+ * does; so viewing a wider database as SessionsDatabase is sound (kysely's types are invariant).
+ */
+export function sessionsOnly<DB extends SessionsDatabase>(db: Kysely<DB>): Kysely<SessionsDatabase> {
+  return db as unknown as Kysely<SessionsDatabase>;
+}
+
+export function dbEngine<DB extends SessionsDatabase>(
+  context: EngineContext,
+  { db, dateValue = toSqliteDatetime }: DbEngineOptions<DB>,
+): SessionEngine {
+  const store: DbStore = { db: sessionsOnly(db), dateValue };
   return defineEngine("db", context, (key, ctx) => new DbSession(key, ctx, store), {
     clearExpired: () => clearExpiredRows(context, store),
   });

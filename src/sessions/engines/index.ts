@@ -17,13 +17,14 @@ import type { SessionSettings } from "../settings.js";
 import { TimestampSigner } from "../signing.js";
 import { cacheEngine } from "./cache.js";
 import { cachedDbEngine } from "./cached-db.js";
-import { dbEngine, type DbEngineOptions } from "./db.js";
+import type { Kysely } from "kysely";
+import { dbEngine, sessionsOnly, type DbEngineOptions, type SessionsDatabase } from "./db.js";
 import { fileEngine } from "./file.js";
 import { signedCookiesEngine } from "./signed-cookies.js";
 
 /** What engines may need from the application. */
-export interface EngineResources {
-  db?: DbEngineOptions["db"];
+export interface EngineResources<DB extends SessionsDatabase = SessionsDatabase> {
+  db?: Kysely<DB>;
   /** How the database stores instants (text for SQLite, the default; Date for PostgreSQL). */
   dateValue?: DbEngineOptions["dateValue"];
   /** The application's caches by alias (Django's CACHES); SESSION_CACHE_ALIAS picks one. */
@@ -122,9 +123,9 @@ export function engineNeeds(setting: string): { database: boolean; cache: boolea
 }
 
 /** Builds the engine SESSION_ENGINE names. Throws ImproperlyConfigured with the reason. */
-export async function createSessionEngine(
+export async function createSessionEngine<DB extends SessionsDatabase>(
   settings: SessionSettings,
-  resources: EngineResources,
+  { db, ...rest }: EngineResources<DB>,
   { now = Date.now }: { now?: () => number } = {},
 ): Promise<SessionEngine> {
   const signer = new TimestampSigner({
@@ -134,6 +135,7 @@ export async function createSessionEngine(
     now,
   });
   const context: Context = { settings, signer, now };
+  const resources: EngineResources = { ...rest, ...(db ? { db: sessionsOnly(db) } : {}) };
   const name = builtInEngineName(settings.SESSION_ENGINE);
   if (name !== null) return BUILT_IN[name]!(context, resources);
   if (!/^(\.{0,2}\/|@?[a-z0-9])/i.test(settings.SESSION_ENGINE) || /^[a-z_]+$/.test(settings.SESSION_ENGINE)) {
