@@ -1,0 +1,106 @@
+/**
+ * Django's login(), logout() and get_user() as they touch the session (reference section 6):
+ * which keys are stored, when the key is cycled or the session flushed, and how a password
+ * change elsewhere logs a session out.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { saltedHmac, type SessionBase, type SessionSettings } from "../sessions/index.js";
+
+export const SESSION_USER_ID = "_auth_user_id";
+export const SESSION_USER_BACKEND = "_auth_user_backend";
+export const SESSION_USER_HASH = "_auth_user_hash";
+/** The only backend: users in this app's table (Django's default backend path, for compatibility). */
+export const MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend";
+
+const HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash";
+
+/** What login needs of a user: its id and stored password hash. */
+export interface AuthUser {
+  id: number;
+  password: string;
+}
+
+/** The session fields auth writes; the app's session shape must allow them. */
+export interface AuthSessionFields {
+  [SESSION_USER_ID]?: string;
+  [SESSION_USER_BACKEND]?: string;
+  [SESSION_USER_HASH]?: string;
+}
+
+type AuthSession = SessionBase<AuthSessionFields>;
+type Secrets = Pick<SessionSettings, "SECRET_KEY" | "SECRET_KEY_FALLBACKS">;
+
+/** get_session_auth_hash(): hex HMAC of the password hash; changes when the password changes. */
+export function sessionAuthHash(passwordHash: string, secret: string): string {
+  return saltedHmac(HASH_SALT, passwordHash, secret).toString("hex");
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * login(): an anonymous session is cycled to a new key and keeps its data (session-fixation
+ * defence); a session of another user, or of this user with another password, is flushed; the
+ * same user with the same password keeps the key. Then the user is recorded in the session.
+ */
+export async function login(session: AuthSession, user: AuthUser, secrets: Secrets): Promise<void> {
+  const hash = sessionAuthHash(user.password, secrets.SECRET_KEY);
+  if (session.has(SESSION_USER_ID)) {
+    const storedId = session.get(SESSION_USER_ID);
+    const storedHash = session.get(SESSION_USER_HASH, "");
+    if (storedId !== String(user.id) || (hash !== "" && !sameHash(storedHash, hash))) {
+      await session.flush();
+    }
+  } else {
+    await session.cycleKey();
+  }
+  session.set(SESSION_USER_ID, String(user.id));
+  session.set(SESSION_USER_BACKEND, MODEL_BACKEND);
+  session.set(SESSION_USER_HASH, hash);
+}
+
+/** logout(): the session is flushed (record deleted, key dropped, delete cookie sent). */
+export async function logout(session: AuthSession): Promise<void> {
+  await session.flush();
+}
+
+/**
+ * get_user(): the logged-in user's id, verified against the current password hash, or null.
+ * A hash made with a fallback secret keeps the user logged in and cycles the key; any other
+ * mismatch (the password changed elsewhere) flushes the session.
+ */
+export async function authenticatedUser<U extends AuthUser>(
+  session: AuthSession,
+  findUser: (id: number) => Promise<U | undefined>,
+  secrets: Secrets,
+): Promise<U | null> {
+  const id = session.get(SESSION_USER_ID);
+  const backend = session.get(SESSION_USER_BACKEND);
+  if (id === undefined || backend === undefined) return null;
+  if (backend !== MODEL_BACKEND || !/^\d+$/.test(id)) return null;
+  const user = await findUser(Number(id));
+  if (!user) return null;
+  const stored = session.get(SESSION_USER_HASH, "");
+  if (stored !== "" && sameHash(stored, sessionAuthHash(user.password, secrets.SECRET_KEY))) return user;
+  if (stored !== "" && secrets.SECRET_KEY_FALLBACKS.some((key) => sameHash(stored, sessionAuthHash(user.password, key)))) {
+    await session.cycleKey();
+    session.set(SESSION_USER_HASH, sessionAuthHash(user.password, secrets.SECRET_KEY));
+    return user;
+  }
+  await session.flush();
+  return null;
+}
+
+/**
+ * update_session_auth_hash(): after this session changed the user's password, keep it logged
+ * in under a new key; every other session of the user fails verification and is logged out.
+ */
+export async function updateSessionAuthHash(session: AuthSession, user: AuthUser, secrets: Secrets): Promise<void> {
+  await session.cycleKey();
+  if (session.get(SESSION_USER_ID) === String(user.id)) {
+    session.set(SESSION_USER_HASH, sessionAuthHash(user.password, secrets.SECRET_KEY));
+  }
+}
