@@ -20,7 +20,9 @@ import { sessionRoutes } from "./routes/session.js";
 import "./session-data.js";
 import type { Runtime } from "./runtime.js";
 import { settingsRoutes } from "./routes/settings.js";
-import { sessions, type SessionEngine } from "./sessions/index.js";
+import { authRoutes } from "./routes/auth.js";
+import { Users } from "./auth/users.js";
+import { sessions, toSqliteDatetime, type SessionEngine } from "./sessions/index.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -82,6 +84,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(cartRoutes);
   await app.register(expiryRoutes);
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });
+  await app.register(authRoutes, { users: new Users(deps.db, deps.runtime?.database.dateValue ?? toSqliteDatetime) });
   app.addHook("onClose", () => engine.close());
   return app;
 }

@@ -27,6 +27,8 @@ const FIELD_HELP: Record<string, string> = {
   key: "A key is 1 to 100 characters and may not start with “_” (those keys belong to the framework).",
   value: "A value is at most 2000 characters.",
   item: "An item is 1 to 100 characters.",
+  username: "A username is at most 150 characters.",
+  password: "A password is at most 4096 characters.",
   seconds: "Enter a whole number of seconds, 0 for “until the browser closes”, or nothing for the default.",
 };
 

@@ -19,7 +19,9 @@ const SALT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 /** Limits on parameters read from a stored hash, so a hostile value cannot exhaust memory. */
 const MAX_WORK_FACTOR = 2 ** 20;
 const MAX_BLOCK_SIZE = 32;
-const MAX_PARALLELISM = 64;
+const MAX_PARALLELISM = 16;
+/** scrypt needs 128 * n * r bytes; refuse stored parameters asking for more than this. */
+const MAX_MEMORY = 256 * 1024 * 1024;
 
 function scrypt(password: string, salt: string, keylen: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -74,6 +76,7 @@ function decode(encoded: string): Decoded | null {
   const p = parseInteger(pText, MAX_PARALLELISM);
   // scrypt needs N to be a power of two greater than 1.
   if (n === null || r === null || p === null || n < 2 || (n & (n - 1)) !== 0) return null;
+  if (128 * n * r > MAX_MEMORY) return null;
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(hashText) || hashText.length % 4 !== 0) return null;
   const hash = Buffer.from(hashText, "base64");
   if (hash.length !== DKLEN) return null;

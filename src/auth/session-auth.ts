@@ -4,7 +4,7 @@
  * change elsewhere logs a session out.
  */
 import { timingSafeEqual } from "node:crypto";
-import { saltedHmac, type SessionBase, type SessionSettings } from "../sessions/index.js";
+import { saltedHmac, type JsonValue, type SessionBase, type SessionData, type SessionSettings } from "../sessions/index.js";
 
 export const SESSION_USER_ID = "_auth_user_id";
 export const SESSION_USER_BACKEND = "_auth_user_backend";
@@ -20,14 +20,10 @@ export interface AuthUser {
   password: string;
 }
 
-/** The session fields auth writes; the app's session shape must allow them. */
-export interface AuthSessionFields {
-  [SESSION_USER_ID]?: string;
-  [SESSION_USER_BACKEND]?: string;
-  [SESSION_USER_HASH]?: string;
-}
+/** Any session whose shape allows arbitrary JSON keys (the auth keys are reserved ones). */
+type AuthSession = SessionBase<SessionData>;
 
-type AuthSession = SessionBase<AuthSessionFields>;
+const text = (value: JsonValue | undefined): string | undefined => (typeof value === "string" ? value : undefined);
 type Secrets = Pick<SessionSettings, "SECRET_KEY" | "SECRET_KEY_FALLBACKS">;
 
 /** get_session_auth_hash(): hex HMAC of the password hash; changes when the password changes. */
@@ -49,8 +45,8 @@ function sameHash(a: string, b: string): boolean {
 export async function login(session: AuthSession, user: AuthUser, secrets: Secrets): Promise<void> {
   const hash = sessionAuthHash(user.password, secrets.SECRET_KEY);
   if (session.has(SESSION_USER_ID)) {
-    const storedId = session.get(SESSION_USER_ID);
-    const storedHash = session.get(SESSION_USER_HASH, "");
+    const storedId = text(session.get(SESSION_USER_ID));
+    const storedHash = text(session.get(SESSION_USER_HASH)) ?? "";
     if (storedId !== String(user.id) || (hash !== "" && !sameHash(storedHash, hash))) {
       await session.flush();
     }
@@ -77,13 +73,13 @@ export async function authenticatedUser<U extends AuthUser>(
   findUser: (id: number) => Promise<U | undefined>,
   secrets: Secrets,
 ): Promise<U | null> {
-  const id = session.get(SESSION_USER_ID);
-  const backend = session.get(SESSION_USER_BACKEND);
+  const id = text(session.get(SESSION_USER_ID));
+  const backend = text(session.get(SESSION_USER_BACKEND));
   if (id === undefined || backend === undefined) return null;
   if (backend !== MODEL_BACKEND || !/^\d+$/.test(id)) return null;
   const user = await findUser(Number(id));
   if (!user) return null;
-  const stored = session.get(SESSION_USER_HASH, "");
+  const stored = text(session.get(SESSION_USER_HASH)) ?? "";
   if (stored !== "" && sameHash(stored, sessionAuthHash(user.password, secrets.SECRET_KEY))) return user;
   if (stored !== "" && secrets.SECRET_KEY_FALLBACKS.some((key) => sameHash(stored, sessionAuthHash(user.password, key)))) {
     await session.cycleKey();

@@ -1,0 +1,141 @@
+/** `npm run createuser` as a user runs it: child processes against a real SQLite file. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import SQLite from "better-sqlite3";
+import { verifyPassword } from "../../src/auth/passwords.js";
+
+const dir = mkdtempSync(join(tmpdir(), "createuser-test-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let counter = 0;
+function freshDatabase(): string {
+  return join(dir, `db-${++counter}.sqlite3`);
+}
+
+function createuser(
+  databasePath: string,
+  args: string[],
+  { password, input }: { password?: string; input?: string } = {},
+) {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "", REDIS_URL: "", DATABASE_PATH: databasePath };
+  delete env.CREATEUSER_PASSWORD;
+  if (password !== undefined) env.CREATEUSER_PASSWORD = password;
+  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/createuser.ts", ...args], {
+    encoding: "utf8",
+    env,
+    input: input ?? "",
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+interface UserRow {
+  username: string;
+  password: string;
+  is_staff: number;
+  last_login: string | null;
+  date_joined: string;
+}
+
+function users(databasePath: string): UserRow[] {
+  const db = new SQLite(databasePath, { readonly: true });
+  try {
+    return db.prepare("select username, password, is_staff, last_login, date_joined from users order by id").all() as UserRow[];
+  } finally {
+    db.close();
+  }
+}
+
+function assertOneLineError(result: { status: number | null; stderr: string }, pattern: RegExp, status = 1) {
+  assert.equal(result.status, status, result.stderr);
+  assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+  assert.match(result.stderr, pattern);
+}
+
+test("--noinput creates the user on a fresh database with CREATEUSER_PASSWORD", async () => {
+  const path = freshDatabase();
+  const result = createuser(path, ["alice", "--noinput"], { password: "s3cret pass" });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, "Created user alice\n");
+  const rows = users(path);
+  assert.equal(rows.length, 1);
+  const [row] = rows;
+  assert.ok(row);
+  assert.equal(row.username, "alice");
+  assert.equal(row.is_staff, 0);
+  assert.equal(row.last_login, null);
+  assert.ok(row.date_joined);
+  assert.match(row.password, /^scrypt\$16384\$[A-Za-z0-9]{22}\$8\$5\$/);
+  assert.equal(await verifyPassword("s3cret pass", row.password), true);
+  assert.equal(await verifyPassword("wrong", row.password), false);
+});
+
+test("--staff sets is_staff 1", () => {
+  const path = freshDatabase();
+  const result = createuser(path, ["--staff", "boss@example.com", "--noinput"], { password: "pw" });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, "Created user boss@example.com (staff)\n");
+  assert.deepEqual(
+    users(path).map((u) => [u.username, u.is_staff]),
+    [["boss@example.com", 1]],
+  );
+});
+
+test("a taken username exits 1 with one line and adds nothing", () => {
+  const path = freshDatabase();
+  assert.equal(createuser(path, ["carol", "--noinput"], { password: "pw" }).status, 0);
+  const again = createuser(path, ["carol", "--noinput", "--staff"], { password: "other" });
+  assertOneLineError(again, /^error: the username carol is already taken$/m);
+  assert.equal(again.stdout, "");
+  assert.equal(users(path).length, 1);
+});
+
+test("--noinput without CREATEUSER_PASSWORD exits 1 with one line", () => {
+  const path = freshDatabase();
+  assertOneLineError(createuser(path, ["dave", "--noinput"]), /CREATEUSER_PASSWORD/);
+  assertOneLineError(createuser(path, ["dave", "--noinput"], { password: "" }), /blank password/i);
+  assert.deepEqual(users(path), []);
+});
+
+test("a bad username exits 1 with one line", () => {
+  const path = freshDatabase();
+  for (const name of ["has space", "semi;colon", "x".repeat(151), "slash/name", ""]) {
+    assertOneLineError(createuser(path, [name, "--noinput"], { password: "pw" }), /invalid username/);
+  }
+  // 150 characters of the allowed set is fine.
+  const longest = "a.b@c+d-e_" + "z".repeat(140);
+  assert.equal(createuser(path, [longest, "--noinput"], { password: "pw" }).status, 0);
+  assert.deepEqual(users(path).map((u) => u.username), [longest]);
+});
+
+test("interactive mode reads the password twice from piped stdin", async () => {
+  const path = freshDatabase();
+  const ok = createuser(path, ["erin"], { input: "open sesame\nopen sesame\n" });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /Created user erin\n$/);
+  const [row] = users(path);
+  assert.ok(row);
+  assert.equal(await verifyPassword("open sesame", row.password), true);
+});
+
+test("interactive mode refuses mismatched, blank or missing passwords", () => {
+  const path = freshDatabase();
+  assertOneLineError(createuser(path, ["frank"], { input: "one\ntwo\n" }), /didn't match/);
+  assertOneLineError(createuser(path, ["frank"], { input: "\n\n" }), /blank password/i);
+  assertOneLineError(createuser(path, ["frank"], { input: "only-one\n" }), /two lines/);
+  assert.deepEqual(users(path), []);
+});
+
+test("--help prints usage and exits 0; bad invocations exit 2 with one line", () => {
+  const path = freshDatabase();
+  const help = createuser(path, ["--help"]);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^Usage: npm run createuser -- NAME \[--staff\] \[--noinput\]/);
+  assert.match(help.stdout, /CREATEUSER_PASSWORD/);
+  assertOneLineError(createuser(path, []), /missing NAME/, 2);
+  assertOneLineError(createuser(path, ["gina", "--admin"]), /unknown option "--admin"/, 2);
+  assertOneLineError(createuser(path, ["gina", "hank"]), /unexpected argument "hank"/, 2);
+});

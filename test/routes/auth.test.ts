@@ -1,0 +1,105 @@
+/** Log in / log out / account over HTTP, with Django's session rules (reference §6). */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { hashPassword } from "../../src/auth/passwords.js";
+import { safeNext } from "../../src/routes/auth.js";
+import { appFixture, CookieJar, csrfToken } from "../helpers.js";
+
+async function setup() {
+  const f = await appFixture();
+  await f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse") }).execute();
+  const jar = new CookieJar();
+  let token = "";
+  const get = async (url: string) => {
+    const r = await f.app.inject({ url, headers: { cookie: jar.header() } });
+    jar.store(r.headers["set-cookie"]);
+    if (String(r.headers["content-type"]).startsWith("text/html") && /name="_csrf"/.test(r.body)) token = csrfToken(r.body);
+    return r;
+  };
+  const post = async (url: string, fields: Record<string, string> = {}) => {
+    const r = await f.app.inject({
+      method: "POST",
+      url,
+      payload: new URLSearchParams({ _csrf: token, ...fields }).toString(),
+      headers: { cookie: jar.header(), "content-type": "application/x-www-form-urlencoded" },
+    });
+    jar.store(r.headers["set-cookie"]);
+    return r;
+  };
+  return { f, jar, get, post };
+}
+
+describe("login, account, logout", () => {
+  test("the account page sends an anonymous visitor to the login page", async () => {
+    const { get } = await setup();
+    const r = await get("/account/");
+    assert.equal(r.statusCode, 303);
+    assert.equal(r.headers.location, "/login/?next=%2Faccount%2F");
+  });
+
+  test("a wrong password: 400, Django's message, a log line, no login", async () => {
+    const { f, get, post } = await setup();
+    await get("/login/");
+    const r = await post("/login/", { username: "ada", password: "wrong" });
+    assert.equal(r.statusCode, 400);
+    assert.match(r.body, /Please enter a correct username and password/);
+    assert.ok(f.logs.some((l) => l.msg === "login failed"));
+    assert.equal((await get("/account/")).statusCode, 303);
+  });
+
+  test("logging in keeps the cart and changes the session key; next is honoured", async () => {
+    const { get, post, jar } = await setup();
+    await get("/cart/");
+    await post("/cart/add/", { item: "apple" });
+    const anonymousKey = jar.cookies.get("sessionid");
+    await get("/login/?next=/cart/");
+    const r = await post("/login/", { username: "ada", password: "correct horse", next: "/cart/" });
+    assert.equal(r.statusCode, 303);
+    assert.equal(r.headers.location, "/cart/");
+    const key = jar.cookies.get("sessionid");
+    assert.ok(key && key !== anonymousKey);
+    assert.match((await get("/cart/")).body, /<span class="cart-item">apple<\/span>/);
+    assert.match((await get("/account/")).body, /id="account-username">ada</);
+  });
+
+  test("logout forgets the user and deletes the cookie", async () => {
+    const { get, post, jar } = await setup();
+    await get("/login/");
+    await post("/login/", { username: "ada", password: "correct horse" });
+    await get("/account/");
+    const r = await post("/logout/");
+    assert.equal(r.statusCode, 303);
+    assert.match(String(r.headers["set-cookie"]), /sessionid=""; Max-Age=0/);
+    assert.equal(jar.cookies.get("sessionid"), undefined);
+    assert.equal((await get("/account/")).statusCode, 303);
+  });
+
+  test("a password changed elsewhere logs this session out", async () => {
+    const { f, get, post } = await setup();
+    await get("/login/");
+    await post("/login/", { username: "ada", password: "correct horse" });
+    assert.equal((await get("/account/")).statusCode, 200);
+    await f.db.updateTable("users").set({ password: await hashPassword("new password") }).where("username", "=", "ada").execute();
+    const r = await get("/account/");
+    assert.equal(r.statusCode, 303);
+    assert.match(String(r.headers["set-cookie"]), /sessionid=""; Max-Age=0/);
+  });
+
+  test("the login form needs its CSRF token", async () => {
+    const { f } = await setup();
+    const r = await f.app.inject({
+      method: "POST",
+      url: "/login/",
+      payload: "username=ada&password=correct+horse",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    assert.equal(r.statusCode, 403);
+  });
+});
+
+test("next is honoured only for local paths", () => {
+  assert.equal(safeNext("/cart/"), "/cart/");
+  for (const bad of ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", "", undefined, "/a\nb"]) {
+    assert.equal(safeNext(bad), "/account/", String(bad));
+  }
+});
