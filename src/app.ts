@@ -2,6 +2,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import cookie from "@fastify/cookie";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
 import csrf from "@fastify/csrf-protection";
 import formbody from "@fastify/formbody";
 import fastifyStatic from "@fastify/static";
@@ -46,10 +48,19 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     logger: deps.logger ?? { level: config.logLevel },
     // Forms here are a few fields; anything bigger is refused with a 413 page.
     bodyLimit: 64 * 1024,
+    // X-Forwarded-Proto/-For are believed only when a proxy we control sets them.
+    trustProxy: config.trustProxy,
   });
   app.decorate("config", config);
   const engine = deps.engine;
 
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      // Upgrading to https would break the stylesheet on a plain-HTTP demo.
+      directives: { upgradeInsecureRequests: config.session.SESSION_COOKIE_SECURE ? [] : null },
+    },
+  });
+  await app.register(rateLimit, { global: false });
   await app.register(cookie);
   await app.register(formbody);
   await app.register(csrf, {
@@ -84,7 +95,10 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(cartRoutes);
   await app.register(expiryRoutes);
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });
-  await app.register(authRoutes, { users: new Users(deps.db, deps.runtime?.database.dateValue ?? toSqliteDatetime) });
+  await app.register(authRoutes, {
+    users: new Users(deps.db, deps.runtime?.database.dateValue ?? toSqliteDatetime),
+    attemptsPerMinute: config.loginAttemptsPerMinute,
+  });
   app.addHook("onClose", () => engine.close());
   return app;
 }

@@ -34,6 +34,11 @@ const appSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").default("redis://127.0.0.1:6379"),
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   CACHE_KEY_PREFIX: z.string().default(""),
+  TRUST_PROXY: z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true" || v === "1" || v === "yes"),
+  LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
 });
@@ -46,6 +51,10 @@ export interface AppConfig {
   databaseUrl: string | null;
   cache: { backend: "locmem" | "redis"; redisUrl: string; maxEntries: number; keyPrefix: string };
   migrateOnStart: boolean;
+  /** Honour X-Forwarded-Proto/-For: only behind a proxy you control. */
+  trustProxy: boolean;
+  /** Login attempts allowed per client address and per username each minute. */
+  loginAttemptsPerMinute: number;
   logLevel: z.output<typeof appSchema>["LOG_LEVEL"];
   production: boolean;
   /** True when SECRET_KEY was not set and the development key is in use. */
@@ -66,6 +75,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     REDIS_URL: blank(env.REDIS_URL),
     CACHE_MAX_ENTRIES: blank(env.CACHE_MAX_ENTRIES),
     CACHE_KEY_PREFIX: env.CACHE_KEY_PREFIX,
+    TRUST_PROXY: blank(env.TRUST_PROXY)?.toLowerCase(),
+    LOGIN_ATTEMPTS_PER_MINUTE: blank(env.LOGIN_ATTEMPTS_PER_MINUTE),
     MIGRATE_ON_START: blank(env.MIGRATE_ON_START)?.toLowerCase(),
     LOG_LEVEL: blank(env.LOG_LEVEL),
     NODE_ENV: blank(env.NODE_ENV),
@@ -79,6 +90,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const app = parsed.data;
   const production = app.NODE_ENV === "production";
   const usingDevelopmentSecret = !blank(env.SECRET_KEY) && !production;
+  if (production) {
+    const secret = blank(env.SECRET_KEY);
+    if (!secret || secret === DEVELOPMENT_SECRET_KEY || secret.startsWith("django-insecure") || secret.length < 32) {
+      throw new ImproperlyConfigured(
+        "SECRET_KEY must be set to a real secret of at least 32 characters when NODE_ENV=production " +
+          "(the development key is refused). Generate one with: node -e \"console.log(require('crypto').randomBytes(48).toString('base64url'))\"",
+      );
+    }
+  }
   const session = resolveSessionSettings({
     ...sessionSettingsFromEnv(env),
     ...(usingDevelopmentSecret ? { SECRET_KEY: DEVELOPMENT_SECRET_KEY } : {}),
@@ -95,6 +115,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       keyPrefix: app.CACHE_KEY_PREFIX,
     },
     migrateOnStart: app.MIGRATE_ON_START,
+    trustProxy: app.TRUST_PROXY,
+    loginAttemptsPerMinute: app.LOGIN_ATTEMPTS_PER_MINUTE,
     logLevel: app.LOG_LEVEL,
     production,
     usingDevelopmentSecret,

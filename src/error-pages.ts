@@ -17,6 +17,7 @@ const HEADINGS: Record<number, string> = {
   404: "Not Found (404)",
   405: "Method Not Allowed (405)",
   413: "Request Too Large (413)",
+  429: "Too Many Requests (429)",
   503: "Service Unavailable (503)",
   415: "Unsupported Media Type (415)",
   500: "Server Error (500)",
@@ -65,6 +66,9 @@ function pageFor(error: FastifyError): ErrorPage {
   }
   if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     return { status, heading: HEADINGS[413]!, message: "The form you sent is larger than this site accepts." };
+  }
+  if (status === 429) {
+    return { status, heading: HEADINGS[429]!, message: "Too many attempts. Wait a minute and try again." };
   }
   if (error.validation) {
     return { status, heading: HEADINGS[400]!, message: validationMessage(error) };

@@ -23,6 +23,13 @@ async function main(): Promise<void> {
   for (const name of runtime.applied) process.stdout.write(`applied migration ${name}\n`);
   const app = await buildApp(config, { db: runtime.database.db, engine: runtime.engine, runtime });
   app.addHook("onClose", () => runtime.close());
+  if (config.session.SESSION_COOKIE_SECURE && !config.trustProxy) {
+    app.log.warn(
+      "SESSION_COOKIE_SECURE is on but this server speaks plain HTTP (TRUST_PROXY is off): browsers " +
+        "will not send the session cookie back over http://, so every visit looks new. Serve HTTPS " +
+        "through a proxy and set TRUST_PROXY=true, or turn SESSION_COOKIE_SECURE off for local use.",
+    );
+  }
   if (config.usingDevelopmentSecret) {
     app.log.warn("SECRET_KEY is not set: using the insecure development key. Set SECRET_KEY in .env.");
   }

@@ -49,9 +49,28 @@ for (const [name, value, pattern] of [
   });
 }
 
+test("production refuses a missing or development SECRET_KEY in one line", () => {
+  for (const secret of ["", "django-insecure-demo-key-change-me-in-production", "short"]) {
+    const r = start({ DATABASE_PATH: join(dir, "prod.sqlite3"), NODE_ENV: "production", SECRET_KEY: secret });
+    assert.equal(r.status, 1, secret);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^error: SECRET_KEY must be set to a real secret of at least 32 characters when NODE_ENV=production/);
+  }
+});
+
 test("starts, applies migrations, serves, and exits 0 on SIGTERM", { timeout: 30_000 }, async () => {
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", DATABASE_PATH: join(dir, "ok.sqlite3") },
+    env: {
+      ...process.env,
+      DATABASE_URL: "",
+      REDIS_URL: "",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      DATABASE_PATH: join(dir, "ok.sqlite3"),
+      SESSION_COOKIE_SECURE: "true",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -67,6 +86,7 @@ test("starts, applies migrations, serves, and exits 0 on SIGTERM", { timeout: 30
     });
   });
   assert.match(output, /applied migration 0001_create_sessions/);
+  assert.equal(output.match(/SESSION_COOKIE_SECURE is on but this server speaks plain HTTP/g)?.length, 1, "warned once");
   const response = await fetch(`${url}/counter/`);
   assert.equal(response.status, 200);
   // A connection opened ahead of time and never used (browsers do this) must not hold shutdown.

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { hashPassword, verifyPassword } from "../auth/passwords.js";
 import { authenticatedUser, login, logout } from "../auth/session-auth.js";
 import type { User, Users } from "../auth/users.js";
+import { AttemptLimiter } from "../auth/attempt-limiter.js";
 import { renderPage } from "./render.js";
 
 /** `next` is honoured only for a path on this site (no scheme, no //host, no backslash). */
@@ -15,8 +16,12 @@ export function safeNext(next: string | undefined, fallback = "/account/"): stri
 
 const FAILED = "Please enter a correct username and password. Note that both fields may be case-sensitive.";
 
-export const authRoutes: FastifyPluginAsync<{ users: Users }> = async (app, { users }) => {
+export const authRoutes: FastifyPluginAsync<{ users: Users; attemptsPerMinute: number }> = async (
+  app,
+  { users, attemptsPerMinute },
+) => {
   const settings = app.config.session;
+  const perAccount = new AttemptLimiter(attemptsPerMinute);
   // Checked against for an unknown name, so a failed login takes as long either way.
   const unknownUserHash = await hashPassword("no user has this password");
   const currentUser = (request: FastifyRequest): Promise<User | null> =>
@@ -36,6 +41,8 @@ export const authRoutes: FastifyPluginAsync<{ users: Users }> = async (app, { us
   app.post<{ Body: { username: string; password: string; next?: string } }>(
     "/login/",
     {
+      // Guessing is slowed per client address, and per account from any number of addresses.
+      onRequest: app.rateLimit({ max: attemptsPerMinute, timeWindow: "1 minute", keyGenerator: (request) => `ip:${request.ip}` }),
       schema: {
         body: {
           type: "object",
@@ -50,6 +57,7 @@ export const authRoutes: FastifyPluginAsync<{ users: Users }> = async (app, { us
     },
     async (request, reply) => {
       const { username, password, next } = request.body;
+      perAccount.hit(username.normalize("NFKC").toLowerCase());
       const user = await users.byUsername(username);
       const valid = await verifyPassword(password, user?.password ?? unknownUserHash);
       if (!user || !valid) {

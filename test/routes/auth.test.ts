@@ -103,3 +103,54 @@ test("next is honoured only for local paths", () => {
     assert.equal(safeNext(bad), "/account/", String(bad));
   }
 });
+
+describe("login rate limits and security headers", () => {
+  const attempt = (f: Awaited<ReturnType<typeof appFixture>>, username: string, remoteAddress: string) =>
+    f.app.inject({
+      method: "POST",
+      url: "/login/",
+      remoteAddress,
+      payload: new URLSearchParams({ username, password: "guess" }).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+
+  test("one client gets a 429 page after LOGIN_ATTEMPTS_PER_MINUTE attempts", async () => {
+    const f = await appFixture({ LOGIN_ATTEMPTS_PER_MINUTE: "3" });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await attempt(f, `user${i}`, "127.0.0.9")).statusCode);
+    // Without a CSRF token each attempt is refused (403) but still counted.
+    assert.deepEqual(statuses, [403, 403, 403, 429]);
+    const page = await attempt(f, "another", "127.0.0.9");
+    assert.match(page.body, /Too Many Requests \(429\)/);
+    assert.equal((await attempt(f, "another", "127.0.0.10")).statusCode, 403, "other clients are not affected");
+  });
+
+  test("one account gets a 429 after the limit, from any number of addresses", async () => {
+    const { f, get } = await setup();
+    const jarless = async (ip: string) => {
+      const page = await f.app.inject({ url: "/login/", remoteAddress: ip });
+      const token = csrfToken(page.body);
+      const secret = /csrftoken=([^;]+)/.exec(String(page.headers["set-cookie"]))![1]!;
+      return f.app.inject({
+        method: "POST",
+        url: "/login/",
+        remoteAddress: ip,
+        payload: new URLSearchParams({ _csrf: token, username: "ada", password: "guess" }).toString(),
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: `csrftoken=${secret}` },
+      });
+    };
+    await get("/login/");
+    const statuses = [];
+    for (let i = 0; i < 11; i++) statuses.push((await jarless(`10.0.0.${i + 1}`)).statusCode);
+    assert.deepEqual(statuses, [...Array(10).fill(400), 429]);
+  });
+
+  test("pages carry security headers (helmet)", async () => {
+    const f = await appFixture();
+    const r = await f.app.inject("/");
+    assert.match(String(r.headers["content-security-policy"]), /default-src 'self'/);
+    assert.doesNotMatch(String(r.headers["content-security-policy"]), /upgrade-insecure-requests/);
+    assert.equal(r.headers["x-content-type-options"], "nosniff");
+    assert.equal(r.headers["x-frame-options"], "SAMEORIGIN");
+  });
+});
