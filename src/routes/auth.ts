@@ -66,6 +66,9 @@ export const authRoutes: FastifyPluginAsync<{ users: Users; attemptsPerMinute: n
         return renderPage(request, reply, "login.ejs", { title: "Log in", next: safeNext(next), error: FAILED, username, user: null });
       }
       await login(request.session, user, settings);
+      // Django's rotate_token(): the CSRF secret issued before login is dropped; the next page
+      // issues a new one, so a token an attacker saw or planted before login is useless.
+      reply.clearCookie("csrftoken", { path: "/" });
       await users.recordLogin(user.id, Date.now());
       request.log.info({ userId: user.id }, "login");
       return reply.redirect(safeNext(next), 303);

@@ -52,13 +52,18 @@ describe("login, account, logout", () => {
     await get("/cart/");
     await post("/cart/add/", { item: "apple" });
     const anonymousKey = jar.cookies.get("sessionid");
+    const csrfBefore = jar.cookies.get("csrftoken");
+    assert.ok(csrfBefore);
     await get("/login/?next=/cart/");
     const r = await post("/login/", { username: "ada", password: "correct horse", next: "/cart/" });
     assert.equal(r.statusCode, 303);
     assert.equal(r.headers.location, "/cart/");
     const key = jar.cookies.get("sessionid");
     assert.ok(key && key !== anonymousKey);
+    assert.match(String(r.headers["set-cookie"]), /csrftoken=; Max-Age=0/, "the CSRF secret is rotated");
     assert.match((await get("/cart/")).body, /<span class="cart-item">apple<\/span>/);
+    const csrfAfter = jar.cookies.get("csrftoken");
+    assert.ok(csrfAfter && csrfAfter !== csrfBefore, "a new CSRF secret after login");
     assert.match((await get("/account/")).body, /id="account-username">ada</);
   });
 
