@@ -1,4 +1,5 @@
 /** Shared fixtures: an in-memory SQLite with migrations applied, settings, a controllable clock. */
+import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import { openSqlite, type Database } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrations.js";
@@ -86,4 +87,33 @@ export function csrfToken(html: string): string {
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
   if (!token) throw new Error("no CSRF token on the page");
   return token;
+}
+
+/** A browser stand-in for inject(): keeps cookies, GETs pages and POSTs their forms with the token. */
+export function visitor(app: { inject: FastifyInstance["inject"] }) {
+  const jar = new CookieJar();
+  let lastToken = "";
+  return {
+    jar,
+    async get(url: string) {
+      const response = await app.inject({ method: "GET", url, headers: { cookie: jar.header() } });
+      jar.store(response.headers["set-cookie"]);
+      if (String(response.headers["content-type"]).startsWith("text/html") && /name="_csrf"/.test(response.body)) {
+        lastToken = csrfToken(response.body);
+      }
+      return response;
+    },
+    /** `token` null sends the form without its CSRF token. */
+    async post(url: string, fields: Record<string, string> = {}, token: string | null = lastToken) {
+      const response = await app.inject({
+        method: "POST",
+        url,
+        payload: new URLSearchParams(token === null ? fields : { _csrf: token, ...fields }).toString(),
+        headers: { cookie: jar.header(), "content-type": "application/x-www-form-urlencoded" },
+      });
+      jar.store(response.headers["set-cookie"]);
+      return response;
+    },
+    sessionKey: () => jar.cookies.get("sessionid"),
+  };
 }

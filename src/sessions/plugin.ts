@@ -57,6 +57,11 @@ function addVaryCookie(reply: FastifyReply): void {
   reply.header("vary", vary.append(Array.isArray(current) ? current.join(", ") : String(current ?? ""), "Cookie"));
 }
 
+/** Django answers a failed save with a new response: nothing the handler set survives. */
+function discardHeaders(reply: FastifyReply): void {
+  for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+}
+
 /** The response rules of Django's SessionMiddleware (reference section 3.2), in order. */
 async function respond(
   settings: SessionSettings,
@@ -83,15 +88,14 @@ async function respond(
       try {
         await session.save();
       } catch (error) {
-        // Django answers with a new response: nothing the handler set survives.
-        for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+        discardHeaders(reply);
         throw error instanceof UpdateError ? new SessionInterrupted() : error;
       }
       const cookie = sessionCookie(settings, session.sessionKey!, maxAge, now());
       const size = Buffer.byteLength(cookie);
       if (size > MAX_COOKIE_BYTES) {
         request.log.error({ size, limit: MAX_COOKIE_BYTES }, "session cookie too large; not sent");
-        for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+        discardHeaders(reply);
         throw new SessionCookieTooLarge(size);
       }
       reply.header("set-cookie", cookie);

@@ -3,30 +3,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { hashPassword } from "../../src/auth/passwords.js";
 import { safeNext } from "../../src/routes/auth.js";
-import { appFixture, CookieJar, csrfToken } from "../helpers.js";
+import { appFixture, csrfToken, visitor } from "../helpers.js";
 
 async function setup() {
   const f = await appFixture();
   await f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse") }).execute();
-  const jar = new CookieJar();
-  let token = "";
-  const get = async (url: string) => {
-    const r = await f.app.inject({ url, headers: { cookie: jar.header() } });
-    jar.store(r.headers["set-cookie"]);
-    if (String(r.headers["content-type"]).startsWith("text/html") && /name="_csrf"/.test(r.body)) token = csrfToken(r.body);
-    return r;
-  };
-  const post = async (url: string, fields: Record<string, string> = {}) => {
-    const r = await f.app.inject({
-      method: "POST",
-      url,
-      payload: new URLSearchParams({ _csrf: token, ...fields }).toString(),
-      headers: { cookie: jar.header(), "content-type": "application/x-www-form-urlencoded" },
-    });
-    jar.store(r.headers["set-cookie"]);
-    return r;
-  };
-  return { f, jar, get, post };
+  return { f, ...visitor(f.app) };
 }
 
 describe("login, account, logout", () => {

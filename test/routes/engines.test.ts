@@ -4,38 +4,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { appFixture, CookieJar, csrfToken } from "../helpers.js";
+import { appFixture, visitor } from "../helpers.js";
 
 const directory = mkdtempSync(join(tmpdir(), "engines-pages-"));
 after(() => rmSync(directory, { recursive: true, force: true }));
 
 for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
   describe(`pages on the ${engine} engine`, () => {
-    async function visitor() {
+    async function engineVisitor() {
       const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory });
-      const jar = new CookieJar();
-      let token = "";
-      const get = async (url: string) => {
-        const r = await f.app.inject({ url, headers: { cookie: jar.header() } });
-        jar.store(r.headers["set-cookie"]);
-        if (r.statusCode === 200 && String(r.headers["content-type"]).startsWith("text/html")) token = csrfToken(r.body);
-        return r;
-      };
-      const post = async (url: string, fields: Record<string, string> = {}) => {
-        const r = await f.app.inject({
-          method: "POST",
-          url,
-          payload: new URLSearchParams({ _csrf: token, ...fields }).toString(),
-          headers: { cookie: jar.header(), "content-type": "application/x-www-form-urlencoded" },
-        });
-        jar.store(r.headers["set-cookie"]);
-        return r;
-      };
-      return { f, jar, get, post };
+      return { f, ...visitor(f.app) };
     }
 
     test("the counter climbs and the session cookie follows Django's rules", async () => {
-      const v = await visitor();
+      const v = await engineVisitor();
       const first = await v.get("/counter/");
       assert.match(String(first.headers["set-cookie"]), /sessionid=[^;]+; Max-Age=1209600; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax/);
       assert.equal(first.headers.vary, "Cookie");
@@ -44,7 +26,7 @@ for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
     });
 
     test("cart checkout shows its message exactly once; flush forgets everything", async () => {
-      const v = await visitor();
+      const v = await engineVisitor();
       await v.get("/cart/");
       await v.post("/cart/add/", { item: "apple" });
       await v.post("/cart/add-inplace/", { item: "pear" });
@@ -59,7 +41,7 @@ for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
     });
 
     test("the settings page names the engine and masks the secret", async () => {
-      const v = await visitor();
+      const v = await engineVisitor();
       const page = await v.get("/settings/");
       assert.equal(page.statusCode, 200);
       assert.match(page.body, new RegExp(`<strong id="engine-name">${engine}</strong>`));

@@ -1,38 +1,9 @@
 /** The demo pages over HTTP (fastify.inject), including what reaches the sessions table. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { appFixture, CookieJar, csrfToken } from "../helpers.js";
+import { appFixture, visitor as browse } from "../helpers.js";
 
 type Fixture = Awaited<ReturnType<typeof appFixture>>;
-
-/** A visitor: a cookie jar and helpers to GET pages and POST their forms. */
-function visitor(f: Fixture) {
-  const jar = new CookieJar();
-  let lastToken = "";
-  return {
-    jar,
-    async get(url: string) {
-      const response = await f.app.inject({ method: "GET", url, headers: { cookie: jar.header() } });
-      jar.store(response.headers["set-cookie"]);
-      if (response.statusCode === 200 && String(response.headers["content-type"]).startsWith("text/html")) {
-        lastToken = csrfToken(response.body);
-      }
-      return response;
-    },
-    async post(url: string, fields: Record<string, string>, token: string | null = lastToken) {
-      const body = new URLSearchParams(token === null ? fields : { _csrf: token, ...fields }).toString();
-      const response = await f.app.inject({
-        method: "POST",
-        url,
-        payload: body,
-        headers: { cookie: jar.header(), "content-type": "application/x-www-form-urlencoded" },
-      });
-      jar.store(response.headers["set-cookie"]);
-      return response;
-    },
-    sessionKey: () => jar.cookies.get("sessionid"),
-  };
-}
 
 async function storedData(f: Fixture, key: string | undefined) {
   assert.ok(key, "the visitor has a session key");
@@ -61,7 +32,7 @@ describe("counter", () => {
 
   test("climbs with the cookie and resets", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     for (const n of [1, 2, 3]) {
       const page = await v.get("/counter/");
       assert.match(page.body, new RegExp(`<strong id="visits">${n}</strong>`));
@@ -86,7 +57,7 @@ describe("counter", () => {
 describe("set, get, delete, flush", () => {
   test("set then get shows the value; delete removes it", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     const set = await v.get("/session/set/?key=color&value=blue");
     assert.match(set.body, /<code id="stored-value">blue<\/code>/);
     assert.deepEqual(await storedData(f, v.sessionKey()), { color: "blue" });
@@ -99,7 +70,7 @@ describe("set, get, delete, flush", () => {
 
   test("flush deletes the row and the cookie; the next write gets a new key", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/session/set/?key=a&value=1");
     const oldKey = v.sessionKey();
     const flushed = await v.post("/session/flush/", {});
@@ -114,7 +85,7 @@ describe("set, get, delete, flush", () => {
 
   test("/session/json/ returns the visitor's own session", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/session/set/?key=x&value=y");
     const response = await v.get("/session/json/");
     assert.equal(response.headers["content-type"], "application/json; charset=utf-8");
@@ -123,7 +94,7 @@ describe("set, get, delete, flush", () => {
 
   test("reserved keys are refused with a 400 page and nothing is stored", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     const response = await v.get("/session/set/?key=_session_expiry&value=soon");
     assert.equal(response.statusCode, 400);
     assert.match(response.body, /Bad Request \(400\)/);
@@ -135,7 +106,7 @@ describe("set, get, delete, flush", () => {
 describe("cart", () => {
   test("add, remove, checkout with a flash shown exactly once", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/cart/");
     await v.post("/cart/add/", { item: "apple" });
     await v.post("/cart/add/", { item: "pear" });
@@ -151,7 +122,7 @@ describe("cart", () => {
 
   test("an in-place append is saved without modified = true", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/cart/");
     await v.post("/cart/add/", { item: "apple" });
     await v.post("/cart/add-inplace/", { item: "pear" });
@@ -160,7 +131,7 @@ describe("cart", () => {
 
   test("SESSION_DETECT_MUTATIONS=false restores Django's rule: the in-place append is lost", async () => {
     const f = await appFixture({ SESSION_DETECT_MUTATIONS: "false" });
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/cart/");
     await v.post("/cart/add/", { item: "apple" });
     await v.post("/cart/add-inplace/", { item: "pear" });
@@ -171,7 +142,7 @@ describe("cart", () => {
 describe("expiry", () => {
   test("seconds=0 gives a browser-session cookie; a number sets Max-Age; empty restores the default", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/expiry/");
     const zero = await v.post("/expiry/", { seconds: "0" });
     assert.match(String(zero.headers["set-cookie"]), /sessionid=[a-z0-9]{32}; Path=\/; HttpOnly; SameSite=Lax/);
@@ -185,7 +156,7 @@ describe("expiry", () => {
 
   test("a non-number is a 400 page", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/expiry/");
     const response = await v.post("/expiry/", { seconds: "soon" });
     assert.equal(response.statusCode, 400);
@@ -196,7 +167,7 @@ describe("expiry", () => {
 describe("bad input gets a clear page and a log line, never a stack trace", () => {
   test("a form without its CSRF token: 403 page, logged, session untouched", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/counter/");
     const response = await v.post("/counter/reset/", {}, null);
     assert.equal(response.statusCode, 403);
@@ -209,7 +180,7 @@ describe("bad input gets a clear page and a log line, never a stack trace", () =
 
   test("a wrong CSRF token: 403", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/cart/");
     const response = await v.post("/cart/add/", { item: "x" }, "forged-token");
     assert.equal(response.statusCode, 403);
@@ -217,7 +188,7 @@ describe("bad input gets a clear page and a log line, never a stack trace", () =
 
   test("an oversized form body: 413 page", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/cart/");
     const response = await v.post("/cart/add/", { item: "x".repeat(100_000) });
     assert.equal(response.statusCode, 413);
@@ -233,7 +204,7 @@ describe("bad input gets a clear page and a log line, never a stack trace", () =
 
   test("a missing sessions table: a generic 500 page, the cause in the log", async () => {
     const f = await appFixture();
-    const v = visitor(f);
+    const v = browse(f.app);
     await v.get("/counter/");
     await f.db.schema.dropTable("sessions").execute();
     const response = await v.get("/counter/");
