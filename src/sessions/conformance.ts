@@ -34,6 +34,8 @@ export interface ConformanceOptions {
    * clock cannot expire them: the reason is reported for the clock-driven expiry tests.
    */
   ownClockReason?: string;
+  /** The engine's sessions do not implement recordExpiryDate() (it stays null). */
+  noRecordExpiry?: boolean;
   /** Skip the whole suite, with the reason reported (e.g. no Redis configured). */
   skipReason?: string;
 }
@@ -212,6 +214,23 @@ export function describeSessionEngine(
       assert.equal(later.get("n"), 2);
       clock.advance(-(age + 10));
     });
+
+    if (serverSide && !options.noRecordExpiry) {
+      test("recordExpiryDate tells when the stored record expires, and null once it is gone", async () => {
+        const e = await engine();
+        const session = e.open(null);
+        session.set("a", 1);
+        await session.save();
+        const age = session.getSessionCookieAge() * 1000;
+        const reported = await e.open(session.sessionKey).recordExpiryDate();
+        assert.ok(reported, "a saved record has an expiry date");
+        // Stores on their own clock (Redis TTLs) count from the real time of the save.
+        const near = (start: number) => Math.abs(reported.getTime() - (start + age)) <= 2000;
+        assert.ok(near(clock.now()) || (options.ownClockReason !== undefined && near(Date.now())), `${reported.toISOString()} is the save time + SESSION_COOKIE_AGE`);
+        await session.deleteRecord();
+        assert.equal(await e.open(session.sessionKey).recordExpiryDate(), null);
+      });
+    }
 
     test("clearExpired removes expired records and keeps live ones", async () => {
       const e = await engine();

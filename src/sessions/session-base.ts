@@ -351,6 +351,15 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     return expiry === 0;
   }
 
+  /**
+   * When the store will drop this session's record unless it is saved again, where the engine
+   * can tell (the sessions table's expire_date, a cache entry's TTL, a file's mtime); null when
+   * it cannot or there is no record. For listing sessions: a request never needs it.
+   */
+  async recordExpiryDate(): Promise<Date | null> {
+    return null;
+  }
+
   /** Django's get_session_cookie_age() hook. */
   getSessionCookieAge(): number {
     return this.context.settings.SESSION_COOKIE_AGE;

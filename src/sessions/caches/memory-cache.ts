@@ -20,10 +20,12 @@ export class MemoryCache implements SessionCache {
   readonly description: string;
   private readonly entries: LRUCache<string, string>;
   private readonly key: (key: string) => string;
+  private readonly now: () => number;
 
   constructor({ maxEntries = 10_000, keyPrefix = "", now }: MemoryCacheOptions = {}) {
     this.description = `in-process cache (max ${maxEntries} entries)`;
     this.key = cacheKeyFunction(keyPrefix);
+    this.now = now ?? Date.now;
     this.entries = new LRUCache<string, string>({
       max: maxEntries,
       ttlAutopurge: false,
@@ -53,6 +55,11 @@ export class MemoryCache implements SessionCache {
     if (!this.entries.has(this.key(key))) return false;
     await this.set(key, value, ttlSeconds);
     return true;
+  }
+
+  async expiresAt(key: string): Promise<number | undefined> {
+    const remaining = this.entries.getRemainingTTL(this.key(key));
+    return remaining > 0 ? this.now() + remaining : undefined;
   }
 
   async has(key: string): Promise<boolean> {

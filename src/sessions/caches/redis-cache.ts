@@ -95,6 +95,12 @@ export class RedisCache implements SessionCache {
     return result === "OK";
   }
 
+  async expiresAt(key: string): Promise<number | undefined> {
+    // PTTL: -2 no such key, -1 no TTL (never written so by this cache).
+    const remaining = await this.run(() => this.client.pttl(this.key(key)));
+    return remaining >= 0 ? Date.now() + remaining : undefined;
+  }
+
   async has(key: string): Promise<boolean> {
     return (await this.run(() => this.client.exists(this.key(key)))) > 0;
   }

@@ -49,6 +49,12 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
     return this.cache.has(this.cacheKey(key));
   }
 
+  override async recordExpiryDate(): Promise<Date | null> {
+    if (this.sessionKey === null) return null;
+    const at = await this.cache.expiresAt(this.cacheKey(this.sessionKey));
+    return at === undefined ? null : new Date(at);
+  }
+
   async save(mustCreate = false): Promise<void> {
     if (this.sessionKey === null) return this.create();
     if (!mustCreate) await this.load();

@@ -3,18 +3,14 @@
  * hit the cache and fall back to the database. A cache failure is logged and the database
  * still serves, so sessions survive a Redis outage.
  */
-import { parseIsoformat, toSqliteDatetime } from "../dates.js";
+import { toSqliteDatetime } from "../dates.js";
 import type { SessionCache } from "../cache.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import type { LoadedRecord, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
-import { clearExpiredRows, DbSession, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
+import { clearExpiredRows, DbSession, epochMs, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
 
 export const CACHED_DB_KEY_PREFIX = "django.contrib.sessions.cached_db";
-
-function epochMs(value: string | Date): number {
-  return value instanceof Date ? value.getTime() : parseIsoformat(value) / 1000;
-}
 
 export class CachedDbSession<T extends SessionShape<T> = SessionData> extends DbSession<T> {
   constructor(

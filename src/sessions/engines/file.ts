@@ -140,6 +140,14 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
     return Math.floor((referenceMs - this.context.now()) / 1000);
   }
 
+  override async recordExpiryDate(): Promise<Date | null> {
+    const file = this.sessionKey === null ? null : this.fileFor(this.sessionKey);
+    if (file === null) return null;
+    const record = await this.readFileRecord(this.sessionKey!);
+    if (record.state !== "live") return null;
+    return new Date(this.context.now() + (await this.expiryAge(record.data, file)) * 1000);
+  }
+
   protected async loadRecord(): Promise<LoadedRecord> {
     const key = this.sessionKey!;
     const record = await this.readFileRecord(key);
