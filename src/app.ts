@@ -24,6 +24,8 @@ import type { Runtime } from "./runtime.js";
 import { settingsRoutes } from "./routes/settings.js";
 import { authRoutes } from "./routes/auth.js";
 import { Users } from "./auth/users.js";
+import { UserSessions } from "./auth/user-sessions.js";
+import auth from "./auth/plugin.js";
 import { sessions, toSqliteDatetime, type SessionEngine } from "./sessions/index.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -81,6 +83,10 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     await assets.register(fastifyStatic, { root: path.join(ROOT, "public"), prefix: "/static/" });
   });
   await app.register(sessions, { settings: config.session, engine });
+  const dateValue = deps.runtime?.database.dateValue ?? toSqliteDatetime;
+  const users = new Users(deps.db, dateValue);
+  const userSessions = new UserSessions({ db: deps.db, engine, secrets: config.session, dateValue });
+  await app.register(auth, { findUser: (id) => users.byId(id), secrets: config.session, userSessions });
 
   // Every state-changing request needs the form's CSRF token (checked after the body is parsed).
   app.addHook("preValidation", (request, reply, done) => {
@@ -95,10 +101,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(cartRoutes);
   await app.register(expiryRoutes);
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });
-  await app.register(authRoutes, {
-    users: new Users(deps.db, deps.runtime?.database.dateValue ?? toSqliteDatetime),
-    attemptsPerMinute: config.loginAttemptsPerMinute,
-  });
+  await app.register(authRoutes, { users, userSessions, attemptsPerMinute: config.loginAttemptsPerMinute });
   app.addHook("onClose", () => engine.close());
   return app;
 }

@@ -24,7 +24,7 @@ export interface AuthUser {
 type AuthSession = SessionBase<SessionData>;
 
 const text = (value: JsonValue | undefined): string | undefined => (typeof value === "string" ? value : undefined);
-type Secrets = Pick<SessionSettings, "SECRET_KEY" | "SECRET_KEY_FALLBACKS">;
+export type Secrets = Pick<SessionSettings, "SECRET_KEY" | "SECRET_KEY_FALLBACKS">;
 
 /** get_session_auth_hash(): hex HMAC of the password hash; changes when the password changes. */
 export function sessionAuthHash(passwordHash: string, secret: string): string {
@@ -35,6 +35,19 @@ function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The id of the user the session is logged in as (unverified), or undefined. */
+export function sessionUserId(session: AuthSession): number | undefined {
+  const id = text(session.get(SESSION_USER_ID));
+  return id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined;
+}
+
+/** Whether the session is logged in as `user` with its current password (any secret in use). */
+export function sessionBelongsTo(session: AuthSession, user: AuthUser, secrets: Secrets): boolean {
+  if (sessionUserId(session) !== user.id || text(session.get(SESSION_USER_BACKEND)) !== MODEL_BACKEND) return false;
+  const stored = text(session.get(SESSION_USER_HASH)) ?? "";
+  return stored !== "" && [secrets.SECRET_KEY, ...secrets.SECRET_KEY_FALLBACKS].some((key) => sameHash(stored, sessionAuthHash(user.password, key)));
 }
 
 /**

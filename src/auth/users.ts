@@ -33,6 +33,10 @@ export class Users {
     return row && toUser(row);
   }
 
+  async setPassword(id: number, passwordHash: string): Promise<void> {
+    await this.db.updateTable("users").set({ password: passwordHash }).where("id", "=", id).execute();
+  }
+
   async recordLogin(id: number, epochMs: number): Promise<void> {
     await this.db.updateTable("users").set({ last_login: this.dateValue(epochMs) }).where("id", "=", id).execute();
   }

@@ -17,9 +17,21 @@ export interface UsersTable {
   date_joined: Generated<string | Date>;
 }
 
+/** One row per session a user is logged in with (see src/auth/user-sessions.ts). */
+export interface UserSessionsTable {
+  session_key: string;
+  user_id: number;
+  /** When the user logged in with this session. */
+  created_at: string | Date;
+  last_seen_at: string | Date;
+  user_agent: string;
+  ip_address: string;
+}
+
 /** Every table the app uses. */
 export interface Database extends SessionsDatabase {
   users: UsersTable;
+  user_sessions: UserSessionsTable;
 }
 
 export interface OpenedDatabase {

@@ -1,8 +1,8 @@
-/** Log in, log out, and an account page that needs a logged-in user. */
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+/** Log in, log out, and the account page: your sessions, sign out elsewhere, change password. */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { hashPassword, verifyPassword } from "../auth/passwords.js";
-import { authenticatedUser, login, logout } from "../auth/session-auth.js";
 import type { User, Users } from "../auth/users.js";
+import type { UserSessions } from "../auth/user-sessions.js";
 import { AttemptLimiter } from "../auth/attempt-limiter.js";
 import { renderPage } from "./render.js";
 
@@ -15,34 +15,57 @@ export function safeNext(next: string | undefined, fallback = "/account/"): stri
 }
 
 const FAILED = "Please enter a correct username and password. Note that both fields may be case-sensitive.";
+/** Shown once on the account page after an action (popped, like the cart's flash). */
+const NOTICE = "account_notice";
 
-export const authRoutes: FastifyPluginAsync<{ users: Users; attemptsPerMinute: number }> = async (
+/** Django's PasswordChangeForm checks, with its messages; the validators trimmed to two. */
+export function passwordChangeErrors(body: { new_password1: string; new_password2: string }, username: string): string[] {
+  const errors: string[] = [];
+  const next = body.new_password1;
+  if (next !== body.new_password2) errors.push("The two password fields didn’t match.");
+  if (next.length < 8) errors.push("This password is too short. It must contain at least 8 characters.");
+  if (/^\d+$/.test(next)) errors.push("This password is entirely numeric.");
+  if (next.toLowerCase() === username.toLowerCase()) errors.push("The password is too similar to the username.");
+  return errors;
+}
+
+export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSessions; attemptsPerMinute: number }> = async (
   app,
-  { users, attemptsPerMinute },
+  { users, userSessions, attemptsPerMinute },
 ) => {
-  const settings = app.config.session;
   const perAccount = new AttemptLimiter(attemptsPerMinute);
   // Checked against for an unknown name, so a failed login takes as long either way.
   const unknownUserHash = await hashPassword("no user has this password");
-  const currentUser = (request: FastifyRequest): Promise<User | null> =>
-    authenticatedUser(request.session, (id) => users.byId(id), settings);
+  // Guessing a password is slowed per client address (and per account at login).
+  const perClient = app.rateLimit({ max: attemptsPerMinute, timeWindow: "1 minute", keyGenerator: (request) => `ip:${request.ip}` });
+  const toLogin = (reply: FastifyReply) => reply.redirect(`/login/?next=${encodeURIComponent("/account/")}`, 303);
+
+  async function accountPage(request: FastifyRequest, reply: FastifyReply, user: User, passwordErrors: string[] = []) {
+    return renderPage(request, reply, "account.ejs", {
+      title: "Your account",
+      user,
+      sessions: await userSessions.list(user, request.session.sessionKey),
+      listable: userSessions.enabled,
+      engine: app.config.session.SESSION_ENGINE,
+      notice: request.session.pop(NOTICE, null),
+      passwordErrors,
+    });
+  }
 
   app.get<{ Querystring: { next?: string } }>("/login/", async (request, reply) => {
-    const user = await currentUser(request);
     return renderPage(request, reply, "login.ejs", {
       title: "Log in",
       next: safeNext(request.query.next),
       error: null,
       username: "",
-      user,
+      user: await request.getUser(),
     });
   });
 
   app.post<{ Body: { username: string; password: string; next?: string } }>(
     "/login/",
     {
-      // Guessing is slowed per client address, and per account from any number of addresses.
-      onRequest: app.rateLimit({ max: attemptsPerMinute, timeWindow: "1 minute", keyGenerator: (request) => `ip:${request.ip}` }),
+      onRequest: perClient,
       schema: {
         body: {
           type: "object",
@@ -65,7 +88,7 @@ export const authRoutes: FastifyPluginAsync<{ users: Users; attemptsPerMinute: n
         reply.code(400);
         return renderPage(request, reply, "login.ejs", { title: "Log in", next: safeNext(next), error: FAILED, username, user: null });
       }
-      await login(request.session, user, settings);
+      await request.login(user);
       // Django's rotate_token(): the CSRF secret issued before login is dropped; the next page
       // issues a new one, so a token an attacker saw or planted before login is useless.
       reply.clearCookie("csrftoken", { path: "/" });
@@ -76,13 +99,63 @@ export const authRoutes: FastifyPluginAsync<{ users: Users; attemptsPerMinute: n
   );
 
   app.post("/logout/", async (request, reply) => {
-    await logout(request.session);
+    await request.logout();
     return reply.redirect("/", 303);
   });
 
   app.get("/account/", async (request, reply) => {
-    const user = await currentUser(request);
-    if (!user) return reply.redirect(`/login/?next=${encodeURIComponent("/account/")}`, 303);
-    return renderPage(request, reply, "account.ejs", { title: "Your account", user });
+    const user = await request.getUser();
+    if (!user) return toLogin(reply);
+    return accountPage(request, reply, user);
   });
+
+  app.post("/account/sessions/end-others/", async (request, reply) => {
+    const user = await request.getUser();
+    if (!user) return toLogin(reply);
+    const ended = await userSessions.endOthers(user, [request.session.sessionKey]);
+    request.log.info({ userId: user.id, ended }, "signed out other sessions");
+    request.session.set(NOTICE, `Signed out ${ended} other session${ended === 1 ? "" : "s"}.`);
+    return reply.redirect("/account/", 303);
+  });
+
+  app.post<{ Body: { old_password: string; new_password1: string; new_password2: string } }>(
+    "/account/password/",
+    {
+      onRequest: perClient,
+      schema: {
+        body: {
+          type: "object",
+          required: ["old_password", "new_password1", "new_password2"],
+          properties: {
+            old_password: { type: "string", maxLength: 4096 },
+            new_password1: { type: "string", maxLength: 4096 },
+            new_password2: { type: "string", maxLength: 4096 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = await request.getUser();
+      if (!user) return toLogin(reply);
+      const errors = (await verifyPassword(request.body.old_password, user.password))
+        ? passwordChangeErrors(request.body, user.username)
+        : ["Your old password was entered incorrectly. Please enter it again."];
+      if (errors.length > 0) {
+        request.log.warn({ userId: user.id }, "password change refused");
+        reply.code(400);
+        return accountPage(request, reply, user, errors);
+      }
+      const changed = { ...user, password: await hashPassword(request.body.new_password1) };
+      await users.setPassword(user.id, changed.password);
+      const ended = await request.passwordChanged(changed);
+      request.log.info({ userId: user.id, ended }, "password changed");
+      request.session.set(
+        NOTICE,
+        userSessions.enabled
+          ? `Password changed. Signed out ${ended} other session${ended === 1 ? "" : "s"}.`
+          : "Password changed. Other browsers are logged out at their next request.",
+      );
+      return reply.redirect("/account/", 303);
+    },
+  );
 };

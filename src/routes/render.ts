@@ -1,6 +1,7 @@
 /** What every page template receives: its own values, the CSRF token and the session panel. */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { JsonValue, Session } from "../sessions/index.js";
+import { readCookie } from "../sessions/cookies.js";
 
 export interface SessionPanel {
   key: string | null;
@@ -15,7 +16,9 @@ export interface SessionPanel {
 /** The "your session" panel: what the session holds as this page is rendered. */
 export function sessionPanel(request: FastifyRequest, session: Session): SessionPanel {
   const key = session.sessionKey;
-  const sent = request.cookies[request.server.config.session.SESSION_COOKIE_NAME] ?? null;
+  // Read as the session framework reads it (the last of duplicated cookies wins, no decoding):
+  // request.cookies keeps the first, so the panel would name a cookie the session never used.
+  const sent = readCookie(request.headers.cookie, request.server.config.session.SESSION_COOKIE_NAME) ?? null;
   return {
     key,
     keyShort: key ? `${key.slice(0, 8)}…` : null,
@@ -34,5 +37,7 @@ export async function renderPage(
   locals: Record<string, unknown> & { title: string },
 ): Promise<FastifyReply> {
   const csrfToken = await reply.generateCsrf();
-  return reply.view(template, { ...locals, csrfToken, panel: sessionPanel(request, request.session), path: request.url });
+  // Every page shows who is logged in, so every page verifies the session's password hash.
+  const currentUser = await request.getUser();
+  return reply.view(template, { ...locals, csrfToken, currentUser, panel: sessionPanel(request, request.session), path: request.url });
 }

@@ -7,6 +7,11 @@ import type { SessionBase, SessionContext, SessionData, SessionLogger, SessionSh
 export interface SessionEngine {
   /** The engine's short name, as SESSION_ENGINE spells it (db, cache, ...). */
   readonly name: string;
+  /**
+   * True when the cookie is the session (signed_cookies): the server keeps nothing, so it can
+   * neither list sessions nor end one (a copied cookie stays valid until it expires).
+   */
+  readonly clientSide: boolean;
   /** Django's SessionStore(session_key): nothing is read until the data is needed. */
   open<T extends SessionShape<T> = SessionData>(
     sessionKey: string | null | undefined,
@@ -39,10 +44,12 @@ export function defineEngine(
   {
     clearExpired = async () => undefined,
     close = async () => {},
-  }: { clearExpired?: () => Promise<number | undefined>; close?: () => Promise<void> } = {},
+    clientSide = false,
+  }: { clearExpired?: () => Promise<number | undefined>; close?: () => Promise<void>; clientSide?: boolean } = {},
 ): SessionEngine {
   return {
     name,
+    clientSide,
     open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
       // The data shape is a compile-time view; every session holds JSON at run time.
       return makeSession(sessionKey, { ...context, log }) as unknown as SessionBase<T>;

@@ -22,7 +22,7 @@ function tables(databasePath: string): string[] {
   const db = new SQLite(databasePath, { readonly: true });
   try {
     return db
-      .prepare("select name from sqlite_master where type in ('table', 'index') and (name like 'sessions%' or name = 'users') order by name")
+      .prepare("select name from sqlite_master where type in ('table', 'index') and (name like 'sessions%' or name like 'user%') order by name")
       .all()
       .map((row) => (row as { name: string }).name);
   } finally {
@@ -38,8 +38,8 @@ test("up applies pending migrations, status lists them, down undoes the last", (
 
   const up = migrate(path);
   assert.equal(up.status, 0, up.stderr);
-  assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users/);
-  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx", "users"]);
+  assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions/);
+  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"]);
 
   const again = migrate(path, "up");
   assert.match(again.stdout, /No pending migrations/);
@@ -48,8 +48,9 @@ test("up applies pending migrations, status lists them, down undoes the last", (
 
   const down = migrate(path, "down");
   assert.equal(down.status, 0, down.stderr);
-  assert.match(down.stdout, /Undid 0002_create_users/);
-  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx"], "only the last migration is undone");
+  assert.match(down.stdout, /Undid 0003_create_user_sessions/);
+  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx", "users"], "only the last migration is undone");
+  assert.match(migrate(path, "down").stdout, /Undid 0002_create_users/);
   assert.match(migrate(path, "down").stdout, /Undid 0001_create_sessions/);
   assert.deepEqual(tables(path), []);
   assert.match(migrate(path, "down").stdout, /Nothing to undo/);

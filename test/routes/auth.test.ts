@@ -1,6 +1,9 @@
 /** Log in / log out / account over HTTP, with Django's session rules (reference §6). */
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
 import { hashPassword } from "../../src/auth/passwords.js";
 import { safeNext } from "../../src/routes/auth.js";
 import { appFixture, csrfToken, visitor } from "../helpers.js";
@@ -140,4 +143,121 @@ describe("login rate limits and security headers", () => {
     assert.equal(r.headers["x-content-type-options"], "nosniff");
     assert.equal(r.headers["x-frame-options"], "SAMEORIGIN");
   });
+});
+
+describe("the account page's sessions and password change, on every engine", () => {
+  const directory = mkdtempSync(join(tmpdir(), "account-sessions-"));
+  after(() => rmSync(directory, { recursive: true, force: true }));
+
+  for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
+    const serverSide = engine !== "signed_cookies";
+
+    /** One app with user ada and two browsers (A and B) logged in as her. */
+    async function twoBrowsers() {
+      const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory });
+      await f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse") }).execute();
+      const a = visitor(f.app);
+      const b = visitor(f.app);
+      for (const v of [a, b]) {
+        await v.get("/cart/");
+        await v.post("/cart/add/", { item: "apple" });
+        await v.get("/login/");
+        assert.equal((await v.post("/login/", { username: "ada", password: "correct horse" })).statusCode, 303);
+      }
+      const rows = () => f.db.selectFrom("user_sessions").select(["session_key", "user_id"]).execute();
+      return { f, a, b, rows };
+    }
+
+    const listed = (html: string) => [...html.matchAll(/<tr class="user-session( current)?" data-key-prefix="([a-z0-9]{8})">/g)].map((m) => ({ current: m[1] !== undefined, prefix: m[2] }));
+
+    describe(engine, () => {
+      if (serverSide) {
+        test("/account/ lists both sessions with the current one marked; the store backs every row", async () => {
+          const { a, b, rows } = await twoBrowsers();
+          const page = await a.get("/account/");
+          assert.equal(page.statusCode, 200);
+          const sessions = listed(page.body);
+          assert.equal(sessions.length, 2);
+          assert.deepEqual(sessions.find((s) => s.current)?.prefix, a.sessionKey()!.slice(0, 8));
+          assert.deepEqual(sessions.find((s) => !s.current)?.prefix, b.sessionKey()!.slice(0, 8));
+          assert.doesNotMatch(page.body, new RegExp(b.sessionKey()!), "another session's full key is never shown");
+          assert.match(page.body, /<time datetime="20\d\d-[^"]+Z">/);
+          assert.deepEqual((await rows()).map((r) => r.session_key).sort(), [a.sessionKey(), b.sessionKey()].sort());
+        });
+
+        test("sign out everywhere else ends the other browser's session and keeps this one", async () => {
+          const { f, a, b, rows } = await twoBrowsers();
+          const bKey = b.sessionKey()!;
+          await a.get("/account/");
+          const r = await a.post("/account/sessions/end-others/");
+          assert.equal(r.statusCode, 303);
+          const page = await a.get("/account/");
+          assert.match(page.body, /id="account-notice" role="status">Signed out 1 other session\.</);
+          assert.equal(listed(page.body).length, 1);
+          assert.equal(await f.engine.open(bKey).exists(bKey), false, "the other record is deleted from the store");
+          const other = await b.get("/account/");
+          assert.equal(other.statusCode, 303);
+          assert.equal(other.headers.location, "/login/?next=%2Faccount%2F");
+          assert.deepEqual((await rows()).map((row) => row.session_key), [a.sessionKey()]);
+          assert.ok(f.logs.some((l) => l.msg === "signed out other sessions" && l.ended === 1));
+        });
+
+        test("logout and flush remove the session from the list", async () => {
+          const { a, b, rows } = await twoBrowsers();
+          await b.get("/account/");
+          await b.post("/logout/");
+          assert.equal((await rows()).length, 1);
+          await a.post("/session/flush/");
+          await a.get("/login/");
+          await a.post("/login/", { username: "ada", password: "correct horse" });
+          const page = await a.get("/account/");
+          assert.deepEqual(listed(page.body), [{ current: true, prefix: a.sessionKey()!.slice(0, 8) }]);
+          assert.equal((await rows()).length, 1, "the flushed session's row was dropped when listed");
+        });
+      } else {
+        test("/account/ says plainly that signed cookies cannot be listed or ended", async () => {
+          const { a, rows } = await twoBrowsers();
+          const page = await a.get("/account/");
+          assert.match(page.body, /id="sessions-unlisted"/);
+          assert.match(page.body, /A copied cookie stays valid until it expires\./);
+          assert.doesNotMatch(page.body, /id="end-others-button"/);
+          assert.equal((await rows()).length, 0, "nothing is recorded for a session the server does not keep");
+        });
+      }
+
+      test("a refused password change: 400, the reason, nothing changed", async () => {
+        const { f, a, b } = await twoBrowsers();
+        await a.get("/account/");
+        const wrongOld = await a.post("/account/password/", { old_password: "nope", new_password1: "battery staple", new_password2: "battery staple" });
+        assert.equal(wrongOld.statusCode, 400);
+        assert.match(wrongOld.body, /Your old password was entered incorrectly/);
+        const mismatch = await a.post("/account/password/", { old_password: "correct horse", new_password1: "battery staple", new_password2: "battery stapler" });
+        assert.equal(mismatch.statusCode, 400);
+        assert.match(mismatch.body, /The two password fields didn’t match\./);
+        const short = await a.post("/account/password/", { old_password: "correct horse", new_password1: "1234567", new_password2: "1234567" });
+        assert.match(short.body, /too short[\s\S]*entirely numeric/);
+        assert.equal((await b.get("/account/")).statusCode, 200, "the other browser is still logged in");
+        assert.ok(f.logs.some((l) => l.msg === "password change refused"));
+      });
+
+      test("changing the password keeps this session (new key, cart kept) and logs the other out", async () => {
+        const { f, a, b } = await twoBrowsers();
+        const before = a.sessionKey()!;
+        await a.get("/account/");
+        const r = await a.post("/account/password/", { old_password: "correct horse", new_password1: "battery staple", new_password2: "battery staple" });
+        assert.equal(r.statusCode, 303);
+        assert.notEqual(a.sessionKey(), before, "the key is cycled");
+        const page = await a.get("/account/");
+        assert.equal(page.statusCode, 200);
+        assert.match(page.body, serverSide ? /Password changed\. Signed out 1 other session\./ : /Password changed\. Other browsers are logged out at their next request\./);
+        assert.match((await a.get("/cart/")).body, /<span class="cart-item">apple<\/span>/);
+        const other = await b.get("/account/");
+        assert.equal(other.statusCode, 303, "the other browser is logged out");
+        const c = visitor(f.app);
+        await c.get("/login/");
+        assert.equal((await c.post("/login/", { username: "ada", password: "correct horse" })).statusCode, 400, "the old password is refused");
+        assert.equal((await c.post("/login/", { username: "ada", password: "battery staple" })).statusCode, 303);
+      });
+    });
+  }
 });

@@ -94,5 +94,7 @@ export function signedCookiesEngine(context: EngineContext): SessionEngine {
     now,
   });
   // No server-side state: nothing to clear.
-  return defineEngine("signed_cookies", context, (key, ctx) => new SignedCookieSession(key, ctx, cookieSigner));
+  return defineEngine("signed_cookies", context, (key, ctx) => new SignedCookieSession(key, ctx, cookieSigner), {
+    clientSide: true,
+  });
 }
