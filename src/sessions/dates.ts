@@ -34,3 +34,8 @@ export function toSqliteDatetime(epochMs: number): string {
   const iso = new Date(epochMs).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}000`;
 }
+
+/** A datetime column as read back (SQLite's UTC text or PostgreSQL's Date), in epoch ms. */
+export function datetimeColumnMs(value: string | Date): number {
+  return value instanceof Date ? value.getTime() : parseIsoformat(value) / 1000;
+}

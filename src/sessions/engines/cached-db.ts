@@ -3,12 +3,12 @@
  * hit the cache and fall back to the database. A cache failure is logged and the database
  * still serves, so sessions survive a Redis outage.
  */
-import { toSqliteDatetime } from "../dates.js";
+import { datetimeColumnMs, toSqliteDatetime } from "../dates.js";
 import type { SessionCache } from "../cache.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import type { LoadedRecord, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
-import { clearExpiredRows, DbSession, epochMs, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
+import { clearExpiredRows, DbSession, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
 
 export const CACHED_DB_KEY_PREFIX = "django.contrib.sessions.cached_db";
 
@@ -44,7 +44,7 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
     const row = await this.fetchRow();
     if (!row) return MISSING_RECORD;
     const data = this.decode(row.session_data);
-    const ttl = (epochMs(row.expire_date) - this.context.now()) / 1000;
+    const ttl = (datetimeColumnMs(row.expire_date) - this.context.now()) / 1000;
     try {
       await this.cache.set(key, data, ttl);
     } catch (error) {

@@ -3,7 +3,7 @@
  * in Django's signed format, so a Django app with the same SECRET_KEY reads the same rows.
  */
 import type { Kysely } from "kysely";
-import { parseIsoformat, toSqliteDatetime } from "../dates.js";
+import { datetimeColumnMs, toSqliteDatetime } from "../dates.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import { CreateError, UpdateError } from "../errors.js";
 import {
@@ -14,11 +14,6 @@ import {
   type SessionData,
   type SessionShape,
 } from "../session-base.js";
-
-/** An expire_date as read back: SQLite's UTC text or PostgreSQL's Date. */
-export function epochMs(value: string | Date): number {
-  return value instanceof Date ? value.getTime() : parseIsoformat(value) / 1000;
-}
 
 export interface SessionsTable {
   session_key: string;
@@ -85,7 +80,7 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
       .select("expire_date")
       .where("session_key", "=", this.sessionKey)
       .executeTakeFirst();
-    return row ? new Date(epochMs(row.expire_date)) : null;
+    return row ? new Date(datetimeColumnMs(row.expire_date)) : null;
   }
 
   async save(mustCreate = false): Promise<void> {
