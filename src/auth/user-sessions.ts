@@ -93,7 +93,7 @@ export class UserSessions {
     this.written.delete(key);
   }
 
-  /** The user's live sessions, most recently seen first; rows of ended sessions are dropped. */
+  /** The user's live sessions, this one first, then most recently seen; rows of ended sessions are dropped. */
   async list(user: AuthUser, currentKey: string | null): Promise<ActiveSession[]> {
     if (!this.enabled) return [];
     const rows = await this.db
@@ -120,7 +120,7 @@ export class UserSessions {
         ip: row.ip_address,
       });
     }
-    return active;
+    return active.sort((a, b) => Number(b.current) - Number(a.current));
   }
 
   /**

@@ -137,6 +137,7 @@ export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSe
     async (request, reply) => {
       const user = await request.getUser();
       if (!user) return toLogin(reply);
+      perAccount.hit(user.username.normalize("NFKC").toLowerCase());
       const errors = (await verifyPassword(request.body.old_password, user.password))
         ? passwordChangeErrors(request.body, user.username)
         : ["Your old password was entered incorrectly. Please enter it again."];
