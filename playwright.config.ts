@@ -83,6 +83,9 @@ const webServer: PlaywrightTestConfig["webServer"] = projects.map((project) => (
     SECRET_KEY: E2E_SECRET_KEY,
     LOG_LEVEL: "warn",
     NODE_ENV: "test",
+    // Every browser comes from 127.0.0.1: e2e/auth.spec.ts alone makes 11 login and password
+    // attempts per server within a minute, more than the default 10.
+    LOGIN_ATTEMPTS_PER_MINUTE: "1000",
   },
 }));
 

@@ -4,12 +4,13 @@
  * file, the Redis entry, or the signed cookie itself), and a second app server the tests start
  * and stop.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { inflateSync } from "node:zlib";
 import { expect, test, type BrowserContext, type Cookie, type Page, type TestInfo } from "@playwright/test";
 import SQLite from "better-sqlite3";
@@ -243,6 +244,37 @@ export function decodeSessionData(sessionData: string): Record<string, unknown> 
 /** `expire_date` (UTC text, `YYYY-MM-DD HH:MM:SS[.ffffff]`) as epoch milliseconds. */
 export function expireDateMs(row: SessionRow): number {
   return Date.parse(`${row.expire_date.replace(" ", "T")}Z`);
+}
+
+// ---- users ------------------------------------------------------------------------------------
+
+/**
+ * Creates the user `name` with `password` in the project server's database, through the CLI as
+ * an operator would (`createuser NAME --noinput` with CREATEUSER_PASSWORD), run with the same
+ * store environment as the server (its SQLite file, never CI's PostgreSQL URL). Fails the test
+ * with the CLI's output when it does not succeed.
+ */
+export async function createUser(
+  name: string,
+  password: string,
+  store: SessionStoreLocation = projectOf(),
+): Promise<void> {
+  let stdout: string;
+  try {
+    ({ stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "src/cli/createuser.ts", name, "--noinput"],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...engineEnv(store), CREATEUSER_PASSWORD: password, NODE_ENV: "test" },
+        timeout: 30_000,
+      },
+    ));
+  } catch (error) {
+    const { stdout: out = "", stderr = "" } = error as { stdout?: string; stderr?: string };
+    throw new Error(`createuser ${name} failed: ${(error as Error).message}\n${out}${stderr}`);
+  }
+  expect(stdout, "the CLI's confirmation").toContain(`Created user ${name}`);
 }
 
 // ---- a server of our own ----------------------------------------------------------------------
