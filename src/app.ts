@@ -13,7 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import type { Kysely } from "kysely";
 import type { AppConfig } from "./config.js";
 import type { Database } from "./db/database.js";
-import { registerErrorPages } from "./error-pages.js";
+import { clientErrorPage, registerErrorPages } from "./error-pages.js";
 import { cartRoutes } from "./routes/cart.js";
 import { counterRoutes } from "./routes/counter.js";
 import { expiryRoutes } from "./routes/expiry.js";
@@ -52,6 +52,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     bodyLimit: 64 * 1024,
     // X-Forwarded-Proto/-For are believed only when a proxy we control sets them.
     trustProxy: config.trustProxy,
+    clientErrorHandler: clientErrorPage,
   });
   app.decorate("config", config);
   const engine = deps.engine;

@@ -2,6 +2,8 @@
  * Clear 400/403/404/413/500 pages. A client error shows what was wrong; a server error shows a
  * generic page and logs the details. No stack trace ever reaches the browser.
  */
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { SessionInterrupted } from "./sessions/index.js";
 
@@ -20,6 +22,7 @@ const HEADINGS: Record<number, string> = {
   429: "Too Many Requests (429)",
   503: "Service Unavailable (503)",
   415: "Unsupported Media Type (415)",
+  431: "Request Header Fields Too Large (431)",
   500: "Server Error (500)",
 };
 
@@ -104,4 +107,36 @@ export function registerErrorPages(app: FastifyInstance): void {
       message: `There is no page at ${request.url.split("?")[0]}.`,
     });
   });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before the app sees them (headers over the size limit, a
+ * malformed request line or header): the same kind of page as every other error, and a warning
+ * in the log (Fastify's default answers in JSON and logs only at trace level). Set as Fastify's
+ * `clientErrorHandler`, which calls it with the instance as `this`.
+ */
+export function clientErrorPage(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+  const heading = HEADINGS[status] ?? `${STATUS_CODES[status]} (${status})`;
+  const message =
+    status === 431
+      ? "The request's headers are larger than this server accepts. Clearing this site's cookies usually fixes it."
+      : status === 408
+        ? "The request took too long to arrive."
+        : "The request could not be read.";
+  this.log.warn({ code: error.code, status }, "request refused before routing");
+  if (socket.writable) {
+    const body =
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${heading}</title>` +
+      `<link rel="stylesheet" href="/static/style.css"></head><body><main><section class="error" id="error-page" data-status="${status}">` +
+      `<h1 id="error-heading">${heading}</h1><p id="error-message">${message}</p><p><a href="/">Back to the start page</a></p>` +
+      `</section></main></body></html>`;
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/html; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -361,10 +361,12 @@ describe("1b. over a real loopback socket: Node's header limit and HTTP parser",
 
   test(`a Cookie header over Node's limit (${maxHeaderSize} bytes): 431, no crash, the next request is served`, async () => {
     const answer = await raw(request(`Cookie: sessionid=${"a".repeat(maxHeaderSize + 1024)}\r\n`));
-    // Node's parser refuses it before the app sees it; Fastify answers with its own short JSON
-    // and logs it only at trace level.
+    // Node's parser refuses it before the app sees it; the app's client-error page answers.
     assert.match(answer, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    assert.match(answer, /content-type: text\/html; charset=utf-8\r\n/i);
+    assert.match(answer, /<h1 id="error-heading">Request Header Fields Too Large \(431\)<\/h1>/);
     assert.doesNotMatch(answer, /sessionid=|\bat \S+ \(/);
+    assert.ok(b.f.logs.some((l) => l.msg === "request refused before routing" && l.status === 431 && l.level === 40));
     const next = await raw(request(`Cookie: sessionid=${b.bystanderKey}\r\n`));
     assert.match(next, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(next, new RegExp(`&#34;${BYSTANDER_VALUE}&#34;`));
@@ -382,7 +384,9 @@ describe("1b. over a real loopback socket: Node's header limit and HTTP parser",
   test("a NUL byte in the Cookie header: Node's parser answers 400 before the app", async () => {
     const answer = await raw(request("Cookie: sessionid=abcdefgh\u0000ijklmnop\r\n"));
     assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(answer, /<h1 id="error-heading">Bad Request \(400\)<\/h1>/);
     assert.doesNotMatch(answer, /\bat \S+ \(/);
+    assert.ok(b.f.logs.some((l) => l.msg === "request refused before routing" && l.status === 400));
   });
 
   test("two Cookie header lines are joined by Node with '; ': the last sessionid still wins", async () => {
