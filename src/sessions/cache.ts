@@ -18,6 +18,8 @@ export interface SessionCache {
   /** Stores only if present; false when there is no entry to replace. */
   replace(key: string, value: CacheValue, ttlSeconds: number): Promise<boolean>;
   has(key: string): Promise<boolean>;
+  /** The keys (as given to set) that start with `prefix`; for operators listing sessions. */
+  keys(prefix: string): AsyncIterable<string>;
   /** When the entry's TTL ends (epoch ms); undefined when there is no entry. */
   expiresAt(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;

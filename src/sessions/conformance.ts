@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import type { SessionEngine } from "./engine.js";
+import type { SessionEngine, StoredSession } from "./engine.js";
 import { CreateError, UpdateError } from "./errors.js";
 import type { SessionBase, SessionData } from "./session-base.js";
 
@@ -34,6 +34,8 @@ export interface ConformanceOptions {
    * clock cannot expire them: the reason is reported for the clock-driven expiry tests.
    */
   ownClockReason?: string;
+  /** The engine has no listSessions() (it cannot enumerate its sessions). */
+  noListing?: boolean;
   /** The engine's sessions do not implement recordExpiryDate() (it stays null). */
   noRecordExpiry?: boolean;
   /** Skip the whole suite, with the reason reported (e.g. no Redis configured). */
@@ -229,6 +231,36 @@ export function describeSessionEngine(
         assert.ok(near(clock.now()) || (options.ownClockReason !== undefined && near(Date.now())), `${reported.toISOString()} is the save time + SESSION_COOKIE_AGE`);
         await session.deleteRecord();
         assert.equal(await e.open(session.sessionKey).recordExpiryDate(), null);
+      });
+    }
+
+    if (serverSide && !options.noListing) {
+      test("listSessions yields stored sessions with data, expiry and size; a key prefix narrows it", async () => {
+        const e = await engine();
+        assert.ok(e.listSessions, "the engine can list its sessions");
+        const one = e.open(null);
+        one.set("listed", "one");
+        await one.save();
+        const two = e.open(null);
+        two.set("listed", "two");
+        await two.save();
+        const all = new Map<string, StoredSession>();
+        for await (const stored of e.listSessions()) all.set(stored.key, stored);
+        const first = all.get(one.sessionKey!);
+        assert.deepEqual(first?.data, { listed: "one" });
+        assert.ok(first.size > 0);
+        assert.ok(first.expiresAt === null || first.expiresAt.getTime() > clock.now());
+        assert.ok(all.has(two.sessionKey!));
+        const narrowed = [];
+        for await (const stored of e.listSessions({ keyPrefix: one.sessionKey!.slice(0, 10) })) narrowed.push(stored.key);
+        assert.deepEqual(narrowed, [one.sessionKey]);
+        const none = [];
+        for await (const stored of e.listSessions({ keyPrefix: "../%_*" })) none.push(stored);
+        assert.deepEqual(none, [], "a prefix outside a-z0-9 matches nothing");
+        await one.deleteRecord();
+        const after = [];
+        for await (const stored of e.listSessions({ keyPrefix: one.sessionKey!.slice(0, 10) })) after.push(stored);
+        assert.deepEqual(after, []);
       });
     }
 

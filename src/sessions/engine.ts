@@ -3,6 +3,40 @@
  * and clears expired records for the whole store.
  */
 import type { SessionBase, SessionContext, SessionData, SessionLogger, SessionShape } from "./session-base.js";
+import type { TimestampSigner } from "./signing.js";
+
+/** One stored session as an operator sees it: Django's Session row with get_decoded(). */
+export interface StoredSession {
+  key: string;
+  /** The decoded data; null when it does not verify (tampered, or signed with another SECRET_KEY). */
+  data: SessionData | null;
+  /** When the store drops it unless it is saved again; null where the store cannot tell. */
+  expiresAt: Date | null;
+  /** Bytes the store holds for it. */
+  size: number;
+}
+
+export interface ListOptions {
+  /** Only keys starting with this (a-z0-9; anything else matches nothing). */
+  keyPrefix?: string;
+}
+
+export interface ClearOptions {
+  /** Rows deleted per statement, so no lock is held for long (engines that delete rows). */
+  batchSize?: number;
+  /** Called after each batch with the running total. */
+  onProgress?: (removed: number) => void;
+}
+
+/** Data as stored server-side, or null when its signature does not verify. */
+export function decodeStored(signer: TimestampSigner, stored: string): SessionData | null {
+  try {
+    const value = signer.unsignObject(stored);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
+  } catch {
+    return null;
+  }
+}
 
 export interface SessionEngine {
   /** The engine's short name, as SESSION_ENGINE spells it (db, cache, ...). */
@@ -18,7 +52,12 @@ export interface SessionEngine {
     log?: SessionLogger,
   ): SessionBase<T>;
   /** Removes expired records; resolves to how many were removed where the store can tell. */
-  clearExpired(): Promise<number | undefined>;
+  clearExpired(options?: ClearOptions): Promise<number | undefined>;
+  /**
+   * The unexpired stored sessions, for operators (a request never needs it); absent when the
+   * engine cannot enumerate its sessions (signed_cookies keeps none).
+   */
+  listSessions?(options?: ListOptions): AsyncIterable<StoredSession>;
   /** Releases connections the engine opened itself. */
   close(): Promise<void>;
 }
@@ -45,11 +84,18 @@ export function defineEngine(
     clearExpired = async () => undefined,
     close = async () => {},
     clientSide = false,
-  }: { clearExpired?: () => Promise<number | undefined>; close?: () => Promise<void>; clientSide?: boolean } = {},
+    listSessions,
+  }: {
+    clearExpired?: (options?: ClearOptions) => Promise<number | undefined>;
+    close?: () => Promise<void>;
+    clientSide?: boolean;
+    listSessions?: (options?: ListOptions) => AsyncIterable<StoredSession>;
+  } = {},
 ): SessionEngine {
   return {
     name,
     clientSide,
+    ...(listSessions ? { listSessions } : {}),
     open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
       // The data shape is a compile-time view; every session holds JSON at run time.
       return makeSession(sessionKey, { ...context, log }) as unknown as SessionBase<T>;

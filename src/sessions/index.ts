@@ -17,7 +17,8 @@ export type {
   SessionShape,
   StoredExpiry,
 } from "./session-base.js";
-export type { SessionEngine } from "./engine.js";
+export type { SessionEngine, StoredSession, ListOptions, ClearOptions } from "./engine.js";
+export { decodeStored } from "./engine.js";
 export {
   builtInEngineName,
   createSessionEngine,

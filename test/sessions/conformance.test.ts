@@ -96,4 +96,4 @@ describeSessionEngine("custom engine module (test/fixtures/custom-engine.ts)", a
     {},
     { now: clock.now },
   ),
-}), { noRecordExpiry: true });
+}), { noRecordExpiry: true, noListing: true });

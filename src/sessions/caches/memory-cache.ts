@@ -57,6 +57,15 @@ export class MemoryCache implements SessionCache {
     return true;
   }
 
+  async *keys(prefix: string): AsyncGenerator<string> {
+    const full = this.key(prefix);
+    const strip = this.key("").length;
+    // keys() skips nothing stale by itself; has() checks the TTL.
+    for (const key of [...this.entries.keys()]) {
+      if (key.startsWith(full) && this.entries.has(key)) yield key.slice(strip);
+    }
+  }
+
   async expiresAt(key: string): Promise<number | undefined> {
     const remaining = this.entries.getRemainingTTL(this.key(key));
     return remaining > 0 ? this.now() + remaining : undefined;

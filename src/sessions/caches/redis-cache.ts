@@ -95,6 +95,18 @@ export class RedisCache implements SessionCache {
     return result === "OK";
   }
 
+  /** SCAN (never KEYS): Redis keeps answering other clients while the keys are walked. */
+  async *keys(prefix: string): AsyncGenerator<string> {
+    const pattern = `${this.key(prefix).replace(/[*?[\]\\]/g, "\\$&")}*`;
+    const strip = this.key("").length;
+    let cursor = "0";
+    do {
+      const [next, found] = await this.run(() => this.client.scan(cursor, "MATCH", pattern, "COUNT", 500));
+      cursor = next;
+      for (const key of found) yield key.slice(strip);
+    } while (cursor !== "0");
+  }
+
   async expiresAt(key: string): Promise<number | undefined> {
     // PTTL: -2 no such key, -1 no TTL (never written so by this cache).
     const remaining = await this.run(() => this.client.pttl(this.key(key)));

@@ -4,7 +4,9 @@
  */
 import type { CacheValue, SessionCache } from "../cache.js";
 import { CacheUnavailable } from "../cache.js";
-import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
+import { defineEngine, type EngineContext, type ListOptions, type SessionEngine, type StoredSession } from "../engine.js";
+import { dumps } from "../json.js";
+import { hasKeyAlphabet } from "../keys.js";
 import { CreateError, UpdateError } from "../errors.js";
 import {
   MISSING_RECORD,
@@ -74,7 +76,25 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
   }
 }
 
+/** The sessions in the cache (its whole key space under the engine's prefix, walked once). */
+async function* listCached(cache: SessionCache, { keyPrefix = "" }: ListOptions = {}): AsyncGenerator<StoredSession> {
+  if (keyPrefix !== "" && !hasKeyAlphabet(keyPrefix)) return;
+  for await (const cacheKey of cache.keys(CACHE_KEY_PREFIX + keyPrefix)) {
+    const [data, expiresAt] = await Promise.all([cache.get(cacheKey), cache.expiresAt(cacheKey)]);
+    // Gone between the walk and the read (expired or evicted).
+    if (data === undefined) continue;
+    yield {
+      key: cacheKey.slice(CACHE_KEY_PREFIX.length),
+      data,
+      expiresAt: expiresAt === undefined ? null : new Date(expiresAt),
+      size: Buffer.byteLength(dumps(data)),
+    };
+  }
+}
+
 /** The cache expires entries itself, so there is nothing to clear. */
 export function cacheEngine(context: EngineContext, cache: SessionCache): SessionEngine {
-  return defineEngine("cache", context, (key, ctx) => new CacheSession(key, ctx, cache));
+  return defineEngine("cache", context, (key, ctx) => new CacheSession(key, ctx, cache), {
+    listSessions: (options) => listCached(cache, options),
+  });
 }

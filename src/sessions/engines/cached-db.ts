@@ -8,7 +8,7 @@ import type { SessionCache } from "../cache.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import type { LoadedRecord, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
-import { clearExpiredRows, DbSession, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
+import { clearExpiredRows, DbSession, listRows, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
 
 export const CACHED_DB_KEY_PREFIX = "django.contrib.sessions.cached_db";
 
@@ -91,6 +91,7 @@ export function cachedDbEngine<DB extends SessionsDatabase>(
 ): SessionEngine {
   const store: DbStore = { db: sessionsOnly(db), dateValue };
   return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache), {
-    clearExpired: () => clearExpiredRows(context, store),
+    clearExpired: (options) => clearExpiredRows(context, store, options),
+    listSessions: (options) => listRows(context, store, options),
   });
 }

@@ -4,7 +4,8 @@
  */
 import type { Kysely } from "kysely";
 import { datetimeColumnMs, toSqliteDatetime } from "../dates.js";
-import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
+import { decodeStored, defineEngine, type ClearOptions, type EngineContext, type ListOptions, type SessionEngine, type StoredSession } from "../engine.js";
+import { hasKeyAlphabet } from "../keys.js";
 import { CreateError, UpdateError } from "../errors.js";
 import {
   MISSING_RECORD,
@@ -113,10 +114,56 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
   }
 }
 
-/** Django's clear_expired for the table: rows with expire_date < now. */
-export async function clearExpiredRows(context: EngineContext, { db, dateValue }: DbStore): Promise<number> {
-  const result = await db.deleteFrom("sessions").where("expire_date", "<", dateValue(context.now())).executeTakeFirst();
-  return Number(result.numDeletedRows);
+/**
+ * Django's clear_expired for the table: rows with expire_date < now, deleted `batchSize` at a
+ * time (each batch its own short statement), so a large purge never holds the table for long.
+ */
+export async function clearExpiredRows(
+  context: EngineContext,
+  { db, dateValue }: DbStore,
+  { batchSize = 1000, onProgress }: ClearOptions = {},
+): Promise<number> {
+  const cutoff = dateValue(context.now());
+  let removed = 0;
+  for (;;) {
+    const batch = db.selectFrom("sessions").select("session_key").where("expire_date", "<", cutoff).limit(batchSize);
+    const result = await db.deleteFrom("sessions").where("session_key", "in", batch).executeTakeFirst();
+    const count = Number(result.numDeletedRows);
+    removed += count;
+    if (count > 0) onProgress?.(removed);
+    if (count < batchSize) return removed;
+    // Let other work on this connection pool (a running app's requests) go between batches.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The unexpired rows, in key order, read a page at a time. */
+export async function* listRows(context: EngineContext, { db, dateValue }: DbStore, { keyPrefix }: ListOptions = {}): AsyncGenerator<StoredSession> {
+  if (keyPrefix !== undefined && !hasKeyAlphabet(keyPrefix)) return;
+  const page = 500;
+  let after = "";
+  for (;;) {
+    let query = db
+      .selectFrom("sessions")
+      .select(["session_key", "session_data", "expire_date"])
+      .where("expire_date", ">", dateValue(context.now()))
+      .where("session_key", ">", after)
+      .orderBy("session_key")
+      .limit(page);
+    // a-z0-9 only, so the prefix holds no LIKE wildcard.
+    if (keyPrefix) query = query.where("session_key", "like", `${keyPrefix}%`);
+    const rows = await query.execute();
+    for (const row of rows) {
+      yield {
+        key: row.session_key,
+        data: decodeStored(context.signer, row.session_data),
+        expiresAt: new Date(datetimeColumnMs(row.expire_date)),
+        size: Buffer.byteLength(row.session_data),
+      };
+    }
+    if (rows.length < page) return;
+    after = rows[rows.length - 1]!.session_key;
+  }
 }
 
 /** The database belongs to the application, which closes it. */
@@ -134,6 +181,7 @@ export function dbEngine<DB extends SessionsDatabase>(
 ): SessionEngine {
   const store: DbStore = { db: sessionsOnly(db), dateValue };
   return defineEngine("db", context, (key, ctx) => new DbSession(key, ctx, store), {
-    clearExpired: () => clearExpiredRows(context, store),
+    clearExpired: (options) => clearExpiredRows(context, store, options),
+    listSessions: (options) => listRows(context, store, options),
   });
 }

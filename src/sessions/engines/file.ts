@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { constants as fsConstants, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { defineEngine, silentLogger, type EngineContext, type SessionEngine } from "../engine.js";
+import { decodeStored, defineEngine, silentLogger, type EngineContext, type ListOptions, type SessionEngine, type StoredSession } from "../engine.js";
 import { CreateError, ImproperlyConfigured, UpdateError } from "../errors.js";
 import { hasKeyAlphabet, MIN_SESSION_KEY_LENGTH } from "../keys.js";
 import {
@@ -280,10 +280,32 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
   }
 }
 
+/** The unexpired session files, read as a session would read them. */
+async function* listFiles(context: EngineContext, store: FileStore, { keyPrefix = "" }: ListOptions = {}): AsyncGenerator<StoredSession> {
+  if (keyPrefix !== "" && !hasKeyAlphabet(keyPrefix)) return;
+  for (const name of (await readdir(store.directory)).sort()) {
+    if (!name.startsWith(store.prefix + keyPrefix)) continue;
+    const key = name.slice(store.prefix.length);
+    if (key.length < MIN_SESSION_KEY_LENGTH || !hasKeyAlphabet(key)) continue;
+    const session = new FileSession(key, { ...context, log: silentLogger }, store);
+    let content: string;
+    let expiresAt: Date | null;
+    try {
+      content = await readFile(join(store.directory, name), "latin1");
+      expiresAt = await session.recordExpiryDate();
+    } catch {
+      continue; // removed meanwhile, or an unreadable `_session_expiry`
+    }
+    if (expiresAt === null) continue; // expired
+    yield { key, data: content === "" ? {} : decodeStored(context.signer, content), expiresAt, size: Buffer.byteLength(content, "latin1") };
+  }
+}
+
 export function fileEngine(context: EngineContext, { directory }: FileEngineOptions): SessionEngine {
   assertUsableDirectory(directory);
   const store: FileStore = { directory, prefix: context.settings.SESSION_COOKIE_NAME };
   return defineEngine("file", context, (key, ctx) => new FileSession(key, ctx, store), {
     clearExpired: () => FileSession.clearExpired(context, store),
+    listSessions: (options) => listFiles(context, store, options),
   });
 }
