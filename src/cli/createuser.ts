@@ -5,11 +5,10 @@
  */
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import dotenv from "dotenv";
 import { hashPassword } from "../auth/passwords.js";
-import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { migrateToLatest } from "../db/migrations.js";
+import { CommandError, commandConfig, runCommand } from "./command.js";
 
 const HELP = `Usage: npm run createuser -- NAME [--staff] [--noinput]
 
@@ -28,15 +27,6 @@ DATABASE_PATH (SQLite, default data/sessions.sqlite3), read from the environment
 /** Django's UnicodeUsernameValidator (`^[\\w.@+-]+\\Z`) with the model's max_length of 150. */
 const USERNAME = /^[\p{L}\p{N}_.@+-]{1,150}$/u;
 
-/** An error whose message is shown as the one line; `code` is the exit status. */
-class CommandError extends Error {
-  constructor(
-    message: string,
-    readonly code = 1,
-  ) {
-    super(message);
-  }
-}
 
 interface Options {
   username: string;
@@ -155,9 +145,7 @@ async function main(args: string[]): Promise<number> {
       `invalid username ${JSON.stringify(options.username)}: use 1-150 letters, digits and @.+-_ only`,
     );
   }
-  dotenv.config({ quiet: true });
-  const config = loadConfig();
-  const { db } = openDatabase(config);
+  const { db } = openDatabase(commandConfig());
   try {
     await migrateToLatest(db);
     const taken = await db.selectFrom("users").select("id").where("username", "=", username).executeTakeFirst();
@@ -180,11 +168,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`error: ${message.split("\n")[0]}\n`);
-    process.exit(error instanceof CommandError ? error.code : 1);
-  },
-);
+runCommand(main);

@@ -1,8 +1,7 @@
 /** `npm run migrate [-- up | status | down]`: kysely's Migrator over migrations/. */
-import dotenv from "dotenv";
-import { loadConfig } from "../config.js";
-import { openSqlite } from "../db/database.js";
+import { openDatabase } from "../db/database.js";
 import { createMigrator, migrateToLatest } from "../db/migrations.js";
+import { CommandError, commandConfig, runCommand } from "./command.js";
 
 const HELP = `Usage: npm run migrate [-- <command>]
 
@@ -11,7 +10,8 @@ Commands:
   status   list applied and pending migrations
   down     undo the most recently applied migration
 
-The database is DATABASE_PATH (default data/sessions.sqlite3), read from the environment or .env.`;
+The database is DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite, default
+data/sessions.sqlite3), read from the environment or .env.`;
 
 async function main(args: string[]): Promise<number> {
   const command = args[0] ?? "up";
@@ -20,12 +20,9 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (!["up", "latest", "status", "down"].includes(command) || args.length > 1) {
-    process.stderr.write(`error: unknown command ${JSON.stringify(args.join(" "))}. Run \`npm run migrate -- --help\`.\n`);
-    return 2;
+    throw new CommandError(`unknown command ${JSON.stringify(args.join(" "))}. Run \`npm run migrate -- --help\`.`, 2);
   }
-  dotenv.config({ quiet: true });
-  const config = loadConfig();
-  const { db, location } = openSqlite(config.databasePath);
+  const { db, location } = openDatabase(commandConfig());
   try {
     const migrator = await createMigrator(db);
     if (command === "status") {
@@ -54,10 +51,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand(main);

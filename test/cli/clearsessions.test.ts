@@ -1,0 +1,158 @@
+/**
+ * `npm run clearsessions` as a user runs it: a child process against a real SQLite file, the
+ * file engine's directory, and PostgreSQL (when DATABASE_URL is set).
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import SQLite from "better-sqlite3";
+import { sql } from "kysely";
+import { openSqlite } from "../../src/db/database.js";
+import { migrateToLatest } from "../../src/db/migrations.js";
+import { createSessionEngine, toSqliteDatetime } from "../../src/sessions/index.js";
+import { NO_POSTGRES, postgresSchema } from "../services.js";
+import { testSettings, TEST_SECRET } from "../helpers.js";
+
+const dir = mkdtempSync(join(tmpdir(), "clearsessions-test-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const ARGS = ["--import", "tsx", "src/cli/clearsessions.ts"];
+const baseEnv = (env: Record<string, string>) => ({ ...process.env, DATABASE_URL: "", REDIS_URL: "", SECRET_KEY: TEST_SECRET, ...env });
+
+function clearsessions(env: Record<string, string>, ...args: string[]) {
+  const result = spawnSync(process.execPath, [...ARGS, ...args], { encoding: "utf8", env: baseEnv(env) });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const HOUR = 3600_000;
+
+/** A migrated SQLite file holding `expired` expired rows and `live` live ones. */
+async function sqliteWith(name: string, expired: number, live: number): Promise<string> {
+  const path = join(dir, name);
+  const { db } = openSqlite(path);
+  await migrateToLatest(db);
+  await db.destroy();
+  const sqlite = new SQLite(path);
+  const insert = sqlite.prepare("insert into sessions (session_key, session_data, expire_date) values (?, ?, ?)");
+  const past = toSqliteDatetime(Date.now() - HOUR);
+  const future = toSqliteDatetime(Date.now() + HOUR);
+  sqlite.transaction(() => {
+    for (let i = 0; i < expired + live; i++) insert.run(`k${String(i).padStart(31, "0")}`, "e30:x:y", i < expired ? past : future);
+  })();
+  sqlite.close();
+  return path;
+}
+
+function rowCount(path: string): number {
+  const sqlite = new SQLite(path, { readonly: true });
+  try {
+    return (sqlite.prepare("select count(*) n from sessions").get() as { n: number }).n;
+  } finally {
+    sqlite.close();
+  }
+}
+
+test("db on SQLite: 100,000 expired rows go in batches with progress while the app's writes keep landing; live rows stay", async () => {
+  const path = await sqliteWith("big.sqlite3", 100_000, 25);
+  const child = spawn(process.execPath, [...ARGS, "--batch-size", "5000"], { env: baseEnv({ DATABASE_PATH: path }) });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+
+  // The running app meanwhile: a second connection writing sessions, as the server would, with
+  // the app's own busy timeout. Every write must land (none refused with SQLITE_BUSY).
+  const app = new SQLite(path);
+  app.pragma("busy_timeout = 5000");
+  const write = app.prepare("insert into sessions (session_key, session_data, expire_date) values (?, ?, ?)");
+  let written = 0;
+  let running = true;
+  void exited.then(() => (running = false));
+  while (running) {
+    write.run(`live${String(written).padStart(28, "0")}`, "e30:x:y", toSqliteDatetime(Date.now() + HOUR));
+    written++;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  app.close();
+
+  assert.equal(await exited, 0, stderr);
+  const progress = stdout.split("\n").filter((line) => /^ {2}\d+ removed so far$/.test(line));
+  assert.ok(progress.length >= 20, `one progress line per batch of 5000:\n${stdout}`);
+  assert.equal(progress.at(-1), "  100000 removed so far");
+  assert.match(stdout, /^Removed 100000 expired sessions \(db engine\)\.$/m);
+  assert.ok(written > 0);
+  assert.equal(rowCount(path), 25 + written, "live rows, and every row the app wrote meanwhile, are kept");
+  assert.match(clearsessions({ DATABASE_PATH: path }).stdout, /^Removed 0 expired sessions \(db engine\)\.$/m);
+});
+
+test("db on PostgreSQL: 100,000 expired rows removed in batches, live rows kept", { skip: NO_POSTGRES || false }, async () => {
+  const pg = await postgresSchema("clear");
+  try {
+    await sql`insert into sessions (session_key, session_data, expire_date)
+      select 'k' || lpad(i::text, 31, '0'), 'e30:x:y', now() - interval '1 hour' from generate_series(1, 100000) i`.execute(pg.db);
+    await sql`insert into sessions (session_key, session_data, expire_date)
+      select 'l' || lpad(i::text, 31, '0'), 'e30:x:y', now() + interval '1 hour' from generate_series(1, 7) i`.execute(pg.db);
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set("options", `-c search_path=${pg.schema}`);
+    const result = clearsessions({ DATABASE_URL: url.toString() }, "--batch-size=20000");
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.stdout.split("\n").filter((l) => l.includes("so far")), [20000, 40000, 60000, 80000, 100000].map((n) => `  ${n} removed so far`));
+    assert.match(result.stdout, /Removed 100000 expired sessions \(db engine\)\./);
+    const left = await sql<{ n: string }>`select count(*) n from sessions`.execute(pg.db);
+    assert.equal(Number(left.rows[0]!.n), 7);
+  } finally {
+    await pg.drop();
+  }
+});
+
+test("file engine: expired files are removed, live ones and foreign files kept", async () => {
+  const files = join(dir, "files");
+  mkdirSync(files);
+  const settings = testSettings({ SESSION_ENGINE: "file", SESSION_FILE_PATH: files });
+  const old = await createSessionEngine(settings, {}, { now: () => Date.now() - 30 * 24 * HOUR });
+  const fresh = await createSessionEngine(settings, {});
+  for (const [engine, count] of [[old, 3], [fresh, 2]] as const) {
+    for (let i = 0; i < count; i++) {
+      const session = engine.open(null);
+      session.set("n", i);
+      await session.save();
+    }
+  }
+  const result = clearsessions({ SESSION_ENGINE: "file", SESSION_FILE_PATH: files, DATABASE_PATH: join(dir, "file-engine.sqlite3") });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^Removed 3 expired sessions \(file engine\)\.$/m);
+  assert.equal(readdirSync(files).length, 2);
+});
+
+test("engines that store nothing to clear say so and succeed", () => {
+  const cache = clearsessions({ SESSION_ENGINE: "cache", CACHE_BACKEND: "locmem", DATABASE_PATH: join(dir, "c.sqlite3") });
+  assert.equal(cache.status, 0, cache.stderr);
+  assert.equal(cache.stdout, "Nothing to clear: the cache engine's entries expire by themselves.\n");
+  const signed = clearsessions({ SESSION_ENGINE: "signed_cookies", DATABASE_PATH: join(dir, "s.sqlite3") });
+  assert.equal(signed.status, 0, signed.stderr);
+  assert.match(signed.stdout, /^Nothing to clear: the signed_cookies engine keeps sessions in the browser's cookie/);
+});
+
+test("an engine that cannot clear gets Django's message and exit 1", async () => {
+  const engine = "./test/fixtures/engine-without-clear.ts";
+  const result = clearsessions({ SESSION_ENGINE: engine, DATABASE_PATH: await sqliteWith("x.sqlite3", 0, 0) });
+  assert.equal(result.status, 1);
+  assert.equal(result.stderr, `error: Session engine '${engine}' doesn't support clearing expired sessions.\n`);
+});
+
+test("errors are one line: no sessions table, a bad argument; --help explains", () => {
+  const empty = clearsessions({ DATABASE_PATH: join(dir, "empty.sqlite3") });
+  assert.equal(empty.status, 1);
+  assert.equal(empty.stderr.trim().split("\n").length, 1);
+  assert.match(empty.stderr, /sessions table does not exist .*npm run migrate/);
+  const bad = clearsessions({}, "--batch-size", "0");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^error: --batch-size needs a whole number from 1 to 100000, not "0"\n$/);
+  const help = clearsessions({}, "--help");
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /Usage: npm run clearsessions/);
+});
