@@ -5,7 +5,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { randomBytes } from "node:crypto";
 import SQLite from "better-sqlite3";
+import pg from "pg";
+import { NO_POSTGRES } from "../services.js";
 
 const dir = mkdtempSync(join(tmpdir(), "migrate-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,4 +67,37 @@ test("--help explains the commands; an unknown command exits 2 with one line", (
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim().split("\n").length, 1);
   assert.match(bad.stderr, /unknown command "sideways"/);
+});
+
+test("on PostgreSQL (DATABASE_URL): status, up and down in the database's own schema", { skip: NO_POSTGRES || false }, async () => {
+  const schema = `t_migrate_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  try {
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set("options", `-c search_path=${schema}`);
+    const run = (...args: string[]) => {
+      const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/migrate.ts", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, DATABASE_URL: url.toString(), REDIS_URL: "" },
+      });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+    const tablesInSchema = async () =>
+      (await admin.query<{ table_name: string }>("select table_name from information_schema.tables where table_schema = $1 and table_name not like 'kysely%' order by 1", [schema])).rows.map((r) => r.table_name);
+    assert.match(run("status").stdout, /\[ \] 0001_create_sessions\s+\(pending\)/);
+    const up = run();
+    assert.equal(up.status, 0, up.stderr);
+    assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions/);
+    assert.deepEqual(await tablesInSchema(), ["sessions", "user_sessions", "users"]);
+    assert.match(run("status").stdout, /\[x\] 0003_create_user_sessions\s+\(applied /);
+    const down = run("down");
+    assert.equal(down.status, 0, down.stderr);
+    assert.match(down.stdout, /Undid 0003_create_user_sessions/);
+    assert.deepEqual(await tablesInSchema(), ["sessions", "users"]);
+  } finally {
+    await admin.query(`drop schema ${schema} cascade`);
+    await admin.end();
+  }
 });
