@@ -8,7 +8,7 @@ import fp from "fastify-plugin";
 import vary from "vary";
 import { deleteSessionCookie, readCookie, sessionCookie } from "./cookies.js";
 import type { SessionEngine } from "./engine.js";
-import { MAX_COOKIE_BYTES, SessionCookieTooLarge, SessionInterrupted, UpdateError } from "./errors.js";
+import { ClearExpiredNotSupported, MAX_COOKIE_BYTES, SessionCookieTooLarge, SessionInterrupted, UpdateError } from "./errors.js";
 import type { SessionBase, SessionData, SessionShape } from "./session-base.js";
 import { resolveSessionSettings, type SessionSettings, type SessionSettingsInput } from "./settings.js";
 
@@ -106,7 +106,14 @@ async function respond(
 }
 
 const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, done) => {
-  const settings = resolveSessionSettings(options.settings);
+  let settings: SessionSettings;
+  try {
+    settings = resolveSessionSettings(options.settings);
+  } catch (error) {
+    // Through done(), so register()/ready() reject with it instead of an uncaught exception.
+    done(error as Error);
+    return;
+  }
   const { engine, now = Date.now } = options;
   const cookieName = settings.SESSION_COOKIE_NAME;
 
@@ -129,6 +136,38 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, opt
     }
     request.session.prefetch().then(() => next(), next);
   });
+
+  // Beyond Django: expired records cleared in the background, one run at a time.
+  if (settings.SESSION_CLEANUP_INTERVAL > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    let running = false;
+    const cleanup = async () => {
+      if (running) return;
+      running = true;
+      try {
+        const removed = await engine.clearExpired({ batchSize: 1000 });
+        if (removed) fastify.log.info({ removed }, "expired sessions cleared");
+      } catch (error) {
+        if (error instanceof ClearExpiredNotSupported) {
+          fastify.log.warn(`SESSION_CLEANUP_INTERVAL: the ${engine.name} engine cannot clear expired sessions; cleanup stopped`);
+          clearInterval(timer);
+        } else {
+          fastify.log.warn({ err: error }, "clearing expired sessions failed; will retry");
+        }
+      } finally {
+        running = false;
+      }
+    };
+    fastify.addHook("onReady", (next) => {
+      timer = setInterval(() => void cleanup(), settings.SESSION_CLEANUP_INTERVAL * 1000);
+      timer.unref();
+      next();
+    });
+    fastify.addHook("onClose", (_instance, next) => {
+      clearInterval(timer);
+      next();
+    });
+  }
 
   fastify.addHook("onSend", async (request, reply, payload) => {
     // Once per response: an error raised here re-enters onSend with the error page.

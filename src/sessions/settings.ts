@@ -48,6 +48,13 @@ export const sessionSettingsSchema = z
     SESSION_FILE_PATH: z.string().min(1).nullable().default(null),
     /** Beyond Django: save in-place changes to stored objects and arrays. false = Django's rule. */
     SESSION_DETECT_MUTATIONS: z.boolean().default(true),
+    /** Beyond Django: seconds between in-process clearExpired runs; 0 leaves it to clearsessions. */
+    SESSION_CLEANUP_INTERVAL: z
+      .number()
+      .int("must be a whole number of seconds")
+      .min(0, "must not be negative")
+      .max(HUNDRED_YEARS, "must be at most 100 years")
+      .default(0),
   })
   .strict();
 
@@ -108,10 +115,11 @@ export function sessionSettingsFromEnv(env: Env): SessionSettingsInput {
     else if (FALSE.has(value)) input[name] = false;
     else problems.push(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
   }
-  const age = raw("SESSION_COOKIE_AGE");
-  if (age !== undefined && age !== "") {
-    if (/^-?\d+$/.test(age)) input.SESSION_COOKIE_AGE = Number(age);
-    else problems.push(`SESSION_COOKIE_AGE must be a whole number of seconds (got ${JSON.stringify(age)})`);
+  for (const name of ["SESSION_COOKIE_AGE", "SESSION_CLEANUP_INTERVAL"]) {
+    const seconds = raw(name);
+    if (seconds === undefined || seconds === "") continue;
+    if (/^-?\d+$/.test(seconds)) input[name] = Number(seconds);
+    else problems.push(`${name} must be a whole number of seconds (got ${JSON.stringify(seconds)})`);
   }
   const filePath = raw("SESSION_FILE_PATH");
   if (filePath !== undefined) input.SESSION_FILE_PATH = filePath === "" ? null : filePath;

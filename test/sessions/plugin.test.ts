@@ -447,3 +447,55 @@ describe("store I/O budget", () => {
     assert.equal(count(), 2);
   });
 });
+
+describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in the background", () => {
+  async function withCleanup(settings: Partial<SessionSettingsInput>, engineSetting?: string) {
+    const f = await dbFixture(engineSetting ? { SESSION_ENGINE: engineSetting } : {});
+    const logs: Record<string, unknown>[] = [];
+    const app = Fastify({ logger: { level: "info", stream: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } } });
+    await app.register(sessions, { settings: { ...f.settings, ...settings }, engine: f.engine, now: f.clock.now });
+    return { f, app, logs };
+  }
+
+  const eventually = async (check: () => Promise<boolean> | boolean, what: string) => {
+    for (let i = 0; i < 100 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(await check(), what);
+  };
+
+  test("an expired row is removed after the interval, a live one kept, and the run is logged", async () => {
+    const { f, app, logs } = await withCleanup({ SESSION_CLEANUP_INTERVAL: 1 });
+    const expired = f.engine.open(null);
+    expired.set("a", 1);
+    expired.setExpiry(60);
+    await expired.save();
+    const live = f.engine.open(null);
+    live.set("b", 2);
+    await live.save();
+    f.clock.advance(120);
+    await app.ready();
+    await eventually(async () => !(await f.engine.open(null).exists(expired.sessionKey!)), "the expired record is cleared");
+    assert.equal(await f.engine.open(null).exists(live.sessionKey!), true);
+    await eventually(() => logs.some((l) => l.msg === "expired sessions cleared" && l.removed === 1), "the run is logged");
+    await app.close();
+  });
+
+  test("0 (the default) runs nothing; a bad value is refused at registration", async () => {
+    const { f, app } = await withCleanup({});
+    const expired = f.engine.open(null);
+    expired.set("a", 1);
+    expired.setExpiry(-1);
+    await expired.save();
+    await app.ready();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(await f.engine.open(null).exists(expired.sessionKey!), true);
+    await app.close();
+    const bad = Fastify();
+    await assert.rejects(
+      async () => {
+        await bad.register(sessions, { settings: { ...f.settings, SESSION_CLEANUP_INTERVAL: -5 }, engine: f.engine });
+        await bad.ready();
+      },
+      /SESSION_CLEANUP_INTERVAL must not be negative/,
+    );
+  });
+});
