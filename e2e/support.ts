@@ -248,22 +248,29 @@ export function expireDateMs(row: SessionRow): number {
 
 // ---- users ------------------------------------------------------------------------------------
 
+export interface CreateUserOptions {
+  /** Mark the user staff (`--staff`): they may open /admin/sessions/. */
+  staff?: boolean;
+  /** The server whose database gets the user; the test's project server by default. */
+  store?: SessionStoreLocation;
+}
+
 /**
  * Creates the user `name` with `password` in the project server's database, through the CLI as
- * an operator would (`createuser NAME --noinput` with CREATEUSER_PASSWORD), run with the same
- * store environment as the server (its SQLite file, never CI's PostgreSQL URL). Fails the test
- * with the CLI's output when it does not succeed.
+ * an operator would (`createuser NAME --noinput [--staff]` with CREATEUSER_PASSWORD), run with the
+ * same store environment as the server (its SQLite file, never CI's PostgreSQL URL). Fails the
+ * test with the CLI's output when it does not succeed.
  */
 export async function createUser(
   name: string,
   password: string,
-  store: SessionStoreLocation = projectOf(),
+  { staff = false, store = projectOf() }: CreateUserOptions = {},
 ): Promise<void> {
   let stdout: string;
   try {
     ({ stdout } = await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "src/cli/createuser.ts", name, "--noinput"],
+      ["--import", "tsx", "src/cli/createuser.ts", name, "--noinput", ...(staff ? ["--staff"] : [])],
       {
         cwd: ROOT,
         env: { ...process.env, ...engineEnv(store), CREATEUSER_PASSWORD: password, NODE_ENV: "test" },
@@ -274,7 +281,7 @@ export async function createUser(
     const { stdout: out = "", stderr = "" } = error as { stdout?: string; stderr?: string };
     throw new Error(`createuser ${name} failed: ${(error as Error).message}\n${out}${stderr}`);
   }
-  expect(stdout, "the CLI's confirmation").toContain(`Created user ${name}`);
+  expect(stdout, "the CLI's confirmation").toContain(`Created user ${name}${staff ? " (staff)" : ""}`);
 }
 
 // ---- a server of our own ----------------------------------------------------------------------

@@ -23,6 +23,8 @@ import "./session-data.js";
 import type { Runtime } from "./runtime.js";
 import { settingsRoutes } from "./routes/settings.js";
 import { authRoutes } from "./routes/auth.js";
+import { adminRoutes } from "./routes/admin.js";
+import { StoredSessions } from "./admin/stored-sessions.js";
 import { Users } from "./auth/users.js";
 import { UserSessions } from "./auth/user-sessions.js";
 import auth from "./auth/plugin.js";
@@ -103,6 +105,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(expiryRoutes);
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });
   await app.register(authRoutes, { users, userSessions, attemptsPerMinute: config.loginAttemptsPerMinute });
+  await app.register(adminRoutes, { storedSessions: new StoredSessions(engine, users, userSessions) });
   app.addHook("onClose", () => engine.close());
   return app;
 }

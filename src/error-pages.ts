@@ -34,6 +34,7 @@ const FIELD_HELP: Record<string, string> = {
   username: "A username is at most 150 characters.",
   password: "A password is at most 4096 characters.",
   seconds: "Enter a whole number of seconds, 0 for “until the browser closes”, or nothing for the default.",
+  session_key: "A session is named by 8 to 64 lowercase letters and digits: the prefix the list shows, or more of its key.",
 };
 
 function validationMessage(error: FastifyError): string {
