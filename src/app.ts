@@ -17,9 +17,11 @@ import { clientErrorPage, registerErrorPages } from "./error-pages.js";
 import { cartRoutes } from "./routes/cart.js";
 import { counterRoutes } from "./routes/counter.js";
 import { expiryRoutes } from "./routes/expiry.js";
+import { healthRoutes } from "./routes/health.js";
 import { homeRoutes } from "./routes/home.js";
 import { sessionRoutes } from "./routes/session.js";
 import "./session-data.js";
+import { loggerOptions } from "./logging.js";
 import type { Runtime } from "./runtime.js";
 import { settingsRoutes } from "./routes/settings.js";
 import { authRoutes } from "./routes/auth.js";
@@ -42,14 +44,14 @@ declare module "fastify" {
 export interface AppDependencies {
   db: Kysely<Database>;
   engine: SessionEngine;
-  /** What the app runs on, for the settings page. */
+  /** What the app runs on, for the settings page and /healthz. */
   runtime?: Pick<Runtime, "database" | "caches">;
   logger?: FastifyServerOptions["logger"];
 }
 
 export async function buildApp(config: AppConfig, deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel },
+    logger: deps.logger ?? loggerOptions(config),
     // Forms here are a few fields; anything bigger is refused with a 413 page.
     bodyLimit: 64 * 1024,
     // X-Forwarded-Proto/-For are believed only when a proxy we control sets them.
@@ -103,6 +105,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(counterRoutes);
   await app.register(cartRoutes);
   await app.register(expiryRoutes);
+  await app.register(healthRoutes, { db: deps.db, caches: deps.runtime?.caches });
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });
   await app.register(authRoutes, { users, userSessions, attemptsPerMinute: config.loginAttemptsPerMinute });
   await app.register(adminRoutes, { storedSessions: new StoredSessions(engine, users, userSessions) });

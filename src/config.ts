@@ -56,6 +56,8 @@ export interface AppConfig {
   /** Login attempts allowed per client address and per username each minute. */
   loginAttemptsPerMinute: number;
   logLevel: z.output<typeof appSchema>["LOG_LEVEL"];
+  /** Human-readable lines when NODE_ENV=development (the default), one JSON object per line otherwise. */
+  logFormat: "pretty" | "json";
   production: boolean;
   /** True when SECRET_KEY was not set and the development key is in use. */
   usingDevelopmentSecret: boolean;
@@ -118,6 +120,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: app.TRUST_PROXY,
     loginAttemptsPerMinute: app.LOGIN_ATTEMPTS_PER_MINUTE,
     logLevel: app.LOG_LEVEL,
+    logFormat: app.NODE_ENV === "development" ? "pretty" : "json",
     production,
     usingDevelopmentSecret,
     session,

@@ -101,11 +101,13 @@ export function registerErrorPages(app: FastifyInstance): void {
     return sendPage(reply, page);
   });
   app.setNotFoundHandler(async (request, reply) => {
-    request.log.info({ url: request.url }, "not found");
+    // The path only: a query string can carry what a visitor typed.
+    const path = request.url.split("?")[0];
+    request.log.info({ path }, "not found");
     return sendPage(reply, {
       status: 404,
       heading: HEADINGS[404]!,
-      message: `There is no page at ${request.url.split("?")[0]}.`,
+      message: `There is no page at ${path}.`,
     });
   });
 }

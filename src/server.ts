@@ -16,6 +16,8 @@ function fail(message: string): never {
 }
 
 const EXPECTED = [ImproperlyConfigured, StartupError, DatabaseUnavailable, MigrationFailed];
+/** How long in-flight requests get to finish after SIGTERM/SIGINT (orchestrators wait ~30 s). */
+const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -34,15 +36,30 @@ async function main(): Promise<void> {
     app.log.warn("SECRET_KEY is not set: using the insecure development key. Set SECRET_KEY in .env.");
   }
 
+  // On SIGTERM or SIGINT: stop accepting connections, let in-flight requests finish, close the
+  // database and the cache (onClose hooks), exit 0. A close that takes longer than
+  // SHUTDOWN_TIMEOUT_MS (a request that never ends) exits 1. A repeated signal changes nothing:
+  // under `npm start` (tsx) one Ctrl-C can arrive twice.
   const connections = trackConnections(app.server);
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, "shutting down");
+    app.log.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
+    const deadline = setTimeout(() => {
+      app.log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    deadline.unref();
     const closed = app.close();
     connections.closeIdle();
-    await closed;
+    try {
+      await closed;
+    } catch (error) {
+      app.log.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    }
+    app.log.info("shutdown complete: requests finished, database and cache closed");
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -3,7 +3,8 @@
  * including keep-alive sockets a browser opened ahead of time and never used (Chromium does);
  * such a socket would hold the process for a minute. This tracks which sockets are serving a
  * request: at shutdown the others are closed at once, and each busy one right after its
- * response, so in-flight requests finish and nothing else waits.
+ * response, so in-flight requests finish and nothing else waits. A connection accepted in the
+ * moment between the signal and the listener closing is closed at once.
  */
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
@@ -14,6 +15,10 @@ export function trackConnections(server: Server): { closeIdle(): void } {
   let closing = false;
 
   server.on("connection", (socket: Socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on("close", () => {
       sockets.delete(socket);

@@ -52,13 +52,15 @@ export async function dbFixture(overrides: Partial<SessionSettingsInput> = {}): 
 export async function appFixture(env: Record<string, string> = {}) {
   const { buildApp } = await import("../src/app.js");
   const { loadConfig } = await import("../src/config.js");
+  const { loggerOptions } = await import("../src/logging.js");
   const db = await memoryDatabase();
   const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", ...env });
   const logs: Record<string, unknown>[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
   const caches = { default: new MemoryCache() };
   const engine = await createSessionEngine(config.session, { db, caches });
-  const app = await buildApp(config, { db, engine, logger: { level: "info", stream } });
+  // The app's own logger options (serializers, redaction), as JSON lines into `logs`.
+  const app = await buildApp(config, { db, engine, logger: loggerOptions({ ...config, logLevel: "info" }, stream) });
   return { app, db, config, engine, logs };
 }
 

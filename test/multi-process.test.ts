@@ -92,7 +92,8 @@ async function startApp(name: string, env: Record<string, string>, cleanup: Clea
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !APP_SETTINGS.test(key)));
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
     cwd: ROOT,
-    env: { ...inherited, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", SECRET_KEY: TEST_SECRET, ...env },
+    // NODE_ENV=test: JSON log lines, which loggedErrors reads (development would print pretty ones).
+    env: { ...inherited, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NODE_ENV: "test", SECRET_KEY: TEST_SECRET, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.add(child);
