@@ -75,18 +75,19 @@ describe("resolveSessionSettings defaults (§1)", () => {
     assert.equal(builtInEngineName(settings.SESSION_ENGINE), "db");
   });
 
-  test("the whole resolved object (no extra settings beyond the documented extension)", () => {
+  test("the whole resolved object (no extra settings beyond the documented extensions)", () => {
     assert.deepEqual(resolveSessionSettings({ SECRET_KEY: "k" }), {
       ...DJANGO_DEFAULTS,
       SESSION_ENGINE: "db",
       SECRET_KEY: "k",
       SESSION_DETECT_MUTATIONS: true,
+      SESSION_CLEANUP_INTERVAL: 0,
     });
   });
 
-  test("setting names are Django's (SESSION_DETECT_MUTATIONS is the only addition)", () => {
+  test("setting names are Django's (SESSION_DETECT_MUTATIONS and SESSION_CLEANUP_INTERVAL are the only additions)", () => {
     const extra = SESSION_SETTING_NAMES.filter((name) => !DJANGO_SETTING_NAMES.has(name));
-    assert.deepEqual(extra, ["SESSION_DETECT_MUTATIONS"]);
+    assert.deepEqual(extra, ["SESSION_DETECT_MUTATIONS", "SESSION_CLEANUP_INTERVAL"]);
     for (const name of Object.keys(DJANGO_DEFAULTS)) assert.ok(SESSION_SETTING_NAMES.includes(name as never), name);
   });
 
@@ -162,6 +163,9 @@ describe("sessionSettingsFromEnv", () => {
     assert.equal(fromEnv({ SESSION_COOKIE_AGE: " 60 " }).SESSION_COOKIE_AGE, 60);
     assert.equal(fromEnv({ SESSION_COOKIE_AGE: "0" }).SESSION_COOKIE_AGE, 0);
     assert.equal(fromEnv({ SESSION_COOKIE_AGE: "" }).SESSION_COOKIE_AGE, 1209600);
+    assert.equal(fromEnv({ SESSION_CLEANUP_INTERVAL: "3600" }).SESSION_CLEANUP_INTERVAL, 3600);
+    assert.equal(fromEnv({}).SESSION_CLEANUP_INTERVAL, 0);
+    assert.throws(() => fromEnv({ SESSION_CLEANUP_INTERVAL: "hourly" }), /SESSION_CLEANUP_INTERVAL must be a whole number of seconds \(got "hourly"\)/);
   });
 
   test("SECRET_KEY_FALLBACKS is a comma-separated list", () => {
