@@ -83,10 +83,18 @@ function pageFor(error: FastifyError): ErrorPage {
   return { status, heading: HEADINGS[status] ?? `Error (${status})`, message: error.message };
 }
 
+/** Who is logged in, for the navigation; never on a server error (the store may be the cause). */
+async function navigationUser(reply: FastifyReply, status: number) {
+  // Before the handler (e.g. a CSRF failure) the session is not loaded: then nobody is shown.
+  if (status >= 500 || !reply.request.session?.isLoaded) return null;
+  return reply.request.getUser().catch(() => null);
+}
+
 async function sendPage(reply: FastifyReply, page: ErrorPage): Promise<FastifyReply> {
   reply.code(page.status).type("text/html; charset=utf-8");
   try {
-    return await reply.view("error.ejs", { title: page.heading, ...page });
+    const currentUser = await navigationUser(reply, page.status);
+    return await reply.view("error.ejs", { title: page.heading, ...page, currentUser });
   } catch (renderError) {
     reply.log.error({ err: renderError }, "error page failed to render");
     return reply.send(`<!doctype html><title>${page.heading}</title><h1>${page.heading}</h1>`);

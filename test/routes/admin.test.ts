@@ -157,6 +157,7 @@ describe("/admin/sessions/", () => {
         assert.equal(page.statusCode, 403);
         assert.match(page.body, /<h1 id="error-heading">Forbidden \(403\)<\/h1>/);
         assert.match(page.body, /<p id="error-message">This page is for staff only\.<\/p>/);
+        assert.match(page.body, /id="nav-user">Account: ada</, "the error page still shows who is logged in");
         assert.doesNotMatch(page.body, /stored-session/);
         const warning = f.logs.find((l) => l.code === "STAFF_ONLY");
         assert.ok(warning, "a log line for the refusal");
