@@ -9,7 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { hashPassword } from "../../src/auth/passwords.js";
-import { appFixture, visitor } from "../helpers.js";
+import { buildApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createSessionEngine } from "../../src/sessions/index.js";
+import { NO_POSTGRES, postgresSchema } from "../services.js";
+import { appFixture, TEST_SECRET, visitor } from "../helpers.js";
 
 const LOGIN_FOR_ADMIN = "/login/?next=%2Fadmin%2Fsessions%2F";
 const TAMPERED_MESSAGE = "The stored data does not verify: it was changed outside the app, or signed with another SECRET_KEY.";
@@ -343,5 +347,29 @@ describe("/admin/sessions/", () => {
         assert.deepEqual(detailData(longer.body), { visits: 2 });
       });
     });
+  }
+});
+
+test("on PostgreSQL: staff list, decode and end a session", { skip: NO_POSTGRES || false }, async () => {
+  const pg = await postgresSchema("admin");
+  const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent" });
+  const engine = await createSessionEngine(config.session, { db: pg.db, dateValue: pg.dateValue });
+  const app = await buildApp(config, { db: pg.db, engine, runtime: { database: pg, caches: {} } });
+  try {
+    await pg.db.insertInto("users").values({ username: "root", password: await hashPassword(PASSWORD), is_staff: 1 }).execute();
+    const shopper = visitor(app);
+    await shopper.get("/cart/");
+    await shopper.post("/cart/add/", { item: "pg-apple" });
+    const root = visitor(app);
+    await logIn(root, "root");
+    const prefix = shopper.sessionKey()!.slice(0, 8);
+    const rows = listedRows((await root.get("/admin/sessions/")).body);
+    assert.deepEqual(rows.map((r) => r.prefix).sort(), [prefix, root.sessionKey()!.slice(0, 8)].sort());
+    assert.deepEqual(detailData((await root.get(`/admin/sessions/${prefix}/`)).body), { cart: ["pg-apple"] });
+    assert.equal((await root.post(`/admin/sessions/${prefix}/end/`)).statusCode, 303);
+    assert.doesNotMatch((await shopper.get("/cart/")).body, /pg-apple/);
+  } finally {
+    await app.close();
+    await pg.drop();
   }
 });
