@@ -5,50 +5,33 @@
  * and detail pages go to e2e/.output/ (not committed).
  */
 import path from "node:path";
-import { test as base, expect, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
-import { OUTPUT_DIR, createUser, engineOf, projectOf, requireSessionCookie, sessionCookie, storedData } from "./support.js";
+import { expect } from "@playwright/test";
+import {
+  OUTPUT_DIR,
+  engineOf,
+  newUser,
+  requireSessionCookie,
+  sessionCookie,
+  storedData,
+  submitLogin,
+  testWithOtherBrowser,
+} from "./support.js";
 
 const PASSWORD = "correct horse battery";
 const LIST = "/admin/sessions/";
 const LOGIN_FOR_ADMIN = "/login/?next=%2Fadmin%2Fsessions%2F";
 
-/** A second browser: a context of its own (its own cookies) on the project's server. */
-interface OtherBrowser {
-  context: BrowserContext;
-  page: Page;
-}
-
-const test = base.extend<{ other: OtherBrowser }>({
-  other: async ({ browser }, use) => {
-    const context = await browser.newContext({ baseURL: projectOf().baseURL });
-    await use({ context, page: await context.newPage() });
-    await context.close();
-  },
-});
+const test = testWithOtherBrowser;
 
 test.skip(
   () => engineOf() !== "db",
   "the admin page is browser-tested on db; db, cached_db, file and signed_cookies are covered over HTTP by test/routes/admin.test.ts",
 );
 
-let users = 0;
-/** A user of the test's own (unique per run, worker and test), made with the createuser CLI. */
-async function newUser(testInfo: TestInfo, { staff = false } = {}): Promise<string> {
-  const name = `${staff ? "staff" : "u"}-${testInfo.workerIndex}-${Date.now().toString(36)}-${(users++).toString(36)}`;
-  await createUser(name, PASSWORD, { staff });
-  return name;
-}
-
-/** Fills and sends the login form on the current page (which must be /login/). */
-async function submitLogin(page: Page, username: string): Promise<void> {
-  await page.locator("#username").fill(username);
-  await page.locator("#password").fill(PASSWORD);
-  await page.locator("#login-button").click();
-}
 
 test.describe("the admin page for sessions", () => {
   test("staff see a visitor's session, open it decoded, and end it; the visitor starts afresh", async ({ page, context, other }, testInfo) => {
-    const admin = await newUser(testInfo, { staff: true });
+    const admin = await newUser(testInfo, PASSWORD, { staff: true });
     const item = `admin-apple-${Date.now().toString(36)}`;
 
     // The visitor: a cart in the second browser.
@@ -62,7 +45,7 @@ test.describe("the admin page for sessions", () => {
     // The admin logs in by way of the admin page.
     await page.goto(LIST);
     await expect(page).toHaveURL(LOGIN_FOR_ADMIN);
-    await submitLogin(page, admin);
+    await submitLogin(page, admin, PASSWORD);
     await expect(page).toHaveURL(LIST);
     await expect(page.locator("h1")).toHaveText("Stored sessions");
     await expect(page.locator("#nav-admin")).toHaveAttribute("href", LIST);
@@ -106,9 +89,9 @@ test.describe("the admin page for sessions", () => {
   });
 
   test("a logged-in user who is not staff gets the 403 page and no Admin link", async ({ page }, testInfo) => {
-    const username = await newUser(testInfo);
+    const username = await newUser(testInfo, PASSWORD);
     await page.goto("/login/");
-    await submitLogin(page, username);
+    await submitLogin(page, username, PASSWORD);
     await expect(page).toHaveURL("/account/");
     await expect(page.locator("#nav-admin")).toHaveCount(0);
     const response = await page.goto(LIST);

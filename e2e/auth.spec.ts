@@ -4,14 +4,15 @@
  * signed_cookies; cache and file are covered over HTTP by test/routes/auth.test.ts.
  */
 import path from "node:path";
-import { test as base, expect, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 import {
   OUTPUT_DIR,
-  createUser,
+  newUser,
+  submitLogin,
+  testWithOtherBrowser,
   engineOf,
   isServerSide,
   panelKey,
-  projectOf,
   requireSessionCookie,
   sessionCookie,
   sessionKeyPattern,
@@ -26,19 +27,7 @@ const LOGIN_FOR_ACCOUNT = "/login/?next=%2Faccount%2F";
 const PASSWORD = "correct horse battery";
 const NEW_PASSWORD = "tr0ub4dor & 3";
 
-/** A second browser: a context of its own (its own cookies) on the project's server. */
-interface OtherBrowser {
-  context: BrowserContext;
-  page: Page;
-}
-
-const test = base.extend<{ other: OtherBrowser }>({
-  other: async ({ browser }, use) => {
-    const context = await browser.newContext({ baseURL: projectOf().baseURL });
-    await use({ context, page: await context.newPage() });
-    await context.close();
-  },
-});
+const test = testWithOtherBrowser;
 
 const BROWSER_TESTED: ReadonlySet<Engine> = new Set(["db", "cached_db", "signed_cookies"]);
 test.skip(
@@ -46,20 +35,6 @@ test.skip(
   "login in the browser runs on db, cached_db and signed_cookies; cache and file are covered by the HTTP tests in test/routes/auth.test.ts",
 );
 
-let users = 0;
-/** A user of the test's own (unique per run, worker and test), made with the createuser CLI. */
-async function newUser(testInfo: TestInfo, password = PASSWORD): Promise<string> {
-  const name = `u-${testInfo.workerIndex}-${Date.now().toString(36)}-${(users++).toString(36)}`;
-  await createUser(name, password);
-  return name;
-}
-
-/** Fills and sends the login form on the current page (which must be /login/). */
-async function submitLogin(page: Page, username: string, password: string): Promise<void> {
-  await page.locator("#username").fill(username);
-  await page.locator("#password").fill(password);
-  await page.locator("#login-button").click();
-}
 
 /** Logs in through /login/ (with `next` when given) and checks where it lands and the nav. */
 async function logIn(page: Page, username: string, password = PASSWORD, next?: string): Promise<void> {
@@ -80,7 +55,7 @@ async function expectLoginForAccount(page: Page): Promise<void> {
 
 test.describe("login and the account page", () => {
   test("logging in keeps the cart and changes the session key", async ({ page, context }, testInfo) => {
-    const username = await newUser(testInfo);
+    const username = await newUser(testInfo, PASSWORD);
     await page.goto("/cart/");
     await page.locator("#item").fill("apple");
     await page.locator("#add-button").click();
@@ -114,7 +89,7 @@ test.describe("login and the account page", () => {
   });
 
   test("logout forgets the user and deletes the session cookie", async ({ page, context }, testInfo) => {
-    const username = await newUser(testInfo);
+    const username = await newUser(testInfo, PASSWORD);
     await logIn(page, username);
     await expect(page.locator("#account-username")).toHaveText(username);
     const key = (await requireSessionCookie(context)).value;
@@ -131,7 +106,7 @@ test.describe("login and the account page", () => {
   });
 
   test("/account/ sends a logged-out visitor to the login page, which brings them back", async ({ page }, testInfo) => {
-    const username = await newUser(testInfo);
+    const username = await newUser(testInfo, PASSWORD);
     await page.goto("/account/");
     await expectLoginForAccount(page);
     await expect(page.locator('input[name="next"]')).toHaveValue("/account/");
@@ -144,7 +119,7 @@ test.describe("login and the account page", () => {
   });
 
   test("changing the password keeps this browser logged in and logs the other one out", async ({ page, context, other }, testInfo) => {
-    const username = await newUser(testInfo);
+    const username = await newUser(testInfo, PASSWORD);
     await logIn(page, username);
     await logIn(other.page, username);
     const before = (await requireSessionCookie(context)).value;
@@ -196,7 +171,7 @@ test.describe("login and the account page", () => {
   });
 
   test("sign out everywhere else", async ({ page, context, other }, testInfo) => {
-    const username = await newUser(testInfo);
+    const username = await newUser(testInfo, PASSWORD);
     await logIn(page, username);
 
     if (!isServerSide()) {
@@ -242,7 +217,7 @@ test.describe("login and the account page", () => {
   });
 
   test("a wrong password shows an error and keeps the visitor anonymous", async ({ page, context }, testInfo) => {
-    const username = await newUser(testInfo);
+    const username = await newUser(testInfo, PASSWORD);
     await page.goto("/login/");
     await submitLogin(page, username, "not the password");
 

@@ -284,6 +284,38 @@ export async function createUser(
   expect(stdout, "the CLI's confirmation").toContain(`Created user ${name}${staff ? " (staff)" : ""}`);
 }
 
+let usersMade = 0;
+/** A user of the test's own (unique per run, worker and test), made with the createuser CLI. */
+export async function newUser(testInfo: TestInfo, password: string, { staff = false } = {}): Promise<string> {
+  const name = `${staff ? "staff" : "u"}-${testInfo.workerIndex}-${Date.now().toString(36)}-${(usersMade++).toString(36)}`;
+  await createUser(name, password, { staff });
+  return name;
+}
+
+/** Fills and sends the login form on the current page (which must be /login/). */
+export async function submitLogin(page: Page, username: string, password: string): Promise<void> {
+  await page.locator("#username").fill(username);
+  await page.locator("#password").fill(password);
+  await page.locator("#login-button").click();
+}
+
+// ---- a second browser -------------------------------------------------------------------------
+
+/** A second browser: a context of its own (its own cookies) on the project's server. */
+export interface OtherBrowser {
+  context: BrowserContext;
+  page: Page;
+}
+
+/** Playwright's `test` with an `other` fixture: a second browser, closed after the test. */
+export const testWithOtherBrowser = test.extend<{ other: OtherBrowser }>({
+  other: async ({ browser }, use) => {
+    const context = await browser.newContext({ baseURL: projectOf().baseURL });
+    await use({ context, page: await context.newPage() });
+    await context.close();
+  },
+});
+
 // ---- a server of our own ----------------------------------------------------------------------
 
 async function portIsFree(port: number): Promise<boolean> {

@@ -4,28 +4,14 @@
  * lines in development (checked on the real server process).
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { loggerOptions, serializeRequest } from "../src/logging.js";
 import { appFixture, visitor } from "./helpers.js";
+import { processScope } from "./processes.js";
 
-const dir = mkdtempSync(join(tmpdir(), "logging-test-"));
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, children } = processScope("logging-test");
 
 type LogLine = Record<string, unknown>;
 

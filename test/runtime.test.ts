@@ -4,32 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { createConnection } from "node:net";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { openRuntime, type Runtime } from "../src/runtime.js";
 import { CookieJar } from "./helpers.js";
+import { freePort, processScope } from "./processes.js";
 
-const dir = mkdtempSync(join(tmpdir(), "runtime-test-"));
-const children = new Set<ChildProcess>();
-
-after(() => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, children } = processScope("runtime-test");
 
 const redisCheck = spawnSync("redis-server", ["--version"], { encoding: "utf8", timeout: 5000 });
 const NO_REDIS_SERVER = redisCheck.status === 0 ? false : "redis-server is not on PATH: cannot start a Redis to lose";
@@ -38,18 +23,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A loopback port nothing listens on (right now). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One PING over a raw socket: true if Redis answers +PONG within 500 ms. */
 function pings(port: number): Promise<boolean> {

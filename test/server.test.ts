@@ -5,18 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
 import net from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { openSqlite } from "../src/db/database.js";
 import { createSessionEngine } from "../src/sessions/index.js";
 import { CookieJar, csrfToken, TEST_SECRET, testSettings } from "./helpers.js";
+import { processScope } from "./processes.js";
 
-const dir = mkdtempSync(join(tmpdir(), "server-test-"));
-const children = new Set<ChildProcess>();
+const { dir, children } = processScope("server-test");
 /** Server processes below `npm start`, by PID, in case npm exits without them. */
 const orphans = new Set<number>();
 after(() => {
@@ -28,16 +27,6 @@ after(() => {
       // already gone
     }
   }
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function start(env: Record<string, string>) {

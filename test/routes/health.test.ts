@@ -16,6 +16,7 @@ import { openRuntime } from "../../src/runtime.js";
 import { createSessionEngine, RedisCache, type SessionCache } from "../../src/sessions/index.js";
 import { appFixture, TEST_SECRET } from "../helpers.js";
 import { DATABASE_URL, NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
+import { freePort } from "../processes.js";
 
 type LogLine = Record<string, unknown>;
 
@@ -24,18 +25,6 @@ interface Health {
   checks: Record<string, string>;
 }
 
-/** A loopback port nothing listens on (right now). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The app on `database` with these caches, logging JSON lines into `logs`. The session engine
