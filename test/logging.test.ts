@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loggerOptions, serializeRequest } from "../src/logging.js";
 import { appFixture, visitor } from "./helpers.js";
-import { processScope } from "./processes.js";
+import { processScope, SERVER_ARGS, serverEnv } from "./processes.js";
 
 const { dir, children } = processScope("logging-test");
 
@@ -127,18 +127,8 @@ describe("what the request log holds", () => {
 
 /** Runs `npm start` with this NODE_ENV, GETs /counter/?q=..., stops it; everything it printed. */
 async function serverOutput(env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: "",
-      REDIS_URL: "",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "info",
-      NO_COLOR: "1",
-      DATABASE_PATH: join(dir, `${env.NODE_ENV}.sqlite3`),
-      ...env,
-    },
+  const child = spawn(process.execPath, SERVER_ARGS, {
+    env: serverEnv({ NO_COLOR: "1", DATABASE_PATH: join(dir, `${env.NODE_ENV}.sqlite3`), ...env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);

@@ -40,3 +40,14 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** `node --import tsx src/server.ts`: the server as `npm start` runs it. */
+export const SERVER_ARGS = ["--import", "tsx", "src/server.ts"];
+
+/**
+ * A server process's environment: loopback, any free port, info logs, and SQLite without Redis
+ * whatever CI exports (REDIS_URL/DATABASE_URL are for the service tests); `env` overrides.
+ */
+export function serverEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, DATABASE_URL: "", REDIS_URL: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env };
+}

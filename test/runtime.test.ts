@@ -12,7 +12,7 @@ import { buildApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { openRuntime, type Runtime } from "../src/runtime.js";
 import { CookieJar } from "./helpers.js";
-import { freePort, processScope } from "./processes.js";
+import { freePort, processScope, SERVER_ARGS, serverEnv } from "./processes.js";
 
 const { dir, children } = processScope("runtime-test");
 
@@ -218,8 +218,8 @@ describe("Redis lost while the app runs", { skip: NO_REDIS_SERVER }, () => {
 
 describe("startup against services that are not there", () => {
   function startServer(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-      env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", REDIS_URL: "", DATABASE_URL: "", ...env },
+    const child = spawn(process.execPath, SERVER_ARGS, {
+      env: serverEnv({ LOG_LEVEL: "warn", ...env }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.add(child);

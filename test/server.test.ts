@@ -13,7 +13,7 @@ import { after, test } from "node:test";
 import { openSqlite } from "../src/db/database.js";
 import { createSessionEngine } from "../src/sessions/index.js";
 import { CookieJar, csrfToken, TEST_SECRET, testSettings } from "./helpers.js";
-import { processScope } from "./processes.js";
+import { processScope, SERVER_ARGS, serverEnv } from "./processes.js";
 
 const { dir, children } = processScope("server-test");
 /** Server processes below `npm start`, by PID, in case npm exits without them. */
@@ -30,10 +30,10 @@ after(() => {
 });
 
 function start(env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/server.ts"], {
+  const result = spawnSync(process.execPath, SERVER_ARGS, {
     encoding: "utf8",
     timeout: 20_000,
-    env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...env },
+    env: serverEnv({ LOG_LEVEL: "warn", ...env }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -79,17 +79,8 @@ test("production refuses a missing or development SECRET_KEY in one line", () =>
 });
 
 test("starts, applies migrations, serves, and exits 0 on SIGTERM", { timeout: 30_000 }, async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: "",
-      REDIS_URL: "",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "info",
-      DATABASE_PATH: join(dir, "ok.sqlite3"),
-      SESSION_COOKIE_SECURE: "true",
-    },
+  const child = spawn(process.execPath, SERVER_ARGS, {
+    env: serverEnv({ DATABASE_PATH: join(dir, "ok.sqlite3"), SESSION_COOKIE_SECURE: "true" }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -142,19 +133,9 @@ interface Served {
  * through `npm start` itself; resolves once it listens.
  */
 async function serve(env: Record<string, string>, via: "node" | "npm" = "node"): Promise<Served> {
-  const [command, args] = via === "npm" ? ["npm", ["start"]] : [process.execPath, ["--import", "tsx", "src/server.ts"]];
-  const child = spawn(command as string, args as string[], {
-    env: {
-      ...process.env,
-      DATABASE_URL: "",
-      REDIS_URL: "",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "info",
-      NODE_ENV: "test",
-      SECRET_KEY: TEST_SECRET,
-      ...env,
-    },
+  const [command, args] = via === "npm" ? ["npm", ["start"]] : [process.execPath, SERVER_ARGS];
+  const child = spawn(command, args, {
+    env: serverEnv({ NODE_ENV: "test", SECRET_KEY: TEST_SECRET, ...env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);
