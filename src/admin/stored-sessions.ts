@@ -3,13 +3,13 @@
  * each session with its key prefix, user, expiry and size, one session decoded (Django's
  * get_decoded()), and ending one. Full keys are shown only where asked for one by name.
  */
-import type { SessionData, SessionEngine, StoredSession } from "../sessions/index.js";
-import { SESSION_USER_ID } from "../auth/session-auth.js";
+import { SHOWN_KEY_PREFIX_LENGTH, type SessionData, type SessionEngine, type StoredSession } from "../sessions/index.js";
+import { SESSION_USER_ID, storedUserId } from "../auth/session-auth.js";
 import type { Users } from "../auth/users.js";
 import type { UserSessions } from "../auth/user-sessions.js";
 
 /** How many characters of a key identify a session in lists and URLs. */
-export const KEY_PREFIX_LENGTH = 8;
+export const KEY_PREFIX_LENGTH = SHOWN_KEY_PREFIX_LENGTH;
 
 export interface StoredSessionSummary {
   keyPrefix: string;
@@ -46,8 +46,7 @@ export class SessionNotFound extends Error {
 }
 
 function userIdOf(data: SessionData | null): number | null {
-  const id = data?.[SESSION_USER_ID];
-  return typeof id === "string" && /^\d+$/.test(id) ? Number(id) : null;
+  return storedUserId(data?.[SESSION_USER_ID]) ?? null;
 }
 
 export class StoredSessions {

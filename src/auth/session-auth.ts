@@ -37,17 +37,32 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** A stored `_auth_user_id` as a user id (unverified), or undefined when it is not one. */
+export function storedUserId(value: JsonValue | undefined): number | undefined {
+  const id = text(value);
+  return id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined;
+}
+
 /** The id of the user the session is logged in as (unverified), or undefined. */
 export function sessionUserId(session: AuthSession): number | undefined {
-  const id = text(session.get(SESSION_USER_ID));
-  return id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined;
+  return storedUserId(session.get(SESSION_USER_ID));
+}
+
+/** Which secret made the session's stored hash for `user`'s password, or null when none did. */
+function hashSecret(session: AuthSession, user: AuthUser, secrets: Secrets): "current" | "fallback" | null {
+  const stored = text(session.get(SESSION_USER_HASH)) ?? "";
+  if (stored === "") return null;
+  if (sameHash(stored, sessionAuthHash(user.password, secrets.SECRET_KEY))) return "current";
+  return secrets.SECRET_KEY_FALLBACKS.some((key) => sameHash(stored, sessionAuthHash(user.password, key))) ? "fallback" : null;
 }
 
 /** Whether the session is logged in as `user` with its current password (any secret in use). */
 export function sessionBelongsTo(session: AuthSession, user: AuthUser, secrets: Secrets): boolean {
-  if (sessionUserId(session) !== user.id || text(session.get(SESSION_USER_BACKEND)) !== MODEL_BACKEND) return false;
-  const stored = text(session.get(SESSION_USER_HASH)) ?? "";
-  return stored !== "" && [secrets.SECRET_KEY, ...secrets.SECRET_KEY_FALLBACKS].some((key) => sameHash(stored, sessionAuthHash(user.password, key)));
+  return (
+    sessionUserId(session) === user.id &&
+    text(session.get(SESSION_USER_BACKEND)) === MODEL_BACKEND &&
+    hashSecret(session, user, secrets) !== null
+  );
 }
 
 /**
@@ -86,15 +101,13 @@ export async function authenticatedUser<U extends AuthUser>(
   findUser: (id: number) => Promise<U | undefined>,
   secrets: Secrets,
 ): Promise<U | null> {
-  const id = text(session.get(SESSION_USER_ID));
-  const backend = text(session.get(SESSION_USER_BACKEND));
-  if (id === undefined || backend === undefined) return null;
-  if (backend !== MODEL_BACKEND || !/^\d+$/.test(id)) return null;
-  const user = await findUser(Number(id));
+  const id = sessionUserId(session);
+  if (id === undefined || text(session.get(SESSION_USER_BACKEND)) !== MODEL_BACKEND) return null;
+  const user = await findUser(id);
   if (!user) return null;
-  const stored = text(session.get(SESSION_USER_HASH)) ?? "";
-  if (stored !== "" && sameHash(stored, sessionAuthHash(user.password, secrets.SECRET_KEY))) return user;
-  if (stored !== "" && secrets.SECRET_KEY_FALLBACKS.some((key) => sameHash(stored, sessionAuthHash(user.password, key)))) {
+  const secret = hashSecret(session, user, secrets);
+  if (secret === "current") return user;
+  if (secret === "fallback") {
     await session.cycleKey();
     session.set(SESSION_USER_HASH, sessionAuthHash(user.password, secrets.SECRET_KEY));
     return user;

@@ -7,7 +7,7 @@
 import type { Kysely } from "kysely";
 import { LRUCache } from "lru-cache";
 import type { Database } from "../db/database.js";
-import { datetimeColumnMs, type SessionEngine } from "../sessions/index.js";
+import { datetimeColumnMs, SHOWN_KEY_PREFIX_LENGTH, type SessionEngine } from "../sessions/index.js";
 import { sessionBelongsTo, sessionUserId, type AuthUser, type Secrets } from "./session-auth.js";
 
 /** Where a request came from, recorded with the session. */
@@ -111,7 +111,7 @@ export class UserSessions {
         continue;
       }
       active.push({
-        keyPrefix: row.session_key.slice(0, 8),
+        keyPrefix: row.session_key.slice(0, SHOWN_KEY_PREFIX_LENGTH),
         current: row.session_key === currentKey,
         loggedInAt: new Date(datetimeColumnMs(row.created_at)),
         lastSeenAt: new Date(datetimeColumnMs(row.last_seen_at)),

@@ -1,6 +1,6 @@
 /** What every page template receives: its own values, the CSRF token and the session panel. */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { JsonValue, Session } from "../sessions/index.js";
+import { SHOWN_KEY_PREFIX_LENGTH, type JsonValue, type Session } from "../sessions/index.js";
 import { readCookie } from "../sessions/cookies.js";
 
 export interface SessionPanel {
@@ -21,7 +21,7 @@ export function sessionPanel(request: FastifyRequest, session: Session): Session
   const sent = readCookie(request.headers.cookie, request.server.config.session.SESSION_COOKIE_NAME) ?? null;
   return {
     key,
-    keyShort: key ? `${key.slice(0, 8)}…` : null,
+    keyShort: key ? `${key.slice(0, SHOWN_KEY_PREFIX_LENGTH)}…` : null,
     data: Object.fromEntries(session.items()),
     expiryAge: session.getExpiryAge(),
     expiryDate: session.getExpiryDate().toISOString(),

@@ -58,5 +58,5 @@ export {
 } from "./errors.js";
 export { TimestampSigner, BadSignature, SignatureExpired, saltedHmac, b62Encode, b62Decode } from "./signing.js";
 export { dumps, loads, NotSerializableError, type JsonValue, type JsonObject } from "./json.js";
-export { generateSessionKey, SESSION_KEY_LENGTH, MIN_SESSION_KEY_LENGTH } from "./keys.js";
+export { generateSessionKey, SESSION_KEY_LENGTH, MIN_SESSION_KEY_LENGTH, SHOWN_KEY_PREFIX_LENGTH } from "./keys.js";
 export { toSqliteDatetime, toIsoformat, parseIsoformat, datetimeColumnMs } from "./dates.js";

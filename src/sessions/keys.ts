@@ -6,6 +6,8 @@ export const SESSION_KEY_LENGTH = 32;
 export const MIN_SESSION_KEY_LENGTH = 8;
 /** Longest key any engine accepts (the DB column is varchar(40)). */
 export const MAX_SESSION_KEY_LENGTH = 40;
+/** How much of a key logs and pages show: enough to recognise it, useless to an onlooker. */
+export const SHOWN_KEY_PREFIX_LENGTH = 8;
 
 // 252 is the largest multiple of 36 below 256: rejecting bytes >= 252 keeps every character
 // equally likely. Random bytes come from a pool so a key costs one syscall per ~100 keys.

@@ -9,7 +9,7 @@ import { parseIsoformat, toIsoformat } from "./dates.js";
 import { CreateError, KeyError, SessionNotLoadedError } from "./errors.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import { BadSignature, type TimestampSigner } from "./signing.js";
-import { generateSessionKey, MIN_SESSION_KEY_LENGTH } from "./keys.js";
+import { generateSessionKey, MIN_SESSION_KEY_LENGTH, SHOWN_KEY_PREFIX_LENGTH } from "./keys.js";
 import type { SessionSettings } from "./settings.js";
 
 /** The stored dictionary. */
@@ -404,7 +404,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     } catch (error) {
       if (error instanceof BadSignature) {
         this.context.log.warn(
-          { logger: "django.security.SuspiciousSession", sessionKey: this.#key?.slice(0, 8) },
+          { logger: "django.security.SuspiciousSession", sessionKey: this.#key?.slice(0, SHOWN_KEY_PREFIX_LENGTH) },
           "Session data corrupted",
         );
       }
