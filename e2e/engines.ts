@@ -7,23 +7,26 @@
 export const ENGINES = ["db", "cache", "cached_db", "file", "signed_cookies"] as const;
 export type Engine = (typeof ENGINES)[number];
 
-/** Each project's own server: db keeps 3100 as before; 3101 is left to the restart servers' search. */
+/** Where the e2e ports start (3100); E2E_PORT_BASE moves them, so two checkouts can run at once. */
+const BASE = Number(process.env.E2E_PORT_BASE) || 3100;
+
+/** Each project's own server: db on the base port; base + 1 is left to the restart servers' search. */
 export const ENGINE_PORTS: Record<Engine, number> = {
-  db: 3100,
-  cache: 3102,
-  cached_db: 3103,
-  file: 3104,
-  signed_cookies: 3105,
+  db: BASE,
+  cache: BASE + 2,
+  cached_db: BASE + 3,
+  file: BASE + 4,
+  signed_cookies: BASE + 5,
 };
 
 /** Where each project's restart test starts looking for a free port (distinct ranges, so two
  *  workers never race for the same one). */
 export const RESTART_PORTS_FROM: Record<Engine, number> = {
-  db: 3110,
-  cache: 3120,
-  cached_db: 3130,
-  file: 3140,
-  signed_cookies: 3150,
+  db: BASE + 10,
+  cache: BASE + 20,
+  cached_db: BASE + 30,
+  file: BASE + 40,
+  signed_cookies: BASE + 50,
 };
 
 /** The SECRET_KEY of every e2e server; settings.spec.ts checks it never appears in clear. */
