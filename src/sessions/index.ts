@@ -1,6 +1,6 @@
 /** The session framework: everything an application imports. */
 export { default as sessions } from "./plugin.js";
-export type { AppSessionData, Session, SessionPluginOptions, SessionTypes } from "./plugin.js";
+export type { AppSessionData, Session, SessionPluginOptions, SessionRouteOptions, SessionTypes } from "./plugin.js";
 export {
   SessionBase,
   MISSING_RECORD,

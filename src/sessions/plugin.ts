@@ -29,9 +29,21 @@ declare module "fastify" {
     session: Session;
   }
   interface FastifyContextConfig {
-    /** false: do not fetch the session before this route's handler (static files, probes). */
-    session?: boolean;
+    /**
+     * false: do not fetch the session before this route's handler (static files, probes).
+     * `{ lock: true }`: requests of one session on this route run one at a time (see SessionRouteOptions).
+     */
+    session?: false | SessionRouteOptions;
   }
+}
+
+/** A route's session options: `config: { session: { lock: true } }`. */
+export interface SessionRouteOptions {
+  /**
+   * Run this route's requests one at a time per session, so a read-modify-write of one key (a
+   * counter, a cart list) is never lost. true uses the defaults; seconds can be given.
+   */
+  lock?: boolean | { waitSeconds?: number; leaseSeconds?: number };
 }
 
 export interface SessionPluginOptions {
