@@ -1,11 +1,13 @@
 /** Shared fixtures: an in-memory SQLite with migrations applied, settings, a controllable clock. */
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
-import { openSqlite, type Database } from "../src/db/database.js";
+import { openSqlite, type Database, type OpenedDatabase } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrations.js";
 import {
   MemoryCache,
   createSessionEngine,
+  toSqliteDatetime,
+  type SessionCache,
   resolveSessionSettings,
   type SessionEngine,
   type SessionSettings,
@@ -48,19 +50,33 @@ export async function dbFixture(overrides: Partial<SessionSettingsInput> = {}): 
   return { db, engine, settings, clock };
 }
 
+/** Where the demo app of appFixture keeps things, when not an in-memory SQLite and cache. */
+export interface FixtureStores {
+  /** A migrated PostgreSQL database (e.g. a schema from test/services.ts). */
+  database?: Pick<OpenedDatabase, "db" | "dateValue">;
+  /** The `default` cache (e.g. a RedisCache with a unique prefix). */
+  cache?: SessionCache;
+}
+
 /** The demo app on an in-memory database, configured as from these environment variables. */
-export async function appFixture(env: Record<string, string> = {}) {
+export async function appFixture(env: Record<string, string> = {}, stores: FixtureStores = {}) {
   const { buildApp } = await import("../src/app.js");
   const { loadConfig } = await import("../src/config.js");
   const { loggerOptions } = await import("../src/logging.js");
-  const db = await memoryDatabase();
+  const db = stores.database?.db ?? (await memoryDatabase());
+  const dateValue = stores.database?.dateValue ?? toSqliteDatetime;
   const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", ...env });
   const logs: Record<string, unknown>[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
-  const caches = { default: new MemoryCache() };
-  const engine = await createSessionEngine(config.session, { db, caches });
+  const caches = { default: stores.cache ?? new MemoryCache() };
+  const engine = await createSessionEngine(config.session, { db, dateValue, caches });
   // The app's own logger options (serializers, redaction), as JSON lines into `logs`.
-  const app = await buildApp(config, { db, engine, logger: loggerOptions({ ...config, logLevel: "info" }, stream) });
+  const app = await buildApp(config, {
+    db,
+    engine,
+    ...(stores.database ? { runtime: { database: { db, dateValue, dialect: "postgres", location: "test" }, caches } } : {}),
+    logger: loggerOptions({ ...config, logLevel: "info" }, stream),
+  });
   return { app, db, config, engine, logs };
 }
 

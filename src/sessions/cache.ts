@@ -1,28 +1,35 @@
 /**
  * The cache the `cache` and `cached_db` engines store sessions in, in the spirit of Django's
- * cache framework: raw session dicts under string keys, each with a time to live in seconds.
+ * cache framework: text under string keys, each with a time to live in seconds. Engines decide
+ * what the text is (the session's JSON); the cache only stores it, and swap() lets a save
+ * change an entry only if nobody else changed it since it was read.
  */
-import type { JsonValue } from "./json.js";
-import type { SessionData } from "./session-base.js";
+import type { LockStore } from "./locks.js";
 
-export type CacheValue = SessionData | ReadonlyMap<string, JsonValue>;
+/** What swap() found: it stored the new text, or another writer had changed the entry. */
+export type SwapResult = { swapped: true } | { swapped: false; found: string | undefined };
 
 export interface SessionCache {
   /** How logs name this cache (Django logs the cache object's repr). */
   readonly description: string;
-  get(key: string): Promise<SessionData | undefined>;
+  get(key: string): Promise<string | undefined>;
   /** Stores unconditionally; a TTL of 0 or less removes the entry. */
-  set(key: string, value: CacheValue, ttlSeconds: number): Promise<void>;
+  set(key: string, text: string, ttlSeconds: number): Promise<void>;
   /** Stores only if absent; false when the key is taken. */
-  add(key: string, value: CacheValue, ttlSeconds: number): Promise<boolean>;
-  /** Stores only if present; false when there is no entry to replace. */
-  replace(key: string, value: CacheValue, ttlSeconds: number): Promise<boolean>;
+  add(key: string, text: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Atomically: if the entry is exactly `expected`, stores `text` (a TTL of 0 or less removes
+   * the entry instead); otherwise leaves it and reports what is there.
+   */
+  swap(key: string, expected: string, text: string, ttlSeconds: number): Promise<SwapResult>;
   has(key: string): Promise<boolean>;
   /** The keys (as given to set) that start with `prefix`; for operators listing sessions. */
   keys(prefix: string): AsyncIterable<string>;
   /** When the entry's TTL ends (epoch ms); undefined when there is no entry. */
   expiresAt(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
+  /** Leases for the route lock when the cache is shared by several processes (Redis); absent in-process. */
+  readonly locks?: LockStore;
   /** Resolves when the cache answers; rejects with CacheUnavailable otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

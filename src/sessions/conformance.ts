@@ -3,13 +3,16 @@
  * built-in engine runs it; a custom engine runs it with:
  *
  *   import { describeSessionEngine } from "./sessions/conformance.js";
- *   describeSessionEngine("my engine", async (clock) => ({ engine: await makeEngine(clock) }));
+ *   describeSessionEngine("my engine", async (clock, hooks) => ({ engine: await makeEngine(clock, hooks) }));
+ *
+ * Pass `hooks` to the engine (createSessionEngine's `hooks` option): the concurrency tests use
+ * it to pause a save between its read and its write, so a race is certain, not luck.
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import type { SessionEngine, StoredSession } from "./engine.js";
 import { CreateError, UpdateError } from "./errors.js";
-import type { SessionBase, SessionData } from "./session-base.js";
+import type { EngineHooks, SessionBase, SessionData } from "./session-base.js";
 
 /** A clock the suite moves; pass `now` to the engine (and its cache) so expiry follows it. */
 export interface ConformanceClock {
@@ -59,15 +62,29 @@ async function reopen(engine: SessionEngine, key: string | null): Promise<Sessio
   return session;
 }
 
+/** Saves one session and returns its key. */
+async function seeded(engine: SessionEngine, data: SessionData): Promise<string> {
+  const session = engine.open(null);
+  session.update(data);
+  await session.save();
+  return session.sessionKey!;
+}
+
+/** Everything a session holds, as the next request reads it. */
+async function storedData(engine: SessionEngine, key: string): Promise<SessionData> {
+  return Object.fromEntries((await reopen(engine, key)).items());
+}
+
 export function describeSessionEngine(
   name: string,
-  setup: (clock: ConformanceClock) => Promise<ConformanceFixture>,
+  setup: (clock: ConformanceClock, hooks: EngineHooks) => Promise<ConformanceFixture>,
   options: ConformanceOptions = {},
 ): void {
   describe(`session engine conformance: ${name}`, { skip: options.skipReason ?? false }, () => {
     const clock = makeClock();
+    const hooks: EngineHooks = {};
     let fixture: ConformanceFixture | undefined;
-    const engine = async () => (fixture ??= await setup(clock)).engine;
+    const engine = async () => (fixture ??= await setup(clock, hooks)).engine;
     after(async () => {
       await fixture?.cleanup?.();
       await fixture?.engine.close();
@@ -289,6 +306,147 @@ export function describeSessionEngine(
       assert.deepEqual(Object.fromEntries(again.items()), data);
       assert.deepEqual(again.keys(), Object.keys(data));
     });
+
+    // ---- concurrent requests of one session (beyond Django) --------------------------------
+
+    test("concurrent saves that change different keys keep every change", async (t) => {
+      const e = await engine();
+      if (!e.mergesSaves) return t.skip("the engine says the last save wins (mergesSaves is false)");
+      const key = await seeded(e, { base: "kept" });
+      // Every copy reads the record before any of them saves: a whole-record write loses all but one.
+      const copies = await Promise.all(Array.from({ length: 12 }, () => reopen(e, key)));
+      copies.forEach((copy, i) => copy.set(`k${i}`, i));
+      await Promise.all(copies.map((copy) => copy.save()));
+      const expected: SessionData = { base: "kept" };
+      copies.forEach((_, i) => (expected[`k${i}`] = i));
+      assert.deepEqual(await storedData(e, key), expected);
+    });
+
+    test("a change made in place, a deleted key and a new key from three requests all survive", async (t) => {
+      const e = await engine();
+      if (!e.mergesSaves) return t.skip("the engine says the last save wins (mergesSaves is false)");
+      const key = await seeded(e, { cart: ["apple"], gone: 1, other: "x" });
+      const [inPlace, deleting, adding] = await Promise.all([reopen(e, key), reopen(e, key), reopen(e, key)]);
+      (inPlace!.get("cart") as string[]).push("pear");
+      deleting!.delete("gone");
+      adding!.set("added", true);
+      await Promise.all([inPlace!.save(), deleting!.save(), adding!.save()]);
+      assert.deepEqual(await storedData(e, key), { cart: ["apple", "pear"], other: "x", added: true });
+    });
+
+    test("clear() then a save replaces the record rather than merging into it", async (t) => {
+      const e = await engine();
+      if (!e.mergesSaves) return t.skip("the engine says the last save wins (mergesSaves is false)");
+      const key = await seeded(e, { a: 1 });
+      const [clearing, adding] = await Promise.all([reopen(e, key), reopen(e, key)]);
+      adding!.set("b", 2);
+      await adding!.save();
+      clearing!.clear();
+      clearing!.set("c", 3);
+      await clearing!.save();
+      assert.deepEqual(await storedData(e, key), { c: 3 });
+    });
+
+    test("the session holds what the store holds after a merged save", async (t) => {
+      const e = await engine();
+      if (!e.mergesSaves) return t.skip("the engine says the last save wins (mergesSaves is false)");
+      const key = await seeded(e, { a: 1 });
+      const [first, second] = await Promise.all([reopen(e, key), reopen(e, key)]);
+      first!.set("b", 2);
+      await first!.save();
+      second!.set("c", 3);
+      await second!.save();
+      assert.deepEqual(Object.fromEntries(second!.items()), { a: 1, b: 2, c: 3 });
+    });
+
+    if (serverSide) {
+      for (const how of ["deleteRecord", "flush"] as const) {
+        test(`a ${how} that lands while a save is between its read and its write is never undone`, async (t) => {
+          const e = await engine();
+          if (!e.mergesSaves) return t.skip("the engine says the last save wins (mergesSaves is false)");
+          const key = await seeded(e, { user: "alice" });
+          const saving = await reopen(e, key);
+          saving.set("cart", ["apple"]);
+          let paused!: () => void;
+          const reachedWrite = new Promise<void>((resolve) => (paused = resolve));
+          let resume!: () => void;
+          const resumed = new Promise<void>((resolve) => (resume = resolve));
+          hooks.beforeWrite = async (sessionKey) => {
+            if (sessionKey !== key) return;
+            paused();
+            await resumed;
+          };
+          try {
+            const save = saving.save().then(
+              () => "saved",
+              (error: unknown) => (error instanceof UpdateError ? "interrupted" : Promise.reject(error)),
+            );
+            await reachedWrite;
+            const ending = how === "flush" ? reopen(e, key).then((s) => s.flush()) : e.open(null).deleteRecord(key);
+            // Let the delete run as far as the engine lets it before the save goes on.
+            for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+            resume();
+            await Promise.all([save, ending]);
+          } finally {
+            delete hooks.beforeWrite;
+          }
+          assert.equal(await e.open(null).exists(key), false, "the session is gone once both have finished");
+          const after = await reopen(e, key);
+          assert.deepEqual(after.items(), []);
+          assert.equal(after.sessionKey, null);
+        });
+      }
+
+      test("a save of a session deleted before it read the record fails with UpdateError and stores nothing", async (t) => {
+        const e = await engine();
+        if (!e.mergesSaves) return t.skip("the engine says the last save wins (mergesSaves is false)");
+        const key = await seeded(e, { a: 1 });
+        const copies = await Promise.all(Array.from({ length: 5 }, () => reopen(e, key)));
+        await e.open(null).deleteRecord(key);
+        copies.forEach((copy, i) => copy.set(`k${i}`, i));
+        const results = await Promise.allSettled(copies.map((copy) => copy.save()));
+        for (const result of results) {
+          assert.equal(result.status, "rejected");
+          assert.ok(result.reason instanceof UpdateError);
+        }
+        assert.equal(await e.open(null).exists(key), false);
+      });
+
+      test("locks: one holder per session at a time, in arrival order; a waiter that runs out of time gets null", async () => {
+        const e = await engine();
+        assert.ok(e.locks, "a server-side engine can lock");
+        const key = await seeded(e, { a: 1 });
+        const order: string[] = [];
+        const first = await e.locks.acquire(key, { waitMs: 2000, leaseMs: 5000 });
+        assert.ok(first);
+        const second = e.locks.acquire(key, { waitMs: 2000, leaseMs: 5000 }).then((release) => {
+          order.push("second");
+          return release;
+        });
+        const third = e.locks.acquire(key, { waitMs: 2000, leaseMs: 5000 }).then((release) => {
+          order.push("third");
+          return release;
+        });
+        assert.equal(await e.locks.acquire(key, { waitMs: 30, leaseMs: 5000 }), null, "timed out");
+        const other = await e.locks.acquire(await seeded(e, { b: 1 }), { waitMs: 100, leaseMs: 5000 });
+        assert.ok(other, "another session is not held up");
+        await other();
+        order.push("first done");
+        await first();
+        await first(); // a second release is harmless
+        const secondRelease = await second;
+        assert.ok(secondRelease);
+        await secondRelease();
+        const thirdRelease = await third;
+        assert.ok(thirdRelease);
+        await thirdRelease();
+        assert.deepEqual(order, ["first done", "second", "third"]);
+      });
+    } else {
+      test("a client-side engine cannot lock (each response carries the whole session)", async () => {
+        assert.equal((await engine()).locks, null);
+      });
+    }
 
     test("many sessions at once stay separate", async () => {
       const e = await engine();

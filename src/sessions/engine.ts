@@ -4,6 +4,7 @@
  */
 import type { SessionBase, SessionContext, SessionData, SessionLogger, SessionShape } from "./session-base.js";
 import type { TimestampSigner } from "./signing.js";
+import { SessionLocks, type LockStore } from "./locks.js";
 
 /** One stored session as an operator sees it: Django's Session row with get_decoded(). */
 export interface StoredSession {
@@ -60,6 +61,18 @@ export interface SessionEngine {
   listSessions?(options?: ListOptions): AsyncIterable<StoredSession>;
   /** Releases connections the engine opened itself. */
   close(): Promise<void>;
+  /**
+   * True when concurrent saves of one session keep each other's changes to different keys
+   * (SessionBase.updatedRecord inside an atomic read-and-write); false when the last save
+   * overwrites the whole session (signed_cookies, and custom engines that do not merge).
+   */
+  readonly mergesSaves: boolean;
+  /**
+   * Runs requests of one session one at a time on routes that ask for it; null where that can
+   * mean nothing (signed_cookies: every response carries a whole session and the browser keeps
+   * whichever arrives last).
+   */
+  readonly locks: SessionLocks | null;
 }
 
 /** What every session of an engine shares; the logger is added per request. */
@@ -74,7 +87,8 @@ export const silentLogger: SessionLogger = {
 /**
  * Builds an engine from how it makes one session. `clearExpired` defaults to "nothing to do"
  * (stores that expire entries themselves); resources belong to the application, so close()
- * releases nothing unless `close` is given.
+ * releases nothing unless `close` is given. Locks are taken in this process alone unless a
+ * `lockStore` shared with the other processes is given; client-side engines have none.
  */
 export function defineEngine(
   name: string,
@@ -84,17 +98,23 @@ export function defineEngine(
     clearExpired = async () => undefined,
     close = async () => {},
     clientSide = false,
+    mergesSaves = false,
+    lockStore = null,
     listSessions,
   }: {
     clearExpired?: (options?: ClearOptions) => Promise<number | undefined>;
     close?: () => Promise<void>;
     clientSide?: boolean;
+    mergesSaves?: boolean;
+    lockStore?: LockStore | null;
     listSessions?: (options?: ListOptions) => AsyncIterable<StoredSession>;
   } = {},
 ): SessionEngine {
   return {
     name,
     clientSide,
+    mergesSaves,
+    locks: clientSide ? null : new SessionLocks(lockStore),
     ...(listSessions ? { listSessions } : {}),
     open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
       // The data shape is a compile-time view; every session holds JSON at run time.

@@ -70,3 +70,40 @@ export class SessionCookieTooLarge extends Error {
 }
 
 export const MAX_COOKIE_BYTES = 4096;
+
+/**
+ * Beyond Django: a save that would store more than SESSION_MAX_BYTES is refused, and the stored
+ * session stays as it was.
+ */
+export class SessionTooLarge extends Error {
+  override name = "SessionTooLarge";
+  readonly statusCode = 413;
+  /** Safe to show to the visitor. */
+  readonly expose = true;
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      `Your session has grown too large to save (${size} bytes; this site keeps at most ${limit}). ` +
+        "Nothing was changed: remove something from it and try again.",
+    );
+  }
+}
+
+/**
+ * Beyond Django: a request on a route with `config: { session: { lock: true } }` waited for
+ * another request of the same session longer than it may; it did not run.
+ */
+export class SessionLockTimeout extends Error {
+  override name = "SessionLockTimeout";
+  readonly statusCode = 503;
+  /** Safe to show to the visitor. */
+  readonly expose = true;
+  constructor(readonly waitedSeconds: number) {
+    super(
+      `Another request of your session is still running on this page; this one waited ${waitedSeconds} ` +
+        "seconds for its turn and was not carried out. Nothing was changed. Please try again.",
+    );
+  }
+}

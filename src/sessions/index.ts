@@ -1,5 +1,5 @@
 /** The session framework: everything an application imports. */
-export { default as sessions } from "./plugin.js";
+export { default as sessions, DEFAULT_LOCK } from "./plugin.js";
 export type { AppSessionData, Session, SessionPluginOptions, SessionRouteOptions, SessionTypes } from "./plugin.js";
 export {
   SessionBase,
@@ -10,14 +10,18 @@ export {
   TEST_COOKIE_VALUE,
 } from "./session-base.js";
 export type {
+  EngineHooks,
   LoadedRecord,
+  RecordWrite,
   SessionContext,
   SessionData,
   SessionLogger,
   SessionShape,
   StoredExpiry,
 } from "./session-base.js";
-export type { SessionEngine, StoredSession, ListOptions, ClearOptions } from "./engine.js";
+export type { SessionEngine, StoredSession, ListOptions, ClearOptions, EngineContext } from "./engine.js";
+export { defineEngine } from "./engine.js";
+export { SessionLocks, type LockStore, type LockOptions, type ReleaseLock } from "./locks.js";
 export { decodeStored } from "./engine.js";
 export {
   builtInEngineName,
@@ -33,7 +37,7 @@ export { cacheEngine, CacheSession } from "./engines/cache.js";
 export { cachedDbEngine, CachedDbSession } from "./engines/cached-db.js";
 export { fileEngine, FileSession, assertUsableDirectory } from "./engines/file.js";
 export { signedCookiesEngine, SignedCookieSession } from "./engines/signed-cookies.js";
-export { CacheUnavailable, type SessionCache, type CacheValue } from "./cache.js";
+export { CacheUnavailable, type SessionCache, type SwapResult } from "./cache.js";
 export { MemoryCache, type MemoryCacheOptions } from "./caches/memory-cache.js";
 export { RedisCache, type RedisCacheOptions } from "./caches/redis-cache.js";
 export { dbEngine, DbSession, type DbStore, type SessionsDatabase, type SessionsTable } from "./engines/db.js";
@@ -52,6 +56,8 @@ export {
   KeyError,
   SessionInterrupted,
   SessionCookieTooLarge,
+  SessionLockTimeout,
+  SessionTooLarge,
   MAX_COOKIE_BYTES,
   SessionNotLoadedError,
   UpdateError,

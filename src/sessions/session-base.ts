@@ -4,9 +4,14 @@
  * the engine). Loading is lazy as in Django; because stores are asynchronous, the record is
  * fetched ahead (prefetch) and applied at the first synchronous access, so a session that a
  * request never touches behaves exactly as if it had never been loaded.
+ *
+ * Beyond Django, the session records which keys this request changed (set, deleted, or changed
+ * in place), so an engine can save those changes on top of the record as it is stored at that
+ * moment instead of overwriting it: two requests of one session that change different keys
+ * both keep their change (see updatedRecord and docs/concurrency.md).
  */
 import { parseIsoformat, toIsoformat } from "./dates.js";
-import { CreateError, KeyError, SessionNotLoadedError } from "./errors.js";
+import { CreateError, KeyError, SessionNotLoadedError, SessionTooLarge, UpdateError } from "./errors.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import { BadSignature, type TimestampSigner } from "./signing.js";
 import { generateSessionKey, MIN_SESSION_KEY_LENGTH, SHOWN_KEY_PREFIX_LENGTH } from "./keys.js";
@@ -30,6 +35,15 @@ export interface SessionLogger {
   error(obj: object, msg: string): void;
 }
 
+/**
+ * Points inside an engine's save where a test can pause it, so a race with another request is
+ * certain instead of a matter of luck (the conformance suite uses it). Engines that merge call
+ * beforeWrite between reading the stored record and writing it, inside their atomic section.
+ */
+export interface EngineHooks {
+  beforeWrite?(sessionKey: string): Promise<void> | void;
+}
+
 /** Shared, per-engine collaborators every session object receives. */
 export interface SessionContext {
   readonly settings: SessionSettings;
@@ -38,6 +52,7 @@ export interface SessionContext {
   /** Current time in milliseconds; a test clock can replace it. */
   readonly now: () => number;
   readonly log: SessionLogger;
+  readonly hooks?: EngineHooks;
 }
 
 /**
@@ -49,6 +64,18 @@ export interface LoadedRecord {
   /** undefined leaves the key as it is; null drops it (unknown or expired record). */
   key?: string | null;
   modified?: boolean;
+  /** The record as the store holds it (its raw text), so a save can tell whether it changed since. */
+  stored?: string;
+}
+
+/** One record ready to write: the text the store keeps, the data it holds and its expiry. */
+export interface RecordWrite {
+  readonly key: string;
+  readonly text: string;
+  readonly data: Map<string, JsonValue>;
+  readonly expiresAt: Date;
+  /** Seconds from now until it expires (a cache's TTL); 0 or less means already expired. */
+  readonly ageSeconds: number;
 }
 
 export const MISSING_RECORD: Readonly<LoadedRecord> = Object.freeze({ data: {}, key: null });
@@ -68,6 +95,25 @@ function isPlainObject(value: unknown): value is SessionData {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The `_session_expiry` a data map holds, as expiry arithmetic reads it. */
+function expiryIn(data: ReadonlyMap<string, JsonValue>): StoredExpiry | null | undefined {
+  const value = data.get(EXPIRY_KEY);
+  return typeof value === "number" || typeof value === "string" || value === null ? value : undefined;
+}
+
+/** JSON of a value for change detection (undefined for a missing one). */
+const fingerprint = (value: JsonValue | undefined): string | undefined => (value === undefined ? undefined : JSON.stringify(value));
+
+/** What one request did to the store that waits for its response to succeed (see deferStoreChanges). */
+interface DeferredChanges {
+  /** Records to delete once the response is sent (flush, cycleKey). */
+  deletions: string[];
+  /** Records created for this request (cycleKey), removed again if the response fails. */
+  created: string[];
+  /** flush() ran: a failed response must not tell the browser to drop its cookie. */
+  flushed: boolean;
+}
+
 export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   /** Set by every read or write through the API; drives `Vary: Cookie`. */
   accessed = false;
@@ -75,10 +121,22 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   #key: string | null;
   #cache: Map<string, JsonValue> | undefined;
   #fetched: LoadedRecord | undefined;
-  /** JSON of the data taken when an object or array first escaped to the caller. */
-  #snapshot: string | undefined;
+  /** Keys this request set or deleted through the API. */
+  #touched = new Set<string>();
+  /** clear() ran: the data replaces the stored record instead of being merged into it. */
+  #replaced = false;
+  /**
+   * Objects and arrays handed out to the caller, with their JSON when first handed out (or at
+   * the last write) and the baseline `modified = false` last set, to see changes made in place.
+   */
+  #handedOut = new Map<string, { written: string; baseline: string }>();
+  /** The record's raw text as this session last read or wrote it. */
+  #stored: string | undefined;
+  #deferred: DeferredChanges | undefined;
   /** Retry bound for create(); the cache engine lowers it as Django does. */
   protected maxCreateAttempts = Number.POSITIVE_INFINITY;
+  /** False when the session lives in the cookie: deleting it then touches no store. */
+  protected readonly keepsRecords: boolean = true;
 
   constructor(
     sessionKey: string | null | undefined,
@@ -138,6 +196,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     if (fetched === undefined) throw new SessionNotLoadedError();
     if (fetched.key !== undefined) this.sessionKeyValue = fetched.key;
     if (fetched.modified) this.#modified = true;
+    this.#stored = fetched.stored;
     return (this.#cache = new Map(Object.entries(fetched.data)));
   }
 
@@ -153,8 +212,13 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
    * object or array handed out by get()/values()/items()/setdefault() was changed in place.
    */
   get modified(): boolean {
-    if (!this.#modified && this.#snapshot !== undefined && this.#cache !== undefined) {
-      this.#modified = this.#snapshot !== JSON.stringify([...this.#cache]);
+    if (!this.#modified && this.#cache !== undefined && this.context.settings.SESSION_DETECT_MUTATIONS) {
+      for (const [key, seen] of this.#handedOut) {
+        if (fingerprint(this.#cache.get(key)) !== seen.baseline) {
+          this.#modified = true;
+          break;
+        }
+      }
     }
     return this.#modified;
   }
@@ -162,24 +226,40 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   /** Setting false makes the current data the baseline for in-place change detection. */
   set modified(value: boolean) {
     this.#modified = value;
-    if (!value && this.#cache !== undefined && this.context.settings.SESSION_DETECT_MUTATIONS) {
-      this.#snapshot = JSON.stringify([...this.#cache]);
+    if (!value && this.#cache !== undefined) {
+      for (const [key, seen] of this.#handedOut) seen.baseline = fingerprint(this.#cache.get(key)) ?? "";
     }
   }
 
-  /** Records the data before a mutable value escapes, so an in-place change can be seen. */
-  #handOut<V>(value: V): V {
-    if (
-      typeof value === "object" &&
-      value !== null &&
-      this.#snapshot === undefined &&
-      !this.#modified &&
-      this.#cache !== undefined &&
-      this.context.settings.SESSION_DETECT_MUTATIONS
-    ) {
-      this.#snapshot = JSON.stringify([...this.#cache]);
+  /** Records an object or array as it escapes, so a change made to it in place can be seen. */
+  #handOut<V>(key: string, value: V): V {
+    if (typeof value === "object" && value !== null && !this.#handedOut.has(key)) {
+      const json = JSON.stringify(value);
+      this.#handedOut.set(key, { written: json, baseline: json });
     }
     return value;
+  }
+
+  #handOutAll(): void {
+    for (const [key, value] of this.#cache ?? []) this.#handOut(key, value);
+  }
+
+  /** A write through the API. */
+  #touch(key: string): void {
+    this.#touched.add(key);
+    this.#modified = true;
+  }
+
+  /** The keys this request changed: set or deleted through the API, or changed in place. */
+  changedKeys(): string[] {
+    const keys = new Set(this.#touched);
+    const data = this.#cache;
+    if (data !== undefined) {
+      for (const [key, seen] of this.#handedOut) {
+        if (fingerprint(data.get(key)) !== seen.written) keys.add(key);
+      }
+    }
+    return [...keys];
   }
 
   // ---- the dict API ----------------------------------------------------------------------
@@ -188,19 +268,18 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   get<K extends Key<T>>(key: K, defaultValue: Value<T, K>): Value<T, K>;
   get<K extends Key<T>>(key: K, defaultValue?: Value<T, K>): Value<T, K> | undefined {
     const data = this.data();
-    const value = data.has(key) ? (data.get(key) as Value<T, K>) : defaultValue;
-    return this.#handOut(value);
+    return data.has(key) ? this.#handOut(key, data.get(key) as Value<T, K>) : defaultValue;
   }
 
   set<K extends Key<T>>(key: K, value: Value<T, K>): void {
     this.data().set(key, value as JsonValue);
-    this.#modified = true;
+    this.#touch(key);
   }
 
   /** Django's `del session[key]`: KeyError when missing (and then nothing changes). */
   delete(key: Key<T>): void {
     if (!this.data().delete(key)) throw new KeyError(key);
-    this.#modified = true;
+    this.#touch(key);
   }
 
   has(key: string): boolean {
@@ -214,7 +293,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     if (data.has(key)) {
       const value = data.get(key) as Value<T, K>;
       data.delete(key);
-      this.#modified = true;
+      this.#touch(key);
       return value;
     }
     if (rest.length === 0) throw new KeyError(key);
@@ -223,17 +302,19 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
 
   setdefault<K extends Key<T>>(key: K, value: Value<T, K>): Value<T, K> {
     const data = this.data();
-    if (data.has(key)) return this.#handOut(data.get(key) as Value<T, K>);
+    if (data.has(key)) return this.#handOut(key, data.get(key) as Value<T, K>);
     data.set(key, value as JsonValue);
-    this.#modified = true;
-    return value;
+    this.#touch(key);
+    return this.#handOut(key, value);
   }
 
   /** Merges `values` in; marks the session modified even when `values` is empty (as Django). */
   update(values: Partial<{ [K in Key<T>]: Value<T, K> }>): void {
     const data = this.data();
     for (const [key, value] of Object.entries(values)) {
-      if (value !== undefined) data.set(key, value as JsonValue);
+      if (value === undefined) continue;
+      data.set(key, value as JsonValue);
+      this.#touched.add(key);
     }
     this.#modified = true;
   }
@@ -243,18 +324,24 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   }
 
   values(): JsonValue[] {
-    return this.#handOut([...this.data().values()]);
+    const values = [...this.data().values()];
+    this.#handOutAll();
+    return values;
   }
 
   items(): [Key<T>, JsonValue][] {
-    return this.#handOut([...this.data().entries()] as [Key<T>, JsonValue][]);
+    const items = [...this.data().entries()] as [Key<T>, JsonValue][];
+    this.#handOutAll();
+    return items;
   }
 
-  /** Empties the data without loading it from the store. */
+  /** Empties the data without loading it from the store; a save then replaces the record. */
   clear(): void {
     this.#cache = new Map();
     this.#fetched = undefined;
-    this.#snapshot = undefined;
+    this.#handedOut.clear();
+    this.#touched.clear();
+    this.#replaced = true;
     this.accessed = true;
     this.#modified = true;
   }
@@ -285,6 +372,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
         throw error;
       }
       this.#modified = true;
+      if (this.keepsRecords) this.#deferred?.created.push(this.#key!);
       return;
     }
     throw new Error("Unable to create a new session key. It is likely that the cache is unavailable.");
@@ -292,8 +380,14 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
 
   /** Empties the data, deletes the record and drops the key (logout). */
   async flush(): Promise<void> {
+    const key = this.#key;
     this.clear();
-    await this.deleteRecord();
+    if (this.#deferred !== undefined) this.#deferred.flushed = true;
+    if (this.#deferred !== undefined && this.keepsRecords) {
+      if (key !== null) this.#deferred.deletions.push(key);
+    } else {
+      await this.deleteRecord(key);
+    }
     this.sessionKeyValue = null;
   }
 
@@ -303,7 +397,127 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     const oldKey = this.#key;
     await this.create();
     this.#cache = data;
-    if (oldKey) await this.deleteRecord(oldKey);
+    if (oldKey === null) return;
+    if (this.#deferred !== undefined && this.keepsRecords) this.#deferred.deletions.push(oldKey);
+    else await this.deleteRecord(oldKey);
+  }
+
+  // ---- one request's changes to the store --------------------------------------------------
+
+  /**
+   * Beyond Django: from now on, records that flush() and cycleKey() would delete stay until
+   * commitStoreChanges(), and records cycleKey() creates are removed by discardStoreChanges(),
+   * so a response that fails never destroys the session it arrived with. The plugin calls this
+   * for every request; code outside a request deletes at once, as Django does.
+   */
+  deferStoreChanges(): void {
+    this.#deferred ??= { deletions: [], created: [], flushed: false };
+  }
+
+  /** Whether flush() ran while store changes were deferred. */
+  get flushedInRequest(): boolean {
+    return this.#deferred?.flushed ?? false;
+  }
+
+  /** The response succeeded: delete what flush() and cycleKey() retired. */
+  async commitStoreChanges(): Promise<void> {
+    const deferred = this.#deferred;
+    this.#deferred = undefined;
+    for (const key of deferred?.deletions ?? []) await this.deleteRecord(key);
+  }
+
+  /** The response failed: keep the records the request arrived with, remove the ones it made. */
+  async discardStoreChanges(): Promise<void> {
+    const deferred = this.#deferred;
+    this.#deferred = undefined;
+    for (const key of deferred?.created ?? []) await this.deleteRecord(key);
+  }
+
+  // ---- what engines write --------------------------------------------------------------------
+
+  /** The stored text of `data` (Django's signed format; the cache engine stores plain JSON). */
+  protected encodeRecord(data: ReadonlyMap<string, JsonValue>): string {
+    return this.encode(data);
+  }
+
+  /** The data in a record's stored text (a record that does not verify reads as {}). */
+  protected decodeRecord(text: string): SessionData {
+    return this.decode(text);
+  }
+
+  /** A record of `data` for the current key, refused with SessionTooLarge over SESSION_MAX_BYTES. */
+  protected recordOf(data: Map<string, JsonValue>): RecordWrite {
+    const key = this.#key;
+    if (key === null) throw new UpdateError("The session has no key to save under.");
+    const text = this.encodeRecord(data);
+    const limit = this.context.settings.SESSION_MAX_BYTES;
+    // The stored text is ASCII, so its length is its size in bytes.
+    if (limit > 0 && text.length > limit) throw new SessionTooLarge(text.length, limit);
+    const expiry = expiryIn(data);
+    return {
+      key,
+      text,
+      data,
+      expiresAt: this.getExpiryDate({ expiry }),
+      ageSeconds: this.getExpiryAge({ expiry }),
+    };
+  }
+
+  /** What save(mustCreate=true) writes: the whole data under the current key. */
+  protected newRecord(): RecordWrite {
+    return this.recordOf(this.dataForSave(true) as Map<string, JsonValue>);
+  }
+
+  /**
+   * What save() writes when nothing else changed the record since this session read it: the
+   * session's own data. An engine can work it out before its atomic section (encoding and
+   * signing need no lock) and pass it to updatedRecord; an unstorable value then fails before
+   * the store is touched.
+   */
+  protected ownRecord(): RecordWrite {
+    return this.recordOf(this.dataForSave(false) as Map<string, JsonValue>);
+  }
+
+  /**
+   * What save() writes when the store holds `current` (the record's raw text, read inside the
+   * engine's atomic section; undefined when there is no record: UpdateError, as Django). When
+   * nothing else wrote the record since this session read it, that is this session's data
+   * (`own`, if already worked out); otherwise this request's changes (keys set, deleted or
+   * changed in place) are applied on top of the stored data, so another request's change to a
+   * different key is kept. After clear() the data replaces the record.
+   */
+  protected updatedRecord(current: string | undefined, own?: RecordWrite): RecordWrite {
+    if (current === undefined) throw new UpdateError(this.#key ?? "The session has no record to update.");
+    if (this.#replaced || current === this.#stored) return own ?? this.ownRecord();
+    const data = this.dataForSave(false);
+    const merged = new Map(Object.entries(this.decodeRecord(current)));
+    for (const key of this.changedKeys()) {
+      if (data.has(key)) merged.set(key, data.get(key)!);
+      else merged.delete(key);
+    }
+    return this.recordOf(merged);
+  }
+
+  /**
+   * Called by the engine once `write` is stored: the session now holds what the store holds
+   * (merged data included), and has no unsaved changes left to merge.
+   */
+  protected recordWritten(write: RecordWrite): void {
+    this.#cache = write.data;
+    this.#stored = write.text;
+    this.#touched.clear();
+    this.#replaced = false;
+    for (const [key, seen] of this.#handedOut) seen.written = fingerprint(write.data.get(key)) ?? "";
+  }
+
+  /** The record's raw text as this session last read or wrote it (undefined when it has none). */
+  protected get storedText(): string | undefined {
+    return this.#stored;
+  }
+
+  /** Lets a test pause a save between its read and its write (EngineHooks.beforeWrite). */
+  protected async beforeWrite(key: string): Promise<void> {
+    await this.context.hooks?.beforeWrite?.(key);
   }
 
   // ---- expiry ----------------------------------------------------------------------------
@@ -332,14 +546,14 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   setExpiry(value: number | Date | null): void {
     const data = this.data();
     if (value === null) {
-      if (data.delete(EXPIRY_KEY)) this.#modified = true;
+      if (data.delete(EXPIRY_KEY)) this.#touch(EXPIRY_KEY);
       return;
     }
     if (typeof value === "number" && !Number.isFinite(value)) {
       throw new RangeError("setExpiry() needs a finite number of seconds");
     }
     data.set(EXPIRY_KEY, value instanceof Date ? toIsoformat(value.getTime()) : value);
-    this.#modified = true;
+    this.#touch(EXPIRY_KEY);
   }
 
   /** Whether the cookie ends with the browser: the global setting unless setExpiry() chose. */
@@ -366,15 +580,14 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   }
 
   protected storedExpiry(): StoredExpiry | null | undefined {
-    const value = this.data().get(EXPIRY_KEY);
-    return typeof value === "number" || typeof value === "string" || value === null ? value : undefined;
+    return expiryIn(this.data());
   }
 
   // ---- test cookie -----------------------------------------------------------------------
 
   setTestCookie(): void {
     this.data().set(TEST_COOKIE_NAME, TEST_COOKIE_VALUE);
-    this.#modified = true;
+    this.#touch(TEST_COOKIE_NAME);
   }
 
   testCookieWorked(): boolean {
@@ -383,7 +596,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
 
   deleteTestCookie(): void {
     if (!this.data().delete(TEST_COOKIE_NAME)) throw new KeyError(TEST_COOKIE_NAME);
-    this.#modified = true;
+    this.#touch(TEST_COOKIE_NAME);
   }
 
   // ---- encoding --------------------------------------------------------------------------

@@ -55,6 +55,16 @@ export const sessionSettingsSchema = z
       .min(0, "must not be negative")
       .max(HUNDRED_YEARS, "must be at most 100 years")
       .default(0),
+    /**
+     * Beyond Django: the most bytes one session may store (its encoded record, or the cookie for
+     * signed_cookies); a save over it is refused with a 413 and stores nothing. 0: no limit (Django).
+     */
+    SESSION_MAX_BYTES: z
+      .number()
+      .int("must be a whole number of bytes")
+      .min(0, "must not be negative (0 means no limit)")
+      .max(1024 ** 3, "must be at most 1 GiB")
+      .default(0),
   })
   .strict();
 
@@ -115,11 +125,15 @@ export function sessionSettingsFromEnv(env: Env): SessionSettingsInput {
     else if (FALSE.has(value)) input[name] = false;
     else problems.push(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
   }
-  for (const name of ["SESSION_COOKIE_AGE", "SESSION_CLEANUP_INTERVAL"]) {
-    const seconds = raw(name);
-    if (seconds === undefined || seconds === "") continue;
-    if (/^-?\d+$/.test(seconds)) input[name] = Number(seconds);
-    else problems.push(`${name} must be a whole number of seconds (got ${JSON.stringify(seconds)})`);
+  for (const [name, unit] of [
+    ["SESSION_COOKIE_AGE", "seconds"],
+    ["SESSION_CLEANUP_INTERVAL", "seconds"],
+    ["SESSION_MAX_BYTES", "bytes"],
+  ] as const) {
+    const value = raw(name);
+    if (value === undefined || value === "") continue;
+    if (/^-?\d+$/.test(value)) input[name] = Number(value);
+    else problems.push(`${name} must be a whole number of ${unit} (got ${JSON.stringify(value)})`);
   }
   const filePath = raw("SESSION_FILE_PATH");
   if (filePath !== undefined) input.SESSION_FILE_PATH = filePath === "" ? null : filePath;

@@ -17,51 +17,51 @@ function redisCaches(label: string): Record<string, SessionCache> {
   return { default: new RedisCache({ url: REDIS_URL!, keyPrefix: uniquePrefix(label) }) };
 }
 
-describeSessionEngine("db (SQLite)", async (clock) => ({
-  engine: await createSessionEngine(testSettings(), { db: await memoryDatabase() }, { now: clock.now }),
+describeSessionEngine("db (SQLite)", async (clock, hooks) => ({
+  engine: await createSessionEngine(testSettings(), { db: await memoryDatabase() }, { now: clock.now, hooks }),
 }));
 
 describeSessionEngine(
   "db (PostgreSQL)",
-  async (clock) => {
+  async (clock, hooks) => {
     const pg = await postgresSchema("db");
-    const engine = await createSessionEngine(testSettings(), { db: pg.db, dateValue: pg.dateValue }, { now: clock.now });
+    const engine = await createSessionEngine(testSettings(), { db: pg.db, dateValue: pg.dateValue }, { now: clock.now, hooks });
     return { engine, cleanup: pg.drop };
   },
   { skipReason: NO_POSTGRES || undefined },
 );
 
-describeSessionEngine("cache (in-process)", async (clock) => ({
-  engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), { caches: memoryCaches(clock) }, { now: clock.now }),
+describeSessionEngine("cache (in-process)", async (clock, hooks) => ({
+  engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), { caches: memoryCaches(clock) }, { now: clock.now, hooks }),
 }));
 
 describeSessionEngine(
   "cache (Redis)",
-  async (clock) => {
+  async (clock, hooks) => {
     const caches = redisCaches("cache");
-    const engine = await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), { caches }, { now: clock.now });
+    const engine = await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), { caches }, { now: clock.now, hooks });
     return { engine, cleanup: () => caches.default!.close() };
   },
   { skipReason: NO_REDIS || undefined, ownClockReason: REDIS_CLOCK },
 );
 
-describeSessionEngine("cached_db (SQLite + in-process cache)", async (clock) => ({
+describeSessionEngine("cached_db (SQLite + in-process cache)", async (clock, hooks) => ({
   engine: await createSessionEngine(
     testSettings({ SESSION_ENGINE: "cached_db" }),
     { db: await memoryDatabase(), caches: memoryCaches(clock) },
-    { now: clock.now },
+    { now: clock.now, hooks },
   ),
 }));
 
 describeSessionEngine(
   "cached_db (PostgreSQL + Redis)",
-  async (clock) => {
+  async (clock, hooks) => {
     const pg = await postgresSchema("cached");
     const caches = redisCaches("cached-db");
     const engine = await createSessionEngine(
       testSettings({ SESSION_ENGINE: "cached_db" }),
       { db: pg.db, dateValue: pg.dateValue, caches },
-      { now: clock.now },
+      { now: clock.now, hooks },
     );
     return {
       engine,
@@ -74,26 +74,26 @@ describeSessionEngine(
   { skipReason: (NO_POSTGRES || NO_REDIS) || undefined, ownClockReason: REDIS_CLOCK },
 );
 
-describeSessionEngine("file", async (clock) => {
+describeSessionEngine("file", async (clock, hooks) => {
   const directory = mkdtempSync(join(tmpdir(), "sessions-conformance-"));
   return {
-    engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "file", SESSION_FILE_PATH: directory }), {}, { now: clock.now }),
+    engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "file", SESSION_FILE_PATH: directory }), {}, { now: clock.now, hooks }),
     cleanup: async () => rmSync(directory, { recursive: true, force: true }),
   };
 });
 
 describeSessionEngine(
   "signed_cookies",
-  async (clock) => ({
-    engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "signed_cookies" }), {}, { now: clock.now }),
+  async (clock, hooks) => ({
+    engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "signed_cookies" }), {}, { now: clock.now, hooks }),
   }),
   { clientSide: true },
 );
 
-describeSessionEngine("custom engine module (test/fixtures/custom-engine.ts)", async (clock) => ({
+describeSessionEngine("custom engine module (test/fixtures/custom-engine.ts)", async (clock, hooks) => ({
   engine: await createSessionEngine(
     testSettings({ SESSION_ENGINE: "./test/fixtures/custom-engine.ts" }),
     {},
-    { now: clock.now },
+    { now: clock.now, hooks },
   ),
 }), { noRecordExpiry: true, noListing: true });

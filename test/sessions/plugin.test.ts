@@ -3,6 +3,7 @@
  * observed-outcomes table (§3.6) with the exact Set-Cookie attributes and Vary.
  */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { sessions, type SessionSettingsInput } from "../../src/sessions/index.js";
@@ -18,9 +19,21 @@ interface Harness extends EngineFixture {
   rows(): Promise<{ session_key: string; session_data: string; expire_date: string | Date }[]>;
 }
 
+/** Runs of /locked so far, and what its handler waits for (opened by openGate). */
+let lockedRuns = 0;
+let openGate: () => void = () => {};
+let gate: Promise<void> = Promise.resolve();
+function closeGate(): void {
+  gate = new Promise((resolve) => (openGate = resolve));
+}
+
 async function harness(overrides: Partial<SessionSettingsInput> = {}): Promise<Harness> {
   const fixture = await dbFixture(overrides);
   const app = Fastify();
+  // A security header set for every response before any handler runs, as helmet does.
+  app.addHook("onRequest", async (_request, reply) => {
+    reply.header("x-frame-options", "SAMEORIGIN");
+  });
   await app.register(sessions, { settings: fixture.settings, engine: fixture.engine, now: fixture.clock.now });
   app.get("/nothing", async () => "ok");
   app.get("/read", async (request) => String(request.session.get("a", "none")));
@@ -42,6 +55,20 @@ async function harness(overrides: Partial<SessionSettingsInput> = {}): Promise<H
   });
   app.get("/cycle", async (request) => {
     await request.session.cycleKey();
+    return "ok";
+  });
+  app.get("/cycle-500", async (request, reply) => {
+    await request.session.cycleKey();
+    request.session.set("a", "lost");
+    return reply.code(500).send("boom");
+  });
+  app.get("/cycle-throw", async (request) => {
+    await request.session.cycleKey();
+    throw new Error("the handler failed after cycling the key");
+  });
+  app.get("/flush-then-write", async (request) => {
+    await request.session.flush();
+    request.session.set("a", "after logout");
     return "ok";
   });
   app.get("/write-500", async (request, reply) => {
@@ -82,6 +109,24 @@ async function harness(overrides: Partial<SessionSettingsInput> = {}): Promise<H
   });
   app.get("/fixed-expiry", async (request) => {
     request.session.setExpiry(new Date(fixture.clock.now() + 30_000 - 1));
+    return "ok";
+  });
+  app.get("/grow", async (request) => {
+    const { n = "10" } = request.query as { n?: string };
+    // Random text: zlib would shrink a repeated character to almost nothing.
+    request.session.set("big", randomBytes(Number(n)).toString("base64").slice(0, Number(n)));
+    return "ok";
+  });
+  app.get("/redirect-after-delete", async (request, reply) => {
+    await fixture.engine.open(request.session.sessionKey).deleteRecord();
+    request.session.set("a", "too late");
+    reply.header("cache-control", "no-store");
+    return reply.redirect("/elsewhere", 303);
+  });
+  app.get("/locked", { config: { session: { lock: { waitSeconds: 0.2 } } } }, async (request) => {
+    lockedRuns++;
+    await gate;
+    request.session.set("a", `run ${lockedRuns}`);
     return "ok";
   });
   app.get("/unserialisable", async (request) => {
@@ -239,13 +284,45 @@ describe("§3.6 observed outcomes, valid cookie", () => {
     assert.equal((await h.rows()).length, 0);
   });
 
-  test("flush then 500: the delete cookie still goes out", async () => {
+  test("flush then 500 (beyond Django): the flush is undone, no delete cookie, the record and its data stay", async () => {
     const h = await harness();
     const key = await h.seed();
     const r = await get(h, "/flush-500", key);
     assert.equal(r.status, 500);
-    assert.deepEqual(r.setCookie, [DELETE_COOKIE]);
+    assert.deepEqual(r.setCookie, []);
     assert.equal(r.vary, "Cookie");
+    const rows = await h.rows();
+    assert.deepEqual(rows.map((row) => row.session_key), [key]);
+    assert.deepEqual(h.engine.open(null).decode(rows[0]!.session_data), { a: "stored" });
+  });
+
+  test("cycleKey then 500 (beyond Django): the old key keeps its record, the new record is removed", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/cycle-500", key);
+    assert.equal(r.status, 500);
+    assert.deepEqual(r.setCookie, []);
+    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+    assert.equal((await get(h, "/read", key)).body, "stored", "the browser's session still works");
+  });
+
+  test("a handler that throws after cycleKey: the old record stays, nothing new is left behind", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/cycle-throw", key);
+    assert.equal(r.status, 500);
+    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+  });
+
+  test("flush, then a new value (logout with a message): the old record goes once the response succeeds", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const r = await get(h, "/flush-then-write", key);
+    const newKey = KEY.exec(r.setCookie[0] ?? "")?.[1];
+    assert.ok(newKey && newKey !== key);
+    const rows = await h.rows();
+    assert.deepEqual(rows.map((row) => row.session_key), [newKey]);
+    assert.deepEqual(h.engine.open(null).decode(rows[0]!.session_data), { a: "after logout" });
   });
 
   test("cycleKey: a new key with the same data, the old record deleted", async () => {
@@ -408,6 +485,84 @@ describe("settings and expiry on the wire", () => {
     assert.equal(r.status, 500);
     assert.deepEqual(r.setCookie, []);
     assert.equal((await h.rows()).length, 0);
+  });
+});
+
+describe("beyond Django: failures never lose what they should not", () => {
+  test("a save refused for a vanished session (400) keeps the security headers, drops the redirect", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    const response = await h.app.inject({ url: "/redirect-after-delete", headers: { cookie: `sessionid=${key}` } });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.headers["x-frame-options"], "SAMEORIGIN");
+    assert.equal(response.headers["cache-control"], "no-store");
+    assert.equal(response.headers.location, undefined);
+    assert.equal(response.headers["set-cookie"], undefined);
+    assert.equal(response.body, "error 400");
+  });
+
+  test("SESSION_MAX_BYTES: a save over it is a 413 and the stored session stays as it was", async () => {
+    const h = await harness({ SESSION_MAX_BYTES: 400 });
+    const key = await h.seed();
+    const before = await h.rows();
+    const big = await get(h, "/grow?n=600", key);
+    assert.equal(big.status, 413);
+    assert.deepEqual(big.setCookie, []);
+    assert.deepEqual(await h.rows(), before, "the row is untouched");
+    const fits = await get(h, "/grow?n=20", key);
+    assert.equal(fits.status, 200);
+    assert.equal(KEY.exec(fits.setCookie[0] ?? "")?.[1], key);
+    const fresh = await get(h, "/grow?n=600");
+    assert.equal(fresh.status, 413, "a new session over the limit is refused too");
+    assert.equal((await h.rows()).length, 1, "and nothing was created");
+  });
+
+  test("SESSION_MAX_BYTES=0 (the default, Django's behaviour): no limit", async () => {
+    const h = await harness();
+    assert.equal((await get(h, "/grow?n=100000")).status, 200);
+  });
+});
+
+describe("route locks: config: { session: { lock } } (beyond Django)", () => {
+  test("a second request of the session waits; past waitSeconds it gets a 503 and its handler never runs", async () => {
+    const h = await harness();
+    const key = await h.seed();
+    lockedRuns = 0;
+    closeGate();
+    const first = get(h, "/locked", key);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = await get(h, "/locked", key);
+    assert.equal(second.status, 503);
+    assert.match(second.body, /error 503/);
+    assert.deepEqual(second.setCookie, []);
+    openGate();
+    assert.equal((await first).status, 200);
+    assert.equal(lockedRuns, 1, "the request that timed out did not run");
+    assert.deepEqual(h.engine.open(null).decode((await h.rows())[0]!.session_data), { a: "run 1" });
+    assert.equal((await get(h, "/locked", key)).status, 200, "the lock was given back");
+  });
+
+  test("other sessions and requests without a session are not held up", async () => {
+    const h = await harness();
+    const [one, two] = [await h.seed(), await h.seed()];
+    closeGate();
+    const held = get(h, "/locked", one);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const others = Promise.all([get(h, "/locked", two), get(h, "/locked")]);
+    openGate();
+    assert.deepEqual((await others).map((r) => r.status), [200, 200]);
+    assert.equal((await held).status, 200);
+  });
+
+  test("a lock option that makes no sense stops the app at start", async () => {
+    const f = await dbFixture();
+    const app = Fastify();
+    await app.register(sessions, { settings: f.settings, engine: f.engine });
+    assert.throws(
+      () => app.get("/bad", { config: { session: { lock: { waitSeconds: -1 } } } }, async () => "never"),
+      /Route \/bad: config.session.lock.waitSeconds must be a number of seconds above 0/,
+    );
+    await app.close();
   });
 });
 

@@ -82,12 +82,13 @@ describe("resolveSessionSettings defaults (§1)", () => {
       SECRET_KEY: "k",
       SESSION_DETECT_MUTATIONS: true,
       SESSION_CLEANUP_INTERVAL: 0,
+      SESSION_MAX_BYTES: 0,
     });
   });
 
-  test("setting names are Django's (SESSION_DETECT_MUTATIONS and SESSION_CLEANUP_INTERVAL are the only additions)", () => {
+  test("setting names are Django's (SESSION_DETECT_MUTATIONS, SESSION_CLEANUP_INTERVAL and SESSION_MAX_BYTES are the only additions)", () => {
     const extra = SESSION_SETTING_NAMES.filter((name) => !DJANGO_SETTING_NAMES.has(name));
-    assert.deepEqual(extra, ["SESSION_DETECT_MUTATIONS", "SESSION_CLEANUP_INTERVAL"]);
+    assert.deepEqual(extra, ["SESSION_DETECT_MUTATIONS", "SESSION_CLEANUP_INTERVAL", "SESSION_MAX_BYTES"]);
     for (const name of Object.keys(DJANGO_DEFAULTS)) assert.ok(SESSION_SETTING_NAMES.includes(name as never), name);
   });
 
@@ -166,6 +167,10 @@ describe("sessionSettingsFromEnv", () => {
     assert.equal(fromEnv({ SESSION_CLEANUP_INTERVAL: "3600" }).SESSION_CLEANUP_INTERVAL, 3600);
     assert.equal(fromEnv({}).SESSION_CLEANUP_INTERVAL, 0);
     assert.throws(() => fromEnv({ SESSION_CLEANUP_INTERVAL: "hourly" }), /SESSION_CLEANUP_INTERVAL must be a whole number of seconds \(got "hourly"\)/);
+    assert.equal(fromEnv({ SESSION_MAX_BYTES: "65536" }).SESSION_MAX_BYTES, 65536);
+    assert.equal(fromEnv({}).SESSION_MAX_BYTES, 0);
+    assert.throws(() => fromEnv({ SESSION_MAX_BYTES: "64k" }), /SESSION_MAX_BYTES must be a whole number of bytes \(got "64k"\)/);
+    assert.throws(() => resolveSessionSettings({ SECRET_KEY: "k", SESSION_MAX_BYTES: -1 }), /SESSION_MAX_BYTES must not be negative/);
   });
 
   test("SECRET_KEY_FALLBACKS is a comma-separated list", () => {

@@ -1,12 +1,12 @@
 /**
  * An in-process cache for one server (Django's LocMemCache): bounded by entry count, least
- * recently used entries evicted first, each entry with its own TTL. Values are stored as JSON
- * text, so a caller can never change a cached session through a shared object.
+ * recently used entries evicted first, each entry with its own TTL. Entries are text, so a
+ * caller can never change a cached session through a shared object. Everything here runs
+ * synchronously, so add and swap are atomic by construction, and one process is all there is
+ * to lock against (no lock store).
  */
 import { LRUCache } from "lru-cache";
-import { dumps } from "../json.js";
-import { cacheKeyFunction, type CacheValue, type SessionCache } from "../cache.js";
-import type { SessionData } from "../session-base.js";
+import { cacheKeyFunction, type SessionCache, type SwapResult } from "../cache.js";
 
 export interface MemoryCacheOptions {
   /** Most entries kept (default 10 000). */
@@ -35,26 +35,30 @@ export class MemoryCache implements SessionCache {
     });
   }
 
-  async get(key: string): Promise<SessionData | undefined> {
-    const text = this.entries.get(this.key(key));
-    return text === undefined ? undefined : (JSON.parse(text) as SessionData);
+  async get(key: string): Promise<string | undefined> {
+    return this.entries.get(this.key(key));
   }
 
-  async set(key: string, value: CacheValue, ttlSeconds: number): Promise<void> {
+  async set(key: string, text: string, ttlSeconds: number): Promise<void> {
+    this.store(key, text, ttlSeconds);
+  }
+
+  private store(key: string, text: string, ttlSeconds: number): void {
     if (ttlSeconds <= 0) this.entries.delete(this.key(key));
-    else this.entries.set(this.key(key), dumps(value), { ttl: Math.ceil(ttlSeconds * 1000) });
+    else this.entries.set(this.key(key), text, { ttl: Math.ceil(ttlSeconds * 1000) });
   }
 
-  async add(key: string, value: CacheValue, ttlSeconds: number): Promise<boolean> {
+  async add(key: string, text: string, ttlSeconds: number): Promise<boolean> {
     if (this.entries.has(this.key(key))) return false;
-    await this.set(key, value, ttlSeconds);
+    this.store(key, text, ttlSeconds);
     return true;
   }
 
-  async replace(key: string, value: CacheValue, ttlSeconds: number): Promise<boolean> {
-    if (!this.entries.has(this.key(key))) return false;
-    await this.set(key, value, ttlSeconds);
-    return true;
+  async swap(key: string, expected: string, text: string, ttlSeconds: number): Promise<SwapResult> {
+    const found = this.entries.get(this.key(key));
+    if (found !== expected) return { swapped: false, found };
+    this.store(key, text, ttlSeconds);
+    return { swapped: true };
   }
 
   async *keys(prefix: string): AsyncGenerator<string> {

@@ -1,13 +1,32 @@
 /**
- * Redis as the session cache, for several app processes (ioredis). Entries are JSON with a
- * millisecond TTL; add and replace are single atomic SET NX / SET XX commands. While Redis is
- * unreachable every call fails at once with CacheUnavailable (no queueing), and the client
- * reconnects in the background, so the app recovers by itself when Redis returns.
+ * Redis as the session cache, for several app processes (ioredis). Entries are text with a
+ * millisecond TTL; add is one atomic SET NX, swap one small Lua script (compare, then SET or
+ * DEL), and the route lock a SET NX PX lease given back by a compare-and-delete script. While
+ * Redis is unreachable every call fails at once with CacheUnavailable (no queueing), and the
+ * client reconnects in the background, so the app recovers by itself when Redis returns.
  */
 import { Redis } from "ioredis";
-import { dumps } from "../json.js";
-import { CacheUnavailable, cacheKeyFunction, type CacheValue, type SessionCache } from "../cache.js";
-import type { SessionData } from "../session-base.js";
+import { CacheUnavailable, cacheKeyFunction, type SessionCache, type SwapResult } from "../cache.js";
+import type { LockStore } from "../locks.js";
+
+// KEYS[1]: the entry; ARGV: expected text, new text, TTL in ms (0: delete). Returns 1 when it
+// swapped, else {0, what is there} (false for no entry).
+const SWAP = `
+local found = redis.call("GET", KEYS[1])
+if found ~= ARGV[1] then return {0, found} end
+if ARGV[3] == "0" then redis.call("DEL", KEYS[1]) else redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3]) end
+return 1`;
+
+// KEYS[1]: the lock; ARGV[1]: the holder's token. Deletes only the holder's own lease.
+const UNLOCK = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
+
+/** The route lock's key beside the sessions (`<prefix>:1:django.contrib.sessions.lock<key>`). */
+const LOCK_KEY_PREFIX = "django.contrib.sessions.lock";
+
+interface ScriptedRedis extends Redis {
+  sessionSwap(key: string, expected: string, text: string, ttlMs: string): Promise<1 | [0, string | null]>;
+  sessionUnlock(key: string, token: string): Promise<number>;
+}
 
 export interface RedisCacheOptions {
   url: string;
@@ -28,7 +47,8 @@ function redacted(url: string): string {
 
 export class RedisCache implements SessionCache {
   readonly description: string;
-  private readonly client: Redis;
+  private readonly client: ScriptedRedis;
+  readonly locks: LockStore;
   private readonly key: (key: string) => string;
   /** Why the connection failed ("Connection is closed." alone would not say). */
   private lastConnectionError: Error | undefined;
@@ -43,7 +63,19 @@ export class RedisCache implements SessionCache {
       connectTimeout: timeoutMs,
       commandTimeout: timeoutMs,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    });
+    }) as ScriptedRedis;
+    // EVALSHA, falling back to EVAL once per script when Redis does not know it yet.
+    this.client.defineCommand("sessionSwap", { numberOfKeys: 1, lua: SWAP });
+    this.client.defineCommand("sessionUnlock", { numberOfKeys: 1, lua: UNLOCK });
+    this.locks = {
+      tryAcquire: async (name, token, leaseMs) => {
+        const lockKey = this.key(LOCK_KEY_PREFIX + name);
+        return (await this.run(() => this.client.set(lockKey, token, "PX", Math.max(1, leaseMs), "NX"))) === "OK";
+      },
+      release: async (name, token) => {
+        await this.run(() => this.client.sessionUnlock(this.key(LOCK_KEY_PREFIX + name), token));
+      },
+    };
     // Connection errors surface through the commands that fail; without a listener ioredis
     // would print each reconnect failure as an unhandled error event.
     this.client.on("error", (error: Error) => {
@@ -67,32 +99,26 @@ export class RedisCache implements SessionCache {
     return Math.max(1, Math.ceil(ttlSeconds * 1000));
   }
 
-  async get(key: string): Promise<SessionData | undefined> {
+  async get(key: string): Promise<string | undefined> {
     const text = await this.run(() => this.client.get(this.key(key)));
-    return text === null ? undefined : (JSON.parse(text) as SessionData);
+    return text ?? undefined;
   }
 
-  async set(key: string, value: CacheValue, ttlSeconds: number): Promise<void> {
+  async set(key: string, text: string, ttlSeconds: number): Promise<void> {
     if (ttlSeconds <= 0) return this.delete(key);
-    const text = dumps(value);
     await this.run(() => this.client.set(this.key(key), text, "PX", RedisCache.px(ttlSeconds)));
   }
 
-  async add(key: string, value: CacheValue, ttlSeconds: number): Promise<boolean> {
+  async add(key: string, text: string, ttlSeconds: number): Promise<boolean> {
     if (ttlSeconds <= 0) return !(await this.has(key));
-    const text = dumps(value);
     const result = await this.run(() => this.client.set(this.key(key), text, "PX", RedisCache.px(ttlSeconds), "NX"));
     return result === "OK";
   }
 
-  async replace(key: string, value: CacheValue, ttlSeconds: number): Promise<boolean> {
-    if (ttlSeconds <= 0) {
-      const removed = await this.run(() => this.client.del(this.key(key)));
-      return removed > 0;
-    }
-    const text = dumps(value);
-    const result = await this.run(() => this.client.set(this.key(key), text, "PX", RedisCache.px(ttlSeconds), "XX"));
-    return result === "OK";
+  async swap(key: string, expected: string, text: string, ttlSeconds: number): Promise<SwapResult> {
+    const ttl = ttlSeconds <= 0 ? "0" : String(RedisCache.px(ttlSeconds));
+    const result = await this.run(() => this.client.sessionSwap(this.key(key), expected, text, ttl));
+    return result === 1 ? { swapped: true } : { swapped: false, found: result[1] ?? undefined };
   }
 
   /** SCAN (never KEYS): Redis keeps answering other clients while the keys are walked. */

@@ -1,11 +1,13 @@
 /**
  * The `cache` engine: sessions live only in the cache (in-process or Redis), with the session's
- * expiry age as TTL. Fast, but a session is gone when the cache evicts it.
+ * expiry age as TTL. Fast, but a session is gone when the cache evicts it. A save swaps the
+ * entry only if it is still what this session read; if another request changed it meanwhile,
+ * this request's changes are applied to what is there and the swap is tried again.
  */
-import type { CacheValue, SessionCache } from "../cache.js";
+import type { SessionCache } from "../cache.js";
 import { CacheUnavailable } from "../cache.js";
 import { defineEngine, type EngineContext, type ListOptions, type SessionEngine, type StoredSession } from "../engine.js";
-import { dumps } from "../json.js";
+import { dumps, type JsonValue } from "../json.js";
 import { hasKeyAlphabet } from "../keys.js";
 import { CreateError, UpdateError } from "../errors.js";
 import {
@@ -18,6 +20,16 @@ import {
 } from "../session-base.js";
 
 export const CACHE_KEY_PREFIX = "django.contrib.sessions.cache";
+
+/** A cache entry's data; anything but a JSON object reads as undefined (a miss). */
+export function parseEntry(text: string): SessionData | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as SessionData) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export class CacheSession<T extends SessionShape<T> = SessionData> extends SessionBase<T> {
   protected override maxCreateAttempts = 10_000;
@@ -34,17 +46,27 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
     return CACHE_KEY_PREFIX + key;
   }
 
+  /** Django's cache holds the raw dict: here its JSON. */
+  protected override encodeRecord(data: ReadonlyMap<string, JsonValue>): string {
+    return dumps(data);
+  }
+
+  protected override decodeRecord(text: string): SessionData {
+    return parseEntry(text) ?? {};
+  }
+
   protected async loadRecord(): Promise<LoadedRecord> {
-    let data: SessionData | undefined;
+    let text: string | undefined;
     try {
-      data = await this.cache.get(this.cacheKey(this.sessionKey!));
+      text = await this.cache.get(this.cacheKey(this.sessionKey!));
     } catch (error) {
       // Beyond Django, which treats any error as a miss (and so logs the visitor out):
       // an unreachable cache is a 503, and the session is still there when it returns.
       if (error instanceof CacheUnavailable) throw error;
-      data = undefined;
+      text = undefined;
     }
-    return data ? { data } : MISSING_RECORD;
+    const data = text === undefined ? undefined : parseEntry(text);
+    return data ? { data, stored: text } : MISSING_RECORD;
   }
 
   async exists(key: string): Promise<boolean> {
@@ -60,13 +82,27 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
   async save(mustCreate = false): Promise<void> {
     if (this.sessionKey === null) return this.create();
     if (!mustCreate) await this.load();
-    const key = this.cacheKey(this.sessionKey);
-    const data: CacheValue = this.dataForSave(mustCreate);
-    const ttl = this.getExpiryAge();
+    const key = this.sessionKey;
+    if (key === null) throw new UpdateError("The session has no record to update.");
+    const cacheKey = this.cacheKey(key);
     if (mustCreate) {
-      if (!(await this.cache.add(key, data, ttl))) throw new CreateError(this.sessionKey);
-    } else if (!(await this.cache.replace(key, data, ttl))) {
-      throw new UpdateError(this.sessionKey);
+      const write = this.newRecord();
+      if (!(await this.cache.add(cacheKey, write.text, write.ageSeconds))) throw new CreateError(key);
+      this.recordWritten(write);
+      return;
+    }
+    const own = this.ownRecord();
+    await this.beforeWrite(key);
+    // First try: the entry is still what this session read (one round trip in the usual case).
+    let current = this.storedText ?? (await this.cache.get(cacheKey));
+    for (;;) {
+      const write = this.updatedRecord(current, own);
+      const result = await this.cache.swap(cacheKey, current!, write.text, write.ageSeconds);
+      if (result.swapped) {
+        this.recordWritten(write);
+        return;
+      }
+      current = result.found;
     }
   }
 
@@ -80,14 +116,14 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
 async function* listCached(cache: SessionCache, { keyPrefix = "" }: ListOptions = {}): AsyncGenerator<StoredSession> {
   if (keyPrefix !== "" && !hasKeyAlphabet(keyPrefix)) return;
   for await (const cacheKey of cache.keys(CACHE_KEY_PREFIX + keyPrefix)) {
-    const [data, expiresAt] = await Promise.all([cache.get(cacheKey), cache.expiresAt(cacheKey)]);
+    const [text, expiresAt] = await Promise.all([cache.get(cacheKey), cache.expiresAt(cacheKey)]);
     // Gone between the walk and the read (expired or evicted).
-    if (data === undefined) continue;
+    if (text === undefined) continue;
     yield {
       key: cacheKey.slice(CACHE_KEY_PREFIX.length),
-      data,
+      data: parseEntry(text) ?? null,
       expiresAt: expiresAt === undefined ? null : new Date(expiresAt),
-      size: Buffer.byteLength(dumps(data)),
+      size: Buffer.byteLength(text),
     };
   }
 }
@@ -96,5 +132,7 @@ async function* listCached(cache: SessionCache, { keyPrefix = "" }: ListOptions 
 export function cacheEngine(context: EngineContext, cache: SessionCache): SessionEngine {
   return defineEngine("cache", context, (key, ctx) => new CacheSession(key, ctx, cache), {
     listSessions: (options) => listCached(cache, options),
+    mergesSaves: true,
+    lockStore: cache.locks ?? null,
   });
 }

@@ -1,16 +1,102 @@
 /**
- * The `cached_db` engine: write-through. Saves go to the database first, then the cache; reads
- * hit the cache and fall back to the database. A cache failure is logged and the database
- * still serves, so sessions survive a Redis outage.
+ * The `cached_db` engine: the database holds every session and the cache a copy in front of it.
+ * Reads hit the cache and fall back to the database; a cache failure is logged and the
+ * database keeps serving, so sessions survive a Redis outage.
+ *
+ * Beyond Django, the copy is never older than the database, even with concurrent requests:
+ * - a save first marks the entry "being written" (a token of its own), then writes the database
+ *   (merging, as the db engine does), then swaps its own mark for the new data; if anything
+ *   else touched the entry meanwhile, it marks it stale instead, so readers go to the database;
+ * - a delete leaves a tombstone, so a reader that fetched the row just before the delete cannot
+ *   put the session back into the cache;
+ * - a reader fills an empty entry only with an atomic add, never over a mark or a tombstone;
+ * - when the cache cannot be reached during a save or delete, this process remembers the entry,
+ *   reads that session from the database only, and marks the entry stale as soon as the cache
+ *   answers again, so the copy from before the outage is never served by this process.
+ * exists() asks the database alone (the cache may hold marks for keys that are gone). Marks and
+ * tombstones live MARK_SECONDS. What this cannot cover is a second process that can
+ * reach Redis while this one cannot (a partition): see docs/concurrency.md.
  */
+import { randomBytes } from "node:crypto";
 import { datetimeColumnMs, toSqliteDatetime } from "../dates.js";
 import type { SessionCache } from "../cache.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
-import type { LoadedRecord, SessionContext, SessionData, SessionShape } from "../session-base.js";
+import { dumps } from "../json.js";
+import type { LoadedRecord, RecordWrite, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
-import { clearExpiredRows, DbSession, listRows, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
+import { parseEntry } from "./cache.js";
+import {
+  clearExpiredRows,
+  DbSession,
+  dbStore,
+  listRows,
+  sessionsOnly,
+  tableLocks,
+  type DbEngineOptions,
+  type DbStore,
+  type SessionsDatabase,
+} from "./db.js";
 
 export const CACHED_DB_KEY_PREFIX = "django.contrib.sessions.cached_db";
+
+/** Entries that are not session data start with "!" (session data is a JSON object). */
+const WRITING = "!writing:";
+const STALE = "!stale";
+const DELETED = "!deleted";
+/** How long a mark or tombstone lives: far longer than any save or read takes. */
+export const MARK_SECONDS = 60;
+const RETRY_MS = 500;
+
+/**
+ * Cache entries this process could not mark while the cache was unreachable. Their sessions are
+ * read from the database until the entry is marked stale, which is retried in the background.
+ */
+export class UnmarkedEntries {
+  readonly #keys = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly cache: SessionCache) {}
+
+  has(cacheKey: string): boolean {
+    return this.#keys.has(cacheKey);
+  }
+
+  add(cacheKey: string): void {
+    this.#keys.add(cacheKey);
+    this.#schedule();
+  }
+
+  delete(cacheKey: string): void {
+    this.#keys.delete(cacheKey);
+  }
+
+  /** Marks every remembered entry stale; stops at the first failure (the cache is still away). */
+  async retry(): Promise<void> {
+    for (const cacheKey of [...this.#keys]) {
+      try {
+        await this.cache.set(cacheKey, STALE, MARK_SECONDS);
+      } catch {
+        break;
+      }
+      this.#keys.delete(cacheKey);
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#keys.size === 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.retry();
+    }, RETRY_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
 
 export class CachedDbSession<T extends SessionShape<T> = SessionData> extends DbSession<T> {
   constructor(
@@ -18,6 +104,7 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
     context: SessionContext,
     store: DbStore,
     private readonly cache: SessionCache,
+    private readonly unmarked: UnmarkedEntries,
   ) {
     super(sessionKey, context, store);
   }
@@ -26,59 +113,93 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
     return CACHED_DB_KEY_PREFIX + key;
   }
 
-  private cacheFailed(error: unknown): void {
+  private cacheFailed(error: unknown, cacheKey?: string): void {
     this.context.log.error(
       { logger: "django.contrib.sessions", err: error },
       `Error saving to cache (${this.cache.description})`,
     );
+    if (cacheKey !== undefined) this.unmarked.add(cacheKey);
   }
 
   protected override async loadRecord(): Promise<LoadedRecord> {
-    const key = this.cacheKey(this.sessionKey!);
-    try {
-      const cached = await this.cache.get(key);
-      if (cached) return { data: cached };
-    } catch (error) {
-      this.context.log.error({ logger: "django.contrib.sessions", err: error }, "Error reading from cache; using the database");
+    const cacheKey = this.cacheKey(this.sessionKey!);
+    let fill = false;
+    if (!this.unmarked.has(cacheKey)) {
+      try {
+        const text = await this.cache.get(cacheKey);
+        if (text === DELETED) return MISSING_RECORD;
+        const data = text === undefined ? undefined : parseEntry(text);
+        if (data) return { data };
+        // Empty: fill it from the database. A mark: a save is under way or failed; leave it.
+        fill = text === undefined;
+      } catch (error) {
+        this.context.log.error({ logger: "django.contrib.sessions", err: error }, "Error reading from cache; using the database");
+      }
     }
     const row = await this.fetchRow();
     if (!row) return MISSING_RECORD;
     const data = this.decode(row.session_data);
-    const ttl = (datetimeColumnMs(row.expire_date) - this.context.now()) / 1000;
-    try {
-      await this.cache.set(key, data, ttl);
-    } catch (error) {
-      this.cacheFailed(error);
+    if (fill) {
+      const ttl = (datetimeColumnMs(row.expire_date) - this.context.now()) / 1000;
+      try {
+        await this.cache.add(cacheKey, dumps(data), ttl);
+      } catch (error) {
+        this.cacheFailed(error);
+      }
     }
-    return { data };
-  }
-
-  override async exists(key: string): Promise<boolean> {
-    try {
-      if (await this.cache.has(this.cacheKey(key))) return true;
-    } catch (error) {
-      this.cacheFailed(error);
-    }
-    return super.exists(key);
+    return { data, stored: row.session_data };
   }
 
   override async save(mustCreate = false): Promise<void> {
     if (this.sessionKey === null) return this.create();
-    await super.save(mustCreate);
+    if (!mustCreate) await this.load();
+    const key = this.sessionKey;
+    if (key === null) return super.save(mustCreate); // fails as the db engine does
+    const cacheKey = this.cacheKey(key);
+    if (mustCreate) {
+      const write = await this.insertRecord();
+      this.recordWritten(write);
+      await this.putInCache(cacheKey, write);
+      return;
+    }
+    const mark = WRITING + randomBytes(9).toString("base64url");
+    let marked = false;
+    if (!this.unmarked.has(cacheKey)) {
+      try {
+        await this.cache.set(cacheKey, mark, MARK_SECONDS);
+        marked = true;
+      } catch (error) {
+        this.cacheFailed(error, cacheKey);
+      }
+    }
+    const write = await this.updateRecord();
+    this.recordWritten(write);
+    if (!marked) return;
     try {
-      await this.cache.set(this.cacheKey(this.sessionKey), this.dataForSave(mustCreate), this.getExpiryAge());
+      const swapped = await this.cache.swap(cacheKey, mark, dumps(write.data), write.ageSeconds);
+      // Someone else wrote or deleted meanwhile: readers must go to the database (a tombstone stays).
+      if (!swapped.swapped && swapped.found !== DELETED) await this.cache.set(cacheKey, STALE, MARK_SECONDS);
     } catch (error) {
-      this.cacheFailed(error);
+      this.cacheFailed(error, cacheKey);
+    }
+  }
+
+  private async putInCache(cacheKey: string, write: RecordWrite): Promise<void> {
+    try {
+      await this.cache.set(cacheKey, dumps(write.data), write.ageSeconds);
+    } catch (error) {
+      this.cacheFailed(error, cacheKey);
     }
   }
 
   override async deleteRecord(key: string | null = this.sessionKey): Promise<void> {
     await super.deleteRecord(key);
     if (key === null) return;
+    const cacheKey = this.cacheKey(key);
     try {
-      await this.cache.delete(this.cacheKey(key));
+      await this.cache.set(cacheKey, DELETED, MARK_SECONDS);
     } catch (error) {
-      this.cacheFailed(error);
+      this.cacheFailed(error, cacheKey);
     }
   }
 }
@@ -89,9 +210,14 @@ export function cachedDbEngine<DB extends SessionsDatabase>(
   { db, dateValue = toSqliteDatetime }: DbEngineOptions<DB>,
   cache: SessionCache,
 ): SessionEngine {
-  const store: DbStore = { db: sessionsOnly(db), dateValue };
-  return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache), {
+  const store = dbStore(sessionsOnly(db), dateValue);
+  const unmarked = new UnmarkedEntries(cache);
+  return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache, unmarked), {
     clearExpired: (options) => clearExpiredRows(context, store, options),
     listSessions: (options) => listRows(context, store, options),
+    mergesSaves: true,
+    // The database is shared and stays up when the cache does not: the lock lives there.
+    lockStore: tableLocks(store),
+    close: async () => unmarked.stop(),
   });
 }

@@ -8,19 +8,27 @@
  * target, so a reader never sees a half-written file. Expiry is the file's mtime +
  * SESSION_COOKIE_AGE (unless `_session_expiry` says otherwise); the mtime is stamped from the
  * session clock at each write, so an injected clock and the files agree.
+ *
+ * Beyond Django, a save and a delete of one session hold a lock file (`<file name>.lock`)
+ * while they read and replace the file: a save merges its changes onto the file as it is, and
+ * a logout that lands during a save waits for it and then deletes, so it is never undone. The
+ * route lock is a second lock file (`<file name>.request`). Lock files hold a lease: one left by
+ * a crashed process is taken over once its lease has run out.
  */
 import { randomBytes } from "node:crypto";
-import { constants as fsConstants, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { statSync, unlinkSync, writeFileSync } from "node:fs";
+import { link, open, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeStored, defineEngine, silentLogger, type EngineContext, type ListOptions, type SessionEngine, type StoredSession } from "../engine.js";
 import { CreateError, ImproperlyConfigured, UpdateError } from "../errors.js";
 import { hasKeyAlphabet, MIN_SESSION_KEY_LENGTH } from "../keys.js";
+import { SessionLocks, type LockStore } from "../locks.js";
 import {
   EXPIRY_KEY,
   MISSING_RECORD,
   SessionBase,
   type LoadedRecord,
+  type RecordWrite,
   type SessionContext,
   type SessionData,
   type SessionShape,
@@ -35,7 +43,12 @@ interface FileStore {
   readonly directory: string;
   /** SESSION_COOKIE_NAME: the prefix of every session file name. */
   readonly prefix: string;
+  /** The lock a save or delete holds while it reads and replaces a session's file. */
+  readonly writeLocks: SessionLocks;
 }
+
+/** How long a save or delete may hold a session's file lock, and wait for it. */
+const WRITE_LOCK = { leaseMs: 10_000, waitMs: 10_000 };
 
 /** What reading a session file found. */
 type FileRecord =
@@ -49,6 +62,56 @@ function errorCode(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
     ? error.code
     : undefined;
+}
+
+/**
+ * Leases held as lock files in `directory`, named `<prefix><key><suffix>` and holding
+ * "<lease end in epoch ms> <token>". A lock file is created whole (written beside it, then
+ * hard-linked into place, which fails if one exists), so nobody ever reads a half-written one.
+ * A lapsed lease (its holder crashed) is removed and the lock taken again; two processes doing
+ * that at the same instant could both remove it, which needs two crashes' worth of bad luck.
+ */
+export function lockFiles(directory: string, prefix: string, suffix: string, now: () => number): LockStore {
+  const pathOf = (name: string) => join(directory, prefix + name + suffix);
+  const holder = async (path: string): Promise<{ until: number; token: string } | undefined> => {
+    try {
+      const [until = "", token = ""] = (await readFile(path, "utf8")).split(" ");
+      return { until: Number(until), token };
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return undefined;
+      throw error;
+    }
+  };
+  return {
+    async tryAcquire(name, token, leaseMs) {
+      // Only keys of a-z0-9 become paths; any other key is unknown, and this process's queue is enough.
+      if (!hasKeyAlphabet(name)) return true;
+      const path = pathOf(name);
+      const draft = `${path}_${randomBytes(6).toString("hex")}`;
+      await writeFile(draft, `${now() + leaseMs} ${token}`, { flag: "wx", mode: 0o600 });
+      try {
+        for (let attempt = 0; attempt < 2; attempt++) {
+          try {
+            await link(draft, path);
+            return true;
+          } catch (error) {
+            if (errorCode(error) !== "EEXIST") throw error;
+          }
+          const held = await holder(path);
+          if (held !== undefined && !(held.until <= now())) return false;
+          if (held !== undefined) await unlink(path).catch(() => undefined);
+        }
+        return false;
+      } finally {
+        await unlink(draft).catch(() => undefined);
+      }
+    },
+    async release(name, token) {
+      if (!hasKeyAlphabet(name)) return;
+      const path = pathOf(name);
+      if ((await holder(path))?.token === token) await unlink(path).catch(() => undefined);
+    },
+  };
 }
 
 /** Django's file encoding is ASCII: anything else is an unreadable file. */
@@ -163,12 +226,15 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
   private async createEmptyRecord(): Promise<string> {
     for (;;) {
       const key = await this.newSessionKey();
+      const file = this.fileFor(key)!;
       try {
-        await this.writeRecord(key, this.encode({}), true);
-        return key;
+        await this.reserve(file, key);
       } catch (error) {
-        if (!(error instanceof CreateError)) throw error;
+        if (error instanceof CreateError) continue;
+        throw error;
       }
+      await this.replaceFile(file, this.encode({}));
+      return key;
     }
   }
 
@@ -186,38 +252,65 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
   async save(mustCreate = false): Promise<void> {
     if (this.sessionKey === null) return this.create();
     if (!mustCreate) await this.load();
-    // Take the data first: applying the loaded record may replace the key (expired file).
-    const data = this.dataForSave(mustCreate);
+    // After loading: applying the loaded record may replace the key (expired file).
     const key = this.sessionKey;
     // The key was unknown and loading dropped it: Django fails the forced update the same way.
     if (key === null) throw new UpdateError("The session has no record to update.");
-    await this.writeRecord(key, this.encode(data), mustCreate);
-  }
-
-  /**
-   * Django's FileStore.save after the data is encoded: the target must be new (mustCreate,
-   * CreateError otherwise) or must exist (UpdateError otherwise); the content is then written to
-   * a temporary file beside it and renamed over it. Failures of that write are logged and
-   * otherwise ignored, as Django ignores them.
-   */
-  private async writeRecord(key: string, encoded: string, mustCreate: boolean): Promise<void> {
     const file = this.fileFor(key);
     if (file === null) {
       throw mustCreate ? new CreateError(key) : new UpdateError("Invalid characters in session key");
     }
+    if (mustCreate) {
+      const write = this.newRecord();
+      await this.reserve(file, key);
+      await this.replaceFile(file, write.text);
+      this.recordWritten(write);
+      return;
+    }
+    const own = this.ownRecord();
+    this.recordWritten(
+      await this.withFileLock(key, async () => {
+        const current = await readFile(file, "latin1").catch((error: unknown) => {
+          if (errorCode(error) === "ENOENT") return undefined;
+          throw error;
+        });
+        await this.beforeWrite(key);
+        const write: RecordWrite = this.updatedRecord(current, own);
+        await this.replaceFile(file, write.text);
+        return write;
+      }),
+    );
+  }
+
+  /** Runs `work` holding this session's file lock (see the module comment). */
+  private async withFileLock<R>(key: string, work: () => Promise<R>): Promise<R> {
+    const release = await this.store.writeLocks.acquire(key, WRITE_LOCK);
+    if (release === null) throw new Error(`Timed out waiting for the lock on session file ${this.store.prefix}${key.slice(0, 8)}...`);
     try {
-      const handle = await open(file, mustCreate ? "wx" : fsConstants.O_WRONLY);
-      await handle.close();
+      return await work();
+    } finally {
+      await release();
+    }
+  }
+
+  /** Django's must_create: the file is created empty with O_EXCL, so a taken key is a CreateError. */
+  private async reserve(file: string, key: string): Promise<void> {
+    try {
+      await (await open(file, "wx", 0o600)).close();
     } catch (error) {
-      const code = errorCode(error);
-      if (code === "ENOENT" && !mustCreate) throw new UpdateError(key);
-      if (code === "EEXIST" && mustCreate) throw new CreateError(key);
+      if (errorCode(error) === "EEXIST") throw new CreateError(key);
       throw error;
     }
-    let temp: string | undefined;
+  }
+
+  /**
+   * Writes `encoded` to a temporary file beside `file`, stamps its mtime, and renames it over
+   * `file`. Beyond Django (which logs and ignores a failed write), a failure propagates: the
+   * response fails rather than acknowledge a change that was not stored.
+   */
+  private async replaceFile(file: string, encoded: string): Promise<void> {
+    const { handle, path: temp } = await this.openTempFile(file);
     try {
-      const { handle, path } = await this.openTempFile(file);
-      temp = path;
       try {
         await handle.writeFile(encoded, "latin1");
         // The mtime is the expiry reference: stamp it from the session clock (Date.now() in
@@ -228,11 +321,9 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
         await handle.close();
       }
       await rename(temp, file);
-      temp = undefined;
     } catch (error) {
-      this.context.log.error({ err: error, logger: "django.contrib.sessions" }, "Error writing session file");
-    } finally {
-      if (temp !== undefined) await unlink(temp).catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw error;
     }
   }
 
@@ -248,11 +339,12 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
     }
   }
 
+  /** Waits for a save of the same session to finish, so that save cannot bring the file back. */
   async deleteRecord(key: string | null = this.sessionKey): Promise<void> {
     if (key === null) return;
     const file = this.fileFor(key);
     if (file === null) return;
-    await unlink(file).catch(() => undefined);
+    await this.withFileLock(key, () => unlink(file).catch(() => undefined));
   }
 
   /**
@@ -303,9 +395,13 @@ async function* listFiles(context: EngineContext, store: FileStore, { keyPrefix 
 
 export function fileEngine(context: EngineContext, { directory }: FileEngineOptions): SessionEngine {
   assertUsableDirectory(directory);
-  const store: FileStore = { directory, prefix: context.settings.SESSION_COOKIE_NAME };
+  const prefix = context.settings.SESSION_COOKIE_NAME;
+  // Leases are wall-clock times shared with other processes, whatever clock the sessions use.
+  const store: FileStore = { directory, prefix, writeLocks: new SessionLocks(lockFiles(directory, prefix, ".lock", Date.now)) };
   return defineEngine("file", context, (key, ctx) => new FileSession(key, ctx, store), {
     clearExpired: () => FileSession.clearExpired(context, store),
     listSessions: (options) => listFiles(context, store, options),
+    mergesSaves: true,
+    lockStore: lockFiles(directory, prefix, ".request", Date.now),
   });
 }

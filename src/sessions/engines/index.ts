@@ -6,11 +6,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SessionCache } from "../cache.js";
-import { defineEngine, type SessionEngine } from "../engine.js";
+import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import { ClearExpiredNotSupported, ImproperlyConfigured } from "../errors.js";
 import {
   STORED_DATA_SALT,
   type SessionBase,
+  type EngineHooks,
   type SessionContext,
 } from "../session-base.js";
 import type { SessionSettings } from "../settings.js";
@@ -34,16 +35,20 @@ export interface EngineResources<DB extends SessionsDatabase = SessionsDatabase>
 /** Django's SessionStore contract for a custom engine module. */
 export interface SessionStoreClass {
   new (sessionKey: string | null | undefined, context: SessionContext): SessionBase;
-  clearExpired?(context: Omit<SessionContext, "log">): Promise<number | undefined>;
+  clearExpired?(context: EngineContext): Promise<number | undefined>;
+  /**
+   * true when save() merges (SessionBase.updatedRecord on the record read in the same atomic
+   * step as the write); without it the engine says the last save wins, and the conformance
+   * suite skips the merge tests with that reason.
+   */
+  mergesSaves?: boolean;
 }
 
 /** What a custom engine module exports: a SessionStore class, or a createEngine factory. */
 export interface SessionEngineModule {
   SessionStore?: SessionStoreClass;
-  createEngine?(context: Omit<SessionContext, "log">, resources: EngineResources): SessionEngine | Promise<SessionEngine>;
+  createEngine?(context: EngineContext, resources: EngineResources): SessionEngine | Promise<SessionEngine>;
 }
-
-type Context = Omit<SessionContext, "log">;
 
 function need<T>(value: T | undefined, engine: string, what: string): T {
   if (value === undefined) throw new ImproperlyConfigured(`SESSION_ENGINE '${engine}' needs ${what}.`);
@@ -62,7 +67,7 @@ function cacheFor(settings: SessionSettings, resources: EngineResources, engine:
   return cache;
 }
 
-const BUILT_IN: Record<string, (context: Context, resources: EngineResources) => SessionEngine> = {
+const BUILT_IN: Record<string, (context: EngineContext, resources: EngineResources) => SessionEngine> = {
   db: (context, { db, dateValue }) => dbEngine(context, { db: need(db, "db", "a database"), dateValue }),
   cache: (context, resources) => cacheEngine(context, cacheFor(context.settings, resources, "cache")),
   cached_db: (context, resources) =>
@@ -93,8 +98,9 @@ function unknownEngine(setting: string, reason: string): ImproperlyConfigured {
 }
 
 /** Wraps Django-style SessionStore class into an engine. */
-export function engineFromClass(name: string, SessionStore: SessionStoreClass, context: Context): SessionEngine {
+export function engineFromClass(name: string, SessionStore: SessionStoreClass, context: EngineContext): SessionEngine {
   return defineEngine(name, context, (key, ctx) => new SessionStore(key, ctx), {
+    mergesSaves: SessionStore.mergesSaves === true,
     async clearExpired() {
       if (!SessionStore.clearExpired) throw new ClearExpiredNotSupported();
       return SessionStore.clearExpired(context);
@@ -102,7 +108,7 @@ export function engineFromClass(name: string, SessionStore: SessionStoreClass, c
   });
 }
 
-async function loadCustomEngine(setting: string, context: Context, resources: EngineResources): Promise<SessionEngine> {
+async function loadCustomEngine(setting: string, context: EngineContext, resources: EngineResources): Promise<SessionEngine> {
   const specifier = /^\.{0,2}\//.test(setting) ? pathToFileURL(path.resolve(setting)).href : setting;
   let module: SessionEngineModule;
   try {
@@ -126,7 +132,7 @@ export function engineNeeds(setting: string): { database: boolean; cache: boolea
 export async function createSessionEngine<DB extends SessionsDatabase>(
   settings: SessionSettings,
   { db, ...rest }: EngineResources<DB>,
-  { now = Date.now }: { now?: () => number } = {},
+  { now = Date.now, hooks }: { now?: () => number; hooks?: EngineHooks } = {},
 ): Promise<SessionEngine> {
   const signer = new TimestampSigner({
     secret: settings.SECRET_KEY,
@@ -134,7 +140,7 @@ export async function createSessionEngine<DB extends SessionsDatabase>(
     salt: STORED_DATA_SALT,
     now,
   });
-  const context: Context = { settings, signer, now };
+  const context: EngineContext = { settings, signer, now, ...(hooks ? { hooks } : {}) };
   const resources: EngineResources = { ...rest, ...(db ? { db: sessionsOnly(db) } : {}) };
   const name = builtInEngineName(settings.SESSION_ENGINE);
   if (name !== null) return BUILT_IN[name]!(context, resources);

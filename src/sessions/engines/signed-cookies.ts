@@ -13,6 +13,7 @@ import {
   type SessionShape,
 } from "../session-base.js";
 import { BadSignature, SignatureExpired, TimestampSigner } from "../signing.js";
+import { SessionTooLarge } from "../errors.js";
 
 /** Django's salt for the cookie value (not the stored-data salt). */
 export const SIGNED_COOKIE_SALT = "django.contrib.sessions.backends.signed_cookies";
@@ -22,6 +23,8 @@ function isPlainObject(value: unknown): value is SessionData {
 }
 
 export class SignedCookieSession<T extends SessionShape<T> = SessionData> extends SessionBase<T> {
+  protected override readonly keepsRecords = false;
+
   constructor(
     sessionKey: string | null | undefined,
     context: SessionContext,
@@ -61,10 +64,16 @@ export class SignedCookieSession<T extends SessionShape<T> = SessionData> extend
     this.modified = true;
   }
 
-  /** The key becomes the signed dump of the current data. Never raises CreateError/UpdateError. */
+  /**
+   * The key becomes the signed dump of the current data. Never raises CreateError/UpdateError;
+   * over SESSION_MAX_BYTES it raises SessionTooLarge and the key (the cookie) stays as it was.
+   */
   async save(_mustCreate = false): Promise<void> {
     await this.load();
-    this.sessionKeyValue = this.cookieSigner.signObject(this.dataForSave(false));
+    const value = this.cookieSigner.signObject(this.dataForSave(false));
+    const limit = this.context.settings.SESSION_MAX_BYTES;
+    if (limit > 0 && value.length > limit) throw new SessionTooLarge(value.length, limit);
+    this.sessionKeyValue = value;
     this.modified = true;
   }
 

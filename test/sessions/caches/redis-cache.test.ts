@@ -1,4 +1,4 @@
-/** RedisCache against the real Redis (REDIS_URL): atomic add/replace and TTLs in real time. */
+/** RedisCache against the real Redis (REDIS_URL): atomic add/swap, lock leases and TTLs in real time. */
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, test } from "node:test";
@@ -18,28 +18,60 @@ describe("RedisCache", { skip: NO_REDIS }, () => {
     await cache.close();
   });
 
-  test("keys follow Django's key function and values are JSON", async () => {
-    await cache.set("k1", { a: 1, b: ["x"] }, 60);
+  test("keys follow Django's key function and entries are stored as given", async () => {
+    await cache.set("k1", '{"a":1,"b":["x"]}', 60);
     assert.equal(await raw.get(`${prefix}:1:k1`), '{"a":1,"b":["x"]}');
-    assert.deepEqual(await cache.get("k1"), { a: 1, b: ["x"] });
+    assert.equal(await cache.get("k1"), '{"a":1,"b":["x"]}');
     assert.equal(await cache.get("absent"), undefined);
   });
 
-  test("add only when absent, replace only when present", async () => {
-    assert.equal(await cache.add("k2", { v: 1 }, 60), true);
-    assert.equal(await cache.add("k2", { v: 2 }, 60), false);
-    assert.deepEqual(await cache.get("k2"), { v: 1 });
-    assert.equal(await cache.replace("k2", { v: 3 }, 60), true);
-    assert.equal(await cache.replace("k3", { v: 3 }, 60), false);
-    assert.equal(await cache.has("k3"), false);
+  test("add only when absent", async () => {
+    assert.equal(await cache.add("k2", "1", 60), true);
+    assert.equal(await cache.add("k2", "2", 60), false);
+    assert.equal(await cache.get("k2"), "1");
     await cache.delete("k2");
     assert.equal(await cache.has("k2"), false);
   });
 
+  test("swap is one atomic compare-and-set: it stores only over the expected text", async () => {
+    await cache.set("k3", "v1", 60);
+    assert.deepEqual(await cache.swap("k3", "v0", "v2", 60), { swapped: false, found: "v1" });
+    assert.deepEqual(await cache.swap("k3", "v1", "v2", 30), { swapped: true });
+    assert.equal(await raw.get(`${prefix}:1:k3`), "v2");
+    const ttl = await raw.pttl(`${prefix}:1:k3`);
+    assert.ok(ttl > 29_000 && ttl <= 30_000, `PTTL ${ttl}`);
+    assert.deepEqual(await cache.swap("absent", "v1", "v2", 60), { swapped: false, found: undefined });
+    assert.equal(await raw.exists(`${prefix}:1:absent`), 0);
+    assert.deepEqual(await cache.swap("k3", "v2", "v3", 0), { swapped: true });
+    assert.equal(await raw.exists(`${prefix}:1:k3`), 0, "a TTL of 0 or less removes the entry");
+  });
+
+  test("of many concurrent swaps from one expected text exactly one wins", async () => {
+    await cache.set("k5", "start", 60);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => cache.swap("k5", "start", `w${i}`, 60)));
+    assert.equal(results.filter((r) => r.swapped).length, 1);
+  });
+
   test("a TTL of 0 or less removes the entry", async () => {
-    await cache.set("k4", { v: 1 }, 60);
-    await cache.set("k4", { v: 1 }, 0);
+    await cache.set("k4", "1", 60);
+    await cache.set("k4", "1", 0);
     assert.equal(await cache.has("k4"), false);
+  });
+
+  test("lock leases: SET NX PX, given back only by their holder, ended by Redis when the lease runs out", async () => {
+    const name = "lockedsessionkey00000000000000000";
+    const lockKey = `${prefix}:1:django.contrib.sessions.lock${name}`;
+    assert.equal(await cache.locks.tryAcquire(name, "token-a", 5000), true);
+    assert.equal(await raw.get(lockKey), "token-a");
+    assert.equal(await cache.locks.tryAcquire(name, "token-b", 5000), false, "held");
+    await cache.locks.release(name, "token-b");
+    assert.equal(await raw.get(lockKey), "token-a", "a stranger's release does nothing");
+    await cache.locks.release(name, "token-a");
+    assert.equal(await raw.exists(lockKey), 0);
+    assert.equal(await cache.locks.tryAcquire(name, "token-c", 150), true);
+    await sleep(250);
+    assert.equal(await cache.locks.tryAcquire(name, "token-d", 5000), true, "a lapsed lease (a crashed holder) is taken over");
+    await cache.locks.release(name, "token-d");
   });
 
   test("the cache engine's TTL is the session's expiry age, in real time", async () => {

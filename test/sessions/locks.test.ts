@@ -1,0 +1,132 @@
+/**
+ * The route lock across processes: two SessionLocks over one shared lease store stand for two
+ * app processes. Every store the engines use: the session_locks table on SQLite and PostgreSQL,
+ * lock files, Redis.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { dbStore, sessionsOnly, tableLocks } from "../../src/sessions/engines/db.js";
+import { lockFiles } from "../../src/sessions/engines/file.js";
+import { RedisCache, SessionLocks, toSqliteDatetime, type LockStore } from "../../src/sessions/index.js";
+import { memoryDatabase } from "../helpers.js";
+import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const KEY = "abcdefghijklmnopqrstuvwxyz012345";
+
+interface StoreSetup {
+  name: string;
+  skip?: string | false;
+  open(): Promise<{ store: LockStore; close(): Promise<void> }>;
+}
+
+const directory = mkdtempSync(join(tmpdir(), "session-locks-"));
+after(() => rmSync(directory, { recursive: true, force: true }));
+
+const STORES: StoreSetup[] = [
+  {
+    name: "session_locks table (SQLite)",
+    async open() {
+      const db = await memoryDatabase();
+      return { store: tableLocks(dbStore(sessionsOnly(db), toSqliteDatetime)), close: () => db.destroy() };
+    },
+  },
+  {
+    name: "session_locks table (PostgreSQL)",
+    skip: NO_POSTGRES,
+    async open() {
+      const pg = await postgresSchema("locks");
+      return { store: tableLocks(dbStore(sessionsOnly(pg.db), pg.dateValue)), close: () => pg.drop() };
+    },
+  },
+  {
+    name: "lock files",
+    async open() {
+      return { store: lockFiles(directory, "sessionid", ".request", Date.now), close: async () => {} };
+    },
+  },
+  {
+    name: "Redis",
+    skip: NO_REDIS,
+    async open() {
+      const cache = new RedisCache({ url: REDIS_URL!, keyPrefix: uniquePrefix("locks") });
+      return { store: cache.locks, close: () => cache.close() };
+    },
+  },
+];
+
+for (const setup of STORES) {
+  describe(`route lock shared by two processes: ${setup.name}`, { skip: setup.skip ?? false }, () => {
+    let opened: Awaited<ReturnType<StoreSetup["open"]>> | undefined;
+    const store = async () => (opened ??= await setup.open()).store;
+    after(() => opened?.close());
+
+    test("the other process waits for the holder, then gets the lock", async () => {
+      const shared = await store();
+      const [a, b] = [new SessionLocks(shared), new SessionLocks(shared)];
+      const held = await a.acquire(KEY, { waitMs: 1000, leaseMs: 5000 });
+      assert.ok(held);
+      let bGotIt = false;
+      const waiting = b.acquire(KEY, { waitMs: 3000, leaseMs: 5000 }).then((release) => {
+        bGotIt = true;
+        return release;
+      });
+      await sleep(60);
+      assert.equal(bGotIt, false, "held elsewhere: still waiting");
+      await held();
+      const release = await waiting;
+      assert.ok(release, "taken once the holder gave it back");
+      await release();
+    });
+
+    test("past its wait the other process gets null, and the holder keeps the lock", async () => {
+      const shared = await store();
+      const [a, b] = [new SessionLocks(shared), new SessionLocks(shared)];
+      const held = await a.acquire(KEY, { waitMs: 1000, leaseMs: 5000 });
+      assert.ok(held);
+      const started = Date.now();
+      assert.equal(await b.acquire(KEY, { waitMs: 150, leaseMs: 5000 }), null);
+      assert.ok(Date.now() - started >= 140, "it waited");
+      await held();
+    });
+
+    test("a holder that crashed (never gave it back) blocks only until its lease runs out", async () => {
+      const shared = await store();
+      const crashed = await new SessionLocks(shared).acquire(KEY, { waitMs: 1000, leaseMs: 200 });
+      assert.ok(crashed);
+      const release = await new SessionLocks(shared).acquire(KEY, { waitMs: 3000, leaseMs: 5000 });
+      assert.ok(release, "taken over after the lease");
+      await release();
+    });
+
+    test("a holder whose lease ran out cannot give back the lease someone else took since", async () => {
+      const shared = await store();
+      assert.equal(await shared.tryAcquire(KEY, "old-holder", 100), true);
+      await sleep(150);
+      assert.equal(await shared.tryAcquire(KEY, "new-holder", 5000), true);
+      await shared.release(KEY, "old-holder");
+      assert.equal(await shared.tryAcquire(KEY, "third", 5000), false, "the new holder still has it");
+      await shared.release(KEY, "new-holder");
+      assert.equal(await shared.tryAcquire(KEY, "third", 5000), true);
+      await shared.release(KEY, "third");
+    });
+  });
+}
+
+test("lock files leave nothing behind once given back, and never take a key outside a-z0-9 to the disk", async () => {
+  const own = mkdtempSync(join(tmpdir(), "session-lockfiles-"));
+  try {
+    const store = lockFiles(own, "sessionid", ".request", Date.now);
+    assert.equal(await store.tryAcquire(KEY, "t", 5000), true);
+    assert.deepEqual(readdirSync(own), [`sessionid${KEY}.request`]);
+    await store.release(KEY, "t");
+    assert.equal(await store.tryAcquire("../../etc/passwd", "t", 5000), true, "an unknown key: this process's queue is enough");
+    await store.release("../../etc/passwd", "t");
+    assert.deepEqual(readdirSync(own), []);
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});
