@@ -1,6 +1,6 @@
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { OUTPUT_DIR, engineOf, keptKey, requireSessionCookie, sessionJson, storedData } from "./support.js";
+import { OUTPUT_DIR, engineOf, isServerSide, keptKey, requireSessionCookie, sessionJson, storedData } from "./support.js";
 
 async function addItem(page: Page, item: string, button: "#add-button" | "#add-inplace-button" = "#add-button") {
   await page.locator("#item").fill(item);
@@ -10,6 +10,30 @@ async function addItem(page: Page, item: string, button: "#add-button" | "#add-i
 }
 
 test.describe("shopping cart", () => {
+  test("two tabs adding to the cart at the same moment keep both items", async ({ context }) => {
+    test.skip(!isServerSide(), "signed_cookies: each response carries the whole cart, the browser keeps the last (the page says so)");
+    const [first, second] = [await context.newPage(), await context.newPage()];
+    await first.goto("/cart/");
+    await addItem(first, "apple");
+    await second.goto("/cart/");
+    await first.locator("#item").fill("pear");
+    await second.locator("#item").fill("plum");
+    await Promise.all([first.locator("#add-button").click(), second.locator("#add-button").click()]);
+    await Promise.all([expect(first).toHaveURL("/cart/"), expect(second).toHaveURL("/cart/")]);
+    await first.reload();
+    const items = await first.locator("#cart-items .cart-item").allTextContents();
+    expect(items.sort()).toEqual(["apple", "pear", "plum"]);
+    const key = (await requireSessionCookie(context)).value;
+    expect(((await storedData(key)) as { cart: string[] }).cart.sort()).toEqual(["apple", "pear", "plum"]);
+  });
+
+  test("the page says what concurrent requests do on this engine", async ({ page }) => {
+    await page.goto("/cart/");
+    const note = page.locator("#concurrency-note");
+    if (isServerSide()) await expect(note).toContainText("one at a time per session");
+    else await expect(note).toContainText("can lose an item");
+  });
+
   test("starts empty", async ({ page }) => {
     await page.goto("/cart/");
     await expect(page.locator("#cart-empty")).toHaveText("Your cart is empty.");

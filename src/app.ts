@@ -102,8 +102,8 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   registerErrorPages(app);
   await app.register(homeRoutes);
   await app.register(sessionRoutes);
-  await app.register(counterRoutes);
-  await app.register(cartRoutes);
+  await app.register(counterRoutes, { clientSide: engine.clientSide });
+  await app.register(cartRoutes, { clientSide: engine.clientSide });
   await app.register(expiryRoutes);
   await app.register(healthRoutes, { db: deps.db, caches: deps.runtime?.caches });
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });

@@ -48,11 +48,12 @@ function validationMessage(error: FastifyError): string {
 
 function pageFor(error: FastifyError): ErrorPage {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  const exposed = (error as { expose?: boolean }).expose === true;
   if (status === 503) {
-    return { status, heading: HEADINGS[503]!, message: "The session store is unavailable right now. Please try again in a moment." };
+    const message = exposed ? error.message : "The session store is unavailable right now. Please try again in a moment.";
+    return { status, heading: HEADINGS[503]!, message };
   }
   if (status >= 500) {
-    const exposed = (error as { expose?: boolean }).expose === true;
     return {
       status,
       heading: HEADINGS[500]!,

@@ -3,7 +3,9 @@
  * SECRET_KEY share one store, and a session written, changed or flushed through one is seen by the
  * other. Three setups: `cache` on Redis (each process with a SQLite file of its own, which stays
  * empty), `db` on PostgreSQL (a schema of its own, chosen by `search_path` in DATABASE_URL), and
- * `cached_db` on both. Redis keys carry a unique prefix; the schema is dropped afterwards.
+ * `cached_db` on both. Then one session sends 100 requests at once, half to each process: the
+ * locked counter counts all 100 and 100 different keys are all kept. Redis keys carry a unique
+ * prefix; the schema is dropped afterwards.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -254,7 +256,30 @@ async function shareOneSession(a: AppProcess, b: AppProcess, store: SharedStore)
   assert.ok(await store.holds(newKey), "the new session is in the shared store");
   assert.equal(await store.holds(key), false, "the old key stays gone");
 
+  await bothAtOnce(a, b);
   for (const app of [a, b]) assert.deepEqual(loggedErrors(app), [], `no errors logged by ${app.name}`);
+}
+
+/**
+ * One session, many requests at once, half through each process: the locked counter counts
+ * every one (its lock lives in the shared store), and different keys set through either are all
+ * kept (merged in the store).
+ */
+async function bothAtOnce(a: AppProcess, b: AppProcess): Promise<void> {
+  const browser = new Browser();
+  await browser.request(a, "/counter/");
+  const hits = await Promise.all(Array.from({ length: 100 }, (_, i) => browser.request(i % 2 ? a : b, "/counter/", { cookie: browser.jar.header() })));
+  assert.deepEqual([...new Set(hits.map((page) => page.status))], [200]);
+  const counts = hits.map((page) => visitsOn(page)!).sort((x, y) => x - y);
+  assert.deepEqual(counts, Array.from({ length: 100 }, (_, i) => i + 2), "every hit saw the one before it, whichever process served it");
+  const sets = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => browser.request(i % 2 ? a : b, `/session/set/?key=k${i}&value=${i}`, { cookie: browser.jar.header() })),
+  );
+  assert.deepEqual([...new Set(sets.map((page) => page.status))], [200]);
+  const json = JSON.parse((await browser.request(b, "/session/json/")).body) as { session: Record<string, unknown> };
+  assert.equal(json.session.visits, 101);
+  const kept = Array.from({ length: 100 }, (_, i) => i).filter((i) => json.session[`k${i}`] === String(i));
+  assert.equal(kept.length, 100, `kept ${kept.length} of 100 keys`);
 }
 
 // ----- the stores, looked at directly -----
@@ -272,10 +297,13 @@ function redisProbe(cleanup: Cleanup) {
   });
   return {
     prefix,
-    /** Whether `<prefix>:1:<sessionPrefix><key>` is set (Django's cache key function). */
+    /**
+     * Whether `<prefix>:1:<sessionPrefix><key>` (Django's cache key function) holds session data:
+     * a JSON object, not one of cached_db's marks or tombstones ("!...").
+     */
     async has(sessionPrefix: string, key: string): Promise<boolean> {
       if (redis.status === "wait") await redis.connect();
-      return (await redis.exists(`${prefix}:1:${sessionPrefix}${key}`)) === 1;
+      return (await redis.get(`${prefix}:1:${sessionPrefix}${key}`))?.startsWith("{") ?? false;
     },
     async keys(): Promise<string[]> {
       if (redis.status === "wait") await redis.connect();

@@ -4,10 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import { buildApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { openRuntime, type Runtime } from "../src/runtime.js";
@@ -44,12 +46,12 @@ function pings(port: number): Promise<boolean> {
   });
 }
 
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+/** A redis-server on `port`; with `dataDir` it keeps its data there (an append-only file) across restarts. */
+async function startRedis(port: number, dataDir?: string): Promise<ChildProcess> {
+  const persistence = dataDir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir] : ["--appendonly", "no"];
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.add(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
@@ -102,16 +104,17 @@ async function redisApp(port: number, engineName: "cache" | "cached_db") {
     throw error;
   }
   const jar = new CookieJar();
-  const visit = async (): Promise<Visit> => {
-    const response = await app.inject({ method: "GET", url: "/counter/", headers: { cookie: jar.header() } });
+  const get = async (url: string): Promise<Visit> => {
+    const response = await app.inject({ method: "GET", url, headers: { cookie: jar.header() } });
     jar.store(response.headers["set-cookie"]);
     return { status: response.statusCode, body: response.body };
   };
+  const visit = () => get("/counter/");
   const close = async () => {
     await app.close();
     await runtime.close();
   };
-  return { app, runtime, jar, visit, logs, close };
+  return { app, runtime, jar, get, visit, logs, close };
 }
 
 function visits(body: string): number | undefined {
@@ -213,6 +216,53 @@ describe("Redis lost while the app runs", { skip: NO_REDIS_SERVER }, () => {
     assert.ok(back);
     // The database kept counting throughout: nothing was lost.
     assert.ok((visits(back.body) ?? 0) >= 6, `still counting from the database: ${visits(back.body)}`);
+  });
+});
+
+describe("cached_db and a Redis that comes back with its old data", { skip: NO_REDIS_SERVER }, () => {
+  const valueOf = (body: string) => /<code id="value">([^<]*)<\/code>/.exec(body)?.[1]?.replaceAll("&#34;", '"');
+
+  test("what was written while Redis was away is what is read once it returns, and what the next write keeps", async (t) => {
+    const port = await freePort();
+    const dataDir = join(dir, `redis-data-${port}`);
+    mkdirSync(dataDir, { recursive: true });
+    let redis = await startRedis(port, dataDir);
+    t.after(() => stopProcess(redis));
+    const fixture = await redisApp(port, "cached_db");
+    t.after(() => fixture.close());
+
+    assert.equal((await fixture.get("/session/set/?key=x&value=1")).status, 200);
+    assert.equal(valueOf((await fixture.get("/session/get/?key=x")).body), '"1"');
+    const raw = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    await raw.connect();
+    await raw.set("sentinel", "written before the outage");
+    raw.disconnect();
+
+    await stopProcess(redis);
+    assert.equal((await fixture.get("/session/set/?key=x&value=2")).status, 200, "a write during the outage is acknowledged");
+    assert.equal(valueOf((await fixture.get("/session/get/?key=x")).body), '"2"');
+
+    redis = await startRedis(port, dataDir);
+    const back = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    await back.connect();
+    t.after(() => back.disconnect());
+    assert.equal(await back.get("sentinel"), "written before the outage", "Redis came back with its data");
+
+    // However soon and however often it is read, the session never goes back to x=1.
+    const deadline = Date.now() + 2500;
+    while (Date.now() < deadline) {
+      const read = await fixture.get("/session/get/?key=x");
+      assert.equal(read.status, 200);
+      assert.equal(valueOf(read.body), '"2"', "never the copy from before the outage");
+      await sleep(100);
+    }
+    assert.equal((await fixture.get("/session/set/?key=y&value=3")).status, 200);
+    const key = fixture.jar.cookies.get("sessionid")!;
+    const stored = fixture.runtime.engine.open(key);
+    await stored.load();
+    assert.deepEqual(Object.fromEntries(stored.items()), { x: "2", y: "3" }, "the next write kept x=2");
+    const rows = await fixture.runtime.database.db.selectFrom("sessions").select("session_data").where("session_key", "=", key).execute();
+    assert.deepEqual(stored.decode(rows[0]!.session_data), { x: "2", y: "3" }, "and so does the database");
   });
 });
 

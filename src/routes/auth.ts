@@ -6,12 +6,20 @@ import type { UserSessions } from "../auth/user-sessions.js";
 import { AttemptLimiter } from "../auth/attempt-limiter.js";
 import { renderPage } from "./render.js";
 
-/** `next` is honoured only for a path on this site (no scheme, no //host, no backslash). */
+/**
+ * `next` is honoured only for a path on this site (no scheme, no //host, no backslash, no
+ * control character). Anything outside printable ASCII is percent-encoded, since a Location
+ * header cannot carry it; what cannot be encoded (a lone surrogate) falls back to the default.
+ */
 export function safeNext(next: string | undefined, fallback = "/account/"): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\") || /[\u0000-\u001f]/.test(next)) {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\") || /[\u0000-\u001f\u007f]/.test(next)) {
     return fallback;
   }
-  return next;
+  try {
+    return next.replace(/[^\x21-\x7e]+/g, (run) => encodeURIComponent(run));
+  } catch {
+    return fallback;
+  }
 }
 
 const FAILED = "Please enter a correct username and password. Note that both fields may be case-sensitive.";

@@ -14,15 +14,22 @@ const itemSchema = {
   },
 };
 
-export const cartRoutes: FastifyPluginAsync = async (app) => {
-  app.get("/cart/", (request, reply) => {
+/**
+ * Every cart route reads the list and writes a new one (and the page pops the flash message):
+ * the lock runs this session's requests on them one at a time, so two tabs adding at the same
+ * moment both keep their item, and the message shows once.
+ */
+const oneAtATime = { session: { lock: true } };
+
+export const cartRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async (app, { clientSide }) => {
+  app.get("/cart/", { config: oneAtATime }, (request, reply) => {
     const flash = request.session.pop("flash", null);
     const cart = request.session.get("cart", []);
-    return renderPage(request, reply, "cart.ejs", { title: "Shopping cart", cart, flash });
+    return renderPage(request, reply, "cart.ejs", { title: "Shopping cart", cart, flash, clientSide });
   });
 
   // Django's way: read, build a new list, assign it back, so the session is marked modified.
-  app.post<{ Body: ItemBody }>("/cart/add/", { schema: itemSchema }, (request, reply) => {
+  app.post<{ Body: ItemBody }>("/cart/add/", { schema: itemSchema, config: oneAtATime }, (request, reply) => {
     const cart = request.session.get("cart", []);
     request.session.set("cart", [...cart, request.body.item.trim()]);
     return reply.redirect("/cart/", 303);
@@ -30,20 +37,20 @@ export const cartRoutes: FastifyPluginAsync = async (app) => {
 
   // The pitfall: changing the stored list in place. Django would not save this; here the change
   // is detected and saved (unless SESSION_DETECT_MUTATIONS=false restores Django's rule).
-  app.post<{ Body: ItemBody }>("/cart/add-inplace/", { schema: itemSchema }, (request, reply) => {
+  app.post<{ Body: ItemBody }>("/cart/add-inplace/", { schema: itemSchema, config: oneAtATime }, (request, reply) => {
     const cart = request.session.setdefault("cart", []);
     cart.push(request.body.item.trim());
     return reply.redirect("/cart/", 303);
   });
 
-  app.post<{ Body: ItemBody }>("/cart/remove/", { schema: itemSchema }, (request, reply) => {
+  app.post<{ Body: ItemBody }>("/cart/remove/", { schema: itemSchema, config: oneAtATime }, (request, reply) => {
     const cart = request.session.get("cart", []);
     const index = cart.indexOf(request.body.item.trim());
     if (index >= 0) request.session.set("cart", cart.toSpliced(index, 1));
     return reply.redirect("/cart/", 303);
   });
 
-  app.post("/cart/checkout/", (request, reply) => {
+  app.post("/cart/checkout/", { config: oneAtATime }, (request, reply) => {
     const cart = request.session.pop("cart", []);
     request.session.set(
       "flash",

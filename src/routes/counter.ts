@@ -1,15 +1,21 @@
-/** A visit counter: the simplest thing a session remembers. */
+/** A visit counter: the simplest thing a session remembers, and the simplest lost update. */
 import type { FastifyPluginAsync } from "fastify";
 import { renderPage } from "./render.js";
 
-export const counterRoutes: FastifyPluginAsync = async (app) => {
-  app.get("/counter/", (request, reply) => {
+/**
+ * Read, add one, write back: two requests at once would both read N and both store N + 1.
+ * The lock runs this session's requests on these routes one at a time (the session plugin).
+ */
+const oneAtATime = { session: { lock: true } };
+
+export const counterRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async (app, { clientSide }) => {
+  app.get("/counter/", { config: oneAtATime }, (request, reply) => {
     const visits = request.session.get("visits", 0) + 1;
     request.session.set("visits", visits);
-    return renderPage(request, reply, "counter.ejs", { title: "Visit counter", visits });
+    return renderPage(request, reply, "counter.ejs", { title: "Visit counter", visits, clientSide });
   });
 
-  app.post("/counter/reset/", (request, reply) => {
+  app.post("/counter/reset/", { config: oneAtATime }, (request, reply) => {
     request.session.pop("visits", null);
     return reply.redirect("/counter/", 303);
   });

@@ -6,6 +6,25 @@ import { renderPage } from "./render.js";
 
 const SECRETS = new Set<keyof SessionSettings>(["SECRET_KEY", "SECRET_KEY_FALLBACKS"]);
 
+/** What this engine promises when one session sends several requests at once. */
+export function concurrencyOf(engine: SessionEngine): string {
+  if (engine.locks === null) {
+    return (
+      "Requests of one session at the same time cannot be merged: each response carries the whole session in its " +
+      "cookie and the browser keeps whichever arrives last, so one of two concurrent changes is lost. Route locks do " +
+      "nothing on this engine."
+    );
+  }
+  const where = engine.locks.shared
+    ? "across every process that shares this store"
+    : "within this process (nothing else shares its store)";
+  return engine.mergesSaves
+    ? "Requests of one session that change different keys at the same time are merged in the store, so none is " +
+        `lost; routes with config: { session: { lock: true } } run one request of a session at a time, ${where}.`
+    : "This engine does not merge: the last save of a session overwrites the others. Routes with " +
+        `config: { session: { lock: true } } run one request of a session at a time, ${where}.`;
+}
+
 function mask(secret: string): string {
   return `******** (${secret.length} characters)`;
 }
@@ -35,6 +54,12 @@ export const settingsRoutes: FastifyPluginAsync<{ engine: SessionEngine; runtime
     for (const [alias, cache] of Object.entries(runtime?.caches ?? {})) storage.push({ what: `Cache "${alias}"`, where: cache.description });
     if (engine.name === "file") storage.push({ what: "Session files", where: settings.SESSION_FILE_PATH ?? "the OS temp directory" });
     if (engine.name === "signed_cookies") storage.push({ what: "Session data", where: "in the cookie itself (signed, not encrypted)" });
-    return renderPage(request, reply, "settings.ejs", { title: "Settings", engine: engine.name, rows, storage });
+    return renderPage(request, reply, "settings.ejs", {
+      title: "Settings",
+      engine: engine.name,
+      rows,
+      storage,
+      concurrency: concurrencyOf(engine),
+    });
   });
 };

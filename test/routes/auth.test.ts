@@ -75,6 +75,21 @@ describe("login, account, logout", () => {
     assert.match(String(r.headers["set-cookie"]), /sessionid=""; Max-Age=0/);
   });
 
+  test("a next outside Latin-1 (/%E6%97%A5): logged in, sent there percent-encoded, the cart kept", async () => {
+    const { f, get, post, jar } = await setup();
+    await get("/cart/");
+    await post("/cart/add/", { item: "apple" });
+    const anonymousKey = jar.cookies.get("sessionid");
+    await get("/login/?next=/%E6%97%A5");
+    const r = await post("/login/", { username: "ada", password: "correct horse", next: "/日" });
+    assert.equal(r.statusCode, 303);
+    assert.equal(r.headers.location, "/%E6%97%A5");
+    assert.notEqual(jar.cookies.get("sessionid"), anonymousKey);
+    assert.match((await get("/cart/")).body, /<span class="cart-item">apple<\/span>/);
+    assert.match((await get("/account/")).body, /id="account-username">ada</);
+    assert.equal(await f.db.selectFrom("sessions").select("session_key").where("session_key", "=", anonymousKey!).executeTakeFirst(), undefined);
+  });
+
   test("the login form needs its CSRF token", async () => {
     const { f } = await setup();
     const r = await f.app.inject({
@@ -89,6 +104,9 @@ describe("login, account, logout", () => {
 
 test("next is honoured only for local paths", () => {
   assert.equal(safeNext("/cart/"), "/cart/");
+  assert.equal(safeNext("/search?q=a%20b"), "/search?q=a%20b", "existing escapes are kept");
+  assert.equal(safeNext("/日 x"), "/%E6%97%A5%20x", "what a Location header cannot carry is percent-encoded");
+  assert.equal(safeNext("/\ud800"), "/account/", "what cannot be encoded falls back");
   for (const bad of ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", "", undefined, "/a\nb"]) {
     assert.equal(safeNext(bad), "/account/", String(bad));
   }
