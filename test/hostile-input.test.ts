@@ -95,6 +95,13 @@ function assertLogged(lines: LogLine[], expected: LogLine, what = JSON.stringify
   assert.ok(found, `log line ${what} in:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
 }
 
+/** The security headers helmet sends: an error page that replaces a response keeps them. */
+function assertSecurityHeaders(response: LightMyRequestResponse): void {
+  assert.match(String(response.headers["content-security-policy"]), /default-src 'self'/, "CSP kept");
+  assert.equal(response.headers["x-frame-options"], "SAMEORIGIN", "X-Frame-Options kept");
+  assert.equal(response.headers["x-content-type-options"], "nosniff", "nosniff kept");
+}
+
 /** Nothing at error level (50+): bad input is the visitor's problem, not a server failure. */
 function assertNoServerError(lines: LogLine[]): void {
   const errors = lines.filter((l) => Number(l.level) >= 50);
@@ -124,11 +131,11 @@ interface Battery {
   assertBystanderIntact(): Promise<void>;
 }
 
-async function battery(engine: Engine): Promise<Battery> {
+async function battery(engine: Engine, env: Record<string, string> = {}): Promise<Battery> {
   const base = mkdtempSync(join(root, `${engine}-`));
   const directory = join(base, "sessions");
   mkdirSync(directory);
-  const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory });
+  const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory, ...env });
   opened.push(f);
 
   async function record(key: string): Promise<unknown> {
@@ -902,6 +909,7 @@ describe("9. values that cannot be stored", () => {
     assertPage(refused, 500, "Server Error (500)");
     assert.match(errorMessage(refused), /^Your session has grown too large to keep in a cookie \((\d{4,}) bytes; browsers keep at most 4096\)\. Nothing was saved\.$/);
     assert.equal(refused.headers["set-cookie"], undefined, "no cookie the browser would drop");
+    assertSecurityHeaders(refused);
     const lines = logsSince(b.f, from);
     assertLogged(lines, { level: 50, limit: 4096, msg: "session cookie too large; not sent" });
     assert.ok(lines.some((l) => l.msg === "session cookie too large; not sent" && Number(l.size) > 4096));
@@ -912,6 +920,38 @@ describe("9. values that cannot be stored", () => {
     assert.ok(v.sessionKey()!.length > before.length, "the value that fitted was kept");
     await b.assertBystanderIntact();
   });
+});
+
+// ---- 9b. a session that outgrows SESSION_MAX_BYTES ---------------------------------------------
+
+describe("9b. a session over SESSION_MAX_BYTES: 413 page saying why, logged, the stored session as it was", () => {
+  for (const engine of ENGINES) {
+    test(engine, async () => {
+      const b = await battery(engine, { SESSION_MAX_BYTES: "3000" });
+      const v = visitor(b.f.app);
+      await v.get("/session/set/?key=secret&value=kept");
+      const key = v.sessionKey()!;
+      const before = await b.record(key);
+      const from = b.f.logs.length;
+      // Random text does not compress: 2000 characters twice cannot fit in 3000 bytes.
+      assert.equal((await v.get(`/session/set/?key=a&value=${randomBytes(1500).toString("base64url")}`)).statusCode, 200);
+      const afterFirst = v.sessionKey()!;
+      const recordAfterFirst = await b.record(afterFirst);
+      const r = await v.get(`/session/set/?key=b&value=${randomBytes(1500).toString("base64url")}`);
+      assertPage(r, 413, "Request Too Large (413)");
+      assert.match(errorMessage(r), /^Your session has grown too large to save \(\d{4} bytes; this site keeps at most 3000\)\. Nothing was changed: remove something from it and try again\.$/);
+      assert.equal(sessionSetCookie(r), undefined, "no session cookie");
+      assertSecurityHeaders(r);
+      assertLogged(logsSince(b.f, from), { level: 40, status: 413, msg: "Request Too Large (413)" });
+      assertNoServerError(logsSince(b.f, from));
+      assert.equal(v.sessionKey(), afterFirst, "the browser keeps the session it had");
+      assert.deepEqual(await b.record(afterFirst), recordAfterFirst, "the stored session is as it was");
+      if (engine !== "signed_cookies") assert.notDeepEqual(before, recordAfterFirst);
+      const page = await v.get("/session/get/?key=secret");
+      assert.match(page.body, /<code id="value">&#34;kept&#34;<\/code>/);
+      await b.assertBystanderIntact();
+    });
+  }
 });
 
 // ---- 10. a session deleted by a concurrent logout while another request writes it ------------
@@ -966,6 +1006,7 @@ describe("10. a concurrent logout deletes the session while another request is w
           "The request&#39;s session was deleted before the request completed. The user may have logged out in a concurrent request, for example.",
         );
         assert.equal(r.headers["set-cookie"], undefined, "no cookie for a session that no longer exists");
+        assertSecurityHeaders(r);
         assertLogged(logsSince(b.f, from), { level: 40, msg: "Bad Request (400)", status: 400 });
         assert.equal(await b.hasRecord(key), false, "the logged-out session is not resurrected");
         const after = await b.send(`sessionid=${key}`);
