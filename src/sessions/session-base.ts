@@ -201,7 +201,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   }
 
   /** The data, in insertion order, ready to encode (Django's `_get_session(no_load=must_create)`). */
-  protected dataForSave(mustCreate: boolean): ReadonlyMap<string, JsonValue> {
+  protected dataForSave(mustCreate: boolean): Map<string, JsonValue> {
     return this.data(mustCreate);
   }
 
@@ -465,7 +465,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
 
   /** What save(mustCreate=true) writes: the whole data under the current key. */
   protected newRecord(): RecordWrite {
-    return this.recordOf(this.dataForSave(true) as Map<string, JsonValue>);
+    return this.recordOf(this.dataForSave(true));
   }
 
   /**
@@ -475,7 +475,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
    * the store is touched.
    */
   protected ownRecord(): RecordWrite {
-    return this.recordOf(this.dataForSave(false) as Map<string, JsonValue>);
+    return this.recordOf(this.dataForSave(false));
   }
 
   /**
