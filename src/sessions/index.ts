@@ -17,8 +17,9 @@ export type {
   SessionShape,
   StoredExpiry,
 } from "./session-base.js";
-export type { SessionEngine, StoredSession, ListOptions, ClearOptions } from "./engine.js";
+export type { SessionEngine, StoredSession, ListOptions, CountOptions, ListOrder, ClearOptions } from "./engine.js";
 export { decodeStored } from "./engine.js";
+export { CursorCodec, InvalidCursor, listInKeyOrder, countInKeyOrder, type KeyOrderStore } from "./listing.js";
 export {
   builtInEngineName,
   createSessionEngine,

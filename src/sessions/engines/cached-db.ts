@@ -8,7 +8,8 @@ import type { SessionCache } from "../cache.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import type { LoadedRecord, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
-import { clearExpiredRows, DbSession, listRows, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
+import { CursorCodec } from "../listing.js";
+import { clearExpiredRows, countRows, DbSession, listRows, sessionsOnly, type DbEngineOptions, type DbStore, type SessionsDatabase } from "./db.js";
 
 export const CACHED_DB_KEY_PREFIX = "django.contrib.sessions.cached_db";
 
@@ -90,8 +91,11 @@ export function cachedDbEngine<DB extends SessionsDatabase>(
   cache: SessionCache,
 ): SessionEngine {
   const store: DbStore = { db: sessionsOnly(db), dateValue };
+  const cursors = new CursorCodec(context.settings.SECRET_KEY);
   return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache), {
     clearExpired: (options) => clearExpiredRows(context, store, options),
-    listSessions: (options) => listRows(context, store, options),
+    listSessions: (options) => listRows(context, store, cursors, options),
+    countSessions: (options) => countRows(context, store, cursors, options),
+    listOrder: "expiry",
   });
 }
