@@ -58,6 +58,15 @@ export class CursorCodec {
   }
 }
 
+/**
+ * `stored` with its cursor sealed only when read: a page needs the cursors of its first and last
+ * sessions, and sealing one costs more than decoding a row.
+ */
+export function withLazyCursor<T extends object>(stored: T, seal: () => string): T & { readonly cursor: string } {
+  let cursor: string | undefined;
+  return Object.defineProperty(stored, "cursor", { enumerable: true, get: () => (cursor ??= seal()) }) as T & { readonly cursor: string };
+}
+
 /** A store that can walk its session keys but not sort them (the cache engine, the file engine). */
 export interface KeyOrderStore {
   /** Every candidate key (already narrowed by the key prefix), in any order; a key may repeat. */
@@ -123,7 +132,7 @@ export async function* listInKeyOrder(store: KeyOrderStore, codec: CursorCodec, 
   let { low, high } = keyBounds(codec, options);
   // The last `limit` before a cursor (without a limit that is every session before it, in order).
   const fromEnd = options.before !== undefined && options.after === undefined && options.limit !== undefined;
-  const withCursor = (stored: Omit<StoredSession, "cursor">): StoredSession => ({ ...stored, cursor: codec.seal(KEY_CURSOR, [stored.key]) });
+  const withCursor = (stored: Omit<StoredSession, "cursor">): StoredSession => withLazyCursor(stored, () => codec.seal(KEY_CURSOR, [stored.key]));
   let wanted = options.limit ?? Number.POSITIVE_INFINITY;
   // From the end, pages are found last first; they are yielded in key order at the end.
   const collected: StoredSession[][] = [];
