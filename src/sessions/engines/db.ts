@@ -3,7 +3,7 @@
  * in Django's signed format, so a Django app with the same SECRET_KEY reads the same rows.
  */
 import { PostgresAdapter, sql, SqliteAdapter, type Kysely } from "kysely";
-import { datetimeColumnMs, toSqliteDatetime } from "../dates.js";
+import { datetimeColumnMs, parseIsoformat, toSqliteDatetime } from "../dates.js";
 import {
   decodeStored,
   defineEngine,
@@ -178,14 +178,47 @@ function openExpiryCursor(codec: CursorCodec, cursor: string): { expiry: string;
   return { expiry, key };
 }
 
+/** One end of a range of expire_date. */
+interface Bound {
+  value: string | Date;
+  inclusive: boolean;
+}
+
+/**
+ * Orders two expire_date values as the database does: SQLite compares its text as text;
+ * PostgreSQL compares instants (a cursor holds microseconds, a Date milliseconds).
+ */
+function compareExpiry(a: string | Date, b: string | Date): number {
+  if (typeof a === "string" && typeof b === "string" && !a.endsWith("Z") && !b.endsWith("Z")) return a < b ? -1 : a > b ? 1 : 0;
+  const micros = (v: string | Date) => (typeof v === "string" ? parseIsoformat(v) : v.getTime() * 1000);
+  return micros(a) - micros(b);
+}
+
+/** The narrower of two lower (`side` 1) or upper (`side` -1) bounds; at a tie, the exclusive one. */
+function narrower(a: Bound | undefined, b: Bound | undefined, side: 1 | -1): Bound | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  const order = compareExpiry(a.value, b.value) * side;
+  return order > 0 ? a : order < 0 ? b : a.inclusive ? b : a;
+}
+
 /**
  * The unexpired rows that ListOptions/CountOptions select, in listing order (expire_date
  * descending, then session_key descending). Keyset conditions on both columns keep every page a
- * range of the expire_date index (SQLite and PostgreSQL), however deep; a key prefix becomes a
- * range of the primary key as well, and a LIKE on a-z0-9 only (never a wildcard).
+ * range of the expire_date index (SQLite and PostgreSQL), however deep. Each end of that range
+ * is given once, as the narrowest of the bounds in play: SQLite takes one bound per end for the
+ * index and would otherwise walk from the wider one. A key prefix becomes a range of the primary
+ * key as well, and a LIKE on a-z0-9 only (never a wildcard). `slice` narrows further (counting).
  */
-function selected(context: EngineContext, { db, dateValue }: DbStore, codec: CursorCodec, { keyPrefix, after, before }: CountOptions) {
-  let query = db.selectFrom("sessions").where("expire_date", ">", dateValue(context.now()));
+function selected(
+  context: EngineContext,
+  { db, dateValue }: DbStore,
+  codec: CursorCodec,
+  { keyPrefix, after, before }: CountOptions,
+  slice: { lower?: Bound; upper?: Bound } = {},
+) {
+  let query = db.selectFrom("sessions");
+  let lower = narrower({ value: dateValue(context.now()), inclusive: false }, slice.lower, 1)!;
+  let upper = slice.upper;
   if (keyPrefix) {
     query = query.where("session_key", ">=", keyPrefix).where("session_key", "like", `${keyPrefix}%`);
     const end = prefixEnd(keyPrefix);
@@ -193,16 +226,16 @@ function selected(context: EngineContext, { db, dateValue }: DbStore, codec: Cur
   }
   if (after !== undefined) {
     const { expiry, key } = openExpiryCursor(codec, after);
-    query = query
-      .where("expire_date", "<=", expiry)
-      .where((eb) => eb.or([eb("expire_date", "<", expiry), eb("session_key", "<", key)]));
+    upper = narrower(upper, { value: expiry, inclusive: true }, -1);
+    query = query.where((eb) => eb.or([eb("expire_date", "<", expiry), eb("session_key", "<", key)]));
   }
   if (before !== undefined) {
     const { expiry, key } = openExpiryCursor(codec, before);
-    query = query
-      .where("expire_date", ">=", expiry)
-      .where((eb) => eb.or([eb("expire_date", ">", expiry), eb("session_key", ">", key)]));
+    lower = narrower(lower, { value: expiry, inclusive: true }, 1)!;
+    query = query.where((eb) => eb.or([eb("expire_date", ">", expiry), eb("session_key", ">", key)]));
   }
+  query = query.where("expire_date", lower.inclusive ? ">=" : ">", lower.value);
+  if (upper !== undefined) query = query.where("expire_date", upper.inclusive ? "<=" : "<", upper.value);
   return query;
 }
 
@@ -246,35 +279,37 @@ export async function* listRows(
   }
 }
 
-/** Index entries one slice of a SQLite count walks (a few milliseconds). */
-const COUNT_SLICE = 50_000;
+/** Index entries one slice of a SQLite count walks (a few milliseconds each). */
+const COUNT_SLICE = 25_000;
 
 /** How many rows listRows would yield (no limit), counted in the database. */
 export async function countRows(context: EngineContext, store: DbStore, codec: CursorCodec, options: CountOptions = {}): Promise<number> {
   if (options.keyPrefix !== undefined && !hasKeyAlphabet(options.keyPrefix)) return 0;
   const count = async (query: ReturnType<typeof selected>) =>
     Number((await query.select((eb) => eb.fn.countAll<number | string | bigint>().as("n")).executeTakeFirstOrThrow()).n);
-  const rows = () => selected(context, store, codec, options);
   // A key prefix is a short range of the primary key; PostgreSQL counts in its own process.
-  if (options.keyPrefix || !(store.db.getExecutor().adapter instanceof SqliteAdapter)) return count(rows());
+  if (options.keyPrefix || !(store.db.getExecutor().adapter instanceof SqliteAdapter)) return count(selected(context, store, codec, options));
   // better-sqlite3 runs a query on the event loop: one count over a million index entries
   // would hold every request for tens of milliseconds. So the expire_date index is counted in
   // slices of COUNT_SLICE entries, each found by an OFFSET over the index alone, with a yield
   // between them.
   let total = 0;
-  let upper: { value: string; inclusive: boolean } | undefined;
-  const below = (query: ReturnType<typeof selected>) =>
-    upper === undefined ? query : query.where("expire_date", upper.inclusive ? "<=" : "<", upper.value);
+  let upper: Bound | undefined;
   for (;;) {
-    const bound = await below(rows()).select("expire_date").orderBy("expire_date", "desc").limit(1).offset(COUNT_SLICE - 1).executeTakeFirst();
-    const value = bound === undefined ? undefined : String(bound.expire_date);
-    if (value === undefined) return total + (await count(below(rows())));
-    if (upper?.value === value) {
+    const bound = await selected(context, store, codec, options, { upper })
+      .select("expire_date")
+      .orderBy("expire_date", "desc")
+      .limit(1)
+      .offset(COUNT_SLICE - 1)
+      .executeTakeFirst();
+    if (bound === undefined) return total + (await count(selected(context, store, codec, options, { upper })));
+    const value = bound.expire_date;
+    if (upper !== undefined && compareExpiry(upper.value, value) === 0) {
       // One expiry fills a whole slice: count it alone, then go on below it.
-      total += await count(rows().where("expire_date", "=", value));
+      total += await count(selected(context, store, codec, options, { lower: { value, inclusive: true }, upper }));
       upper = { value, inclusive: false };
     } else {
-      total += await count(below(rows()).where("expire_date", ">", value));
+      total += await count(selected(context, store, codec, options, { lower: { value, inclusive: false }, upper }));
       upper = { value, inclusive: true };
     }
     await new Promise((resolve) => setImmediate(resolve));
