@@ -291,27 +291,29 @@ export async function countRows(context: EngineContext, store: DbStore, codec: C
   if (options.keyPrefix || !(store.db.getExecutor().adapter instanceof SqliteAdapter)) return count(selected(context, store, codec, options));
   // better-sqlite3 runs a query on the event loop: one count over a million index entries
   // would hold every request for tens of milliseconds. So the expire_date index is counted in
-  // slices of COUNT_SLICE entries, each found by an OFFSET over the index alone, with a yield
-  // between them.
+  // slices, with a yield between them: an OFFSET over the index alone finds the slice's last
+  // entry and the one after it; when their expiries differ, the slice holds exactly
+  // COUNT_SLICE rows and nothing else needs counting.
   let total = 0;
   let upper: Bound | undefined;
   for (;;) {
-    const bound = await selected(context, store, codec, options, { upper })
+    const [last, next] = await selected(context, store, codec, options, { upper })
       .select("expire_date")
       .orderBy("expire_date", "desc")
-      .limit(1)
+      .limit(2)
       .offset(COUNT_SLICE - 1)
-      .executeTakeFirst();
-    if (bound === undefined) return total + (await count(selected(context, store, codec, options, { upper })));
-    const value = bound.expire_date;
-    if (upper !== undefined && compareExpiry(upper.value, value) === 0) {
-      // One expiry fills a whole slice: count it alone, then go on below it.
-      total += await count(selected(context, store, codec, options, { lower: { value, inclusive: true }, upper }));
-      upper = { value, inclusive: false };
+      .execute();
+    if (last === undefined) return total + (await count(selected(context, store, codec, options, { upper })));
+    const value = last.expire_date;
+    if (next === undefined) return total + COUNT_SLICE;
+    if (compareExpiry(value, next.expire_date) !== 0) {
+      total += COUNT_SLICE;
     } else {
+      // Rows of one expiry straddle the slice's end: count those above it, then that expiry alone.
       total += await count(selected(context, store, codec, options, { lower: { value, inclusive: false }, upper }));
-      upper = { value, inclusive: true };
+      total += await count(selected(context, store, codec, options, { lower: { value, inclusive: true }, upper: { value, inclusive: true } }));
     }
+    upper = { value, inclusive: false };
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
