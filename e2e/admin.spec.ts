@@ -49,7 +49,7 @@ test.describe("the admin page for sessions", () => {
     await expect(page).toHaveURL(LIST);
     await expect(page.locator("h1")).toHaveText("Stored sessions");
     await expect(page.locator("#nav-admin")).toHaveAttribute("href", LIST);
-    await expect(page.locator("#admin-count")).toHaveText(/^Showing \d+ of \d+ sessions?\.$/);
+    await expect(page.locator("#admin-count")).toHaveText(/^Showing 1–\d+ of [\d,]+ sessions?\.$/);
 
     const row = page.locator(`tr.stored-session[data-key-prefix="${prefix}"]`);
     await expect(row).toHaveCount(1);

@@ -35,6 +35,8 @@ const FIELD_HELP: Record<string, string> = {
   password: "A password is at most 4096 characters.",
   seconds: "Enter a whole number of seconds, 0 for “until the browser closes”, or nothing for the default.",
   session_key: "A session is named by 8 to 64 lowercase letters and digits: the prefix the list shows, or more of its key.",
+  after: "A page of the session list is named by the link the list gives: start again from the first page.",
+  before: "A page of the session list is named by the link the list gives: start again from the first page.",
 };
 
 function validationMessage(error: FastifyError): string {

@@ -3,7 +3,16 @@
  * each session with its key prefix, user, expiry and size, one session decoded (Django's
  * get_decoded()), and ending one. Full keys are shown only where asked for one by name.
  */
-import { SHOWN_KEY_PREFIX_LENGTH, type SessionData, type SessionEngine, type StoredSession } from "../sessions/index.js";
+import {
+  SHOWN_KEY_PREFIX_LENGTH,
+  type CountOptions,
+  type ListOptions,
+  type ListOrder,
+  type SessionData,
+  type SessionEngine,
+  type SessionLogger,
+  type StoredSession,
+} from "../sessions/index.js";
 import { SESSION_USER_ID, storedUserId } from "../auth/session-auth.js";
 import type { Users } from "../auth/users.js";
 import type { UserSessions } from "../auth/user-sessions.js";
@@ -20,6 +29,30 @@ export interface StoredSessionSummary {
   size: number;
   /** The data does not verify: tampered, or signed with another SECRET_KEY. */
   tampered: boolean;
+}
+
+export interface ListPageOptions {
+  /** Sessions on the page (default 100). */
+  limit?: number;
+  /** The page after this cursor (a page's `next`). */
+  after?: string;
+  /** The page before this cursor (a page's `previous`). */
+  before?: string;
+  /** Told about stored data that does not verify, for the sessions on the page only. */
+  log?: SessionLogger;
+}
+
+export interface StoredSessionsPage {
+  sessions: StoredSessionSummary[];
+  /** Every unexpired session in the store. */
+  total: number;
+  /** Position of the page's first session in the whole listing, from 1; 0 for an empty page. */
+  start: number;
+  /** Cursors of the neighbouring pages, for `after` and `before`; null where there is none. */
+  next: string | null;
+  previous: string | null;
+  /** The engine's listing order (null: its own). */
+  order: ListOrder | null;
 }
 
 export class CannotList extends Error {
@@ -60,28 +93,77 @@ export class StoredSessions {
     return this.engine.listSessions !== undefined;
   }
 
-  private stored(keyPrefix?: string): AsyncIterable<StoredSession> {
+  private stored(options: ListOptions): AsyncIterable<StoredSession> {
     if (!this.engine.listSessions) throw new CannotList(this.engine);
-    return this.engine.listSessions(keyPrefix === undefined ? {} : { keyPrefix });
+    return this.engine.listSessions(options);
+  }
+
+  /** Counted in the store; an engine without countSessions is walked (decoding, silently). */
+  private async count(options: CountOptions): Promise<number> {
+    if (this.engine.countSessions) return this.engine.countSessions(options);
+    let n = 0;
+    for await (const _ of this.stored(options)) n++;
+    return n;
+  }
+
+  /** Up to `limit` sessions; stops reading once it has them, whatever the engine does. */
+  private async take(options: ListOptions & { limit: number }): Promise<StoredSession[]> {
+    const taken: StoredSession[] = [];
+    if (options.limit < 1) return taken;
+    for await (const stored of this.stored(options)) {
+      taken.push(stored);
+      if (taken.length >= options.limit) break;
+    }
+    return taken;
   }
 
   /**
-   * Up to `limit` sessions, latest expiry first, and how many there are in all. The whole store
-   * is walked once to count; only `limit` summaries are kept.
+   * One page of sessions in the engine's listing order (latest expiry first on db and
+   * cached_db): the first `limit`, those after the cursor `after`, or those just before
+   * `before`. Only the page's sessions are read and decoded; how many come before and after it
+   * is counted in the store. A cursor that is not one throws InvalidCursor.
    */
-  async list({ limit = 100 }: { limit?: number } = {}): Promise<{ sessions: StoredSessionSummary[]; total: number }> {
-    const kept: StoredSession[] = [];
-    let total = 0;
-    const later = (a: StoredSession, b: StoredSession) => (b.expiresAt?.getTime() ?? 0) - (a.expiresAt?.getTime() ?? 0);
-    for await (const stored of this.stored()) {
-      total++;
-      kept.push(stored);
-      if (kept.length > limit * 2) kept.sort(later).length = limit;
+  async list({ limit = 100, after, before, log }: ListPageOptions = {}): Promise<StoredSessionsPage> {
+    const cursor = after !== undefined ? { after } : before !== undefined ? { before } : {};
+    let page = await this.take({ limit, ...cursor, ...(log ? { log } : {}) });
+    let fromStart = after === undefined && before === undefined;
+    if (!fromStart && before !== undefined && page.length < limit) {
+      // Fewer than a page before the cursor: that is the first page.
+      page = await this.take({ limit, ...(log ? { log } : {}) });
+      fromStart = true;
     }
-    kept.sort(later);
+    const first = page[0];
+    const last = page.at(-1);
+    let total: number;
+    let preceding = 0;
+    let following = 0;
+    if (first === undefined || last === undefined) {
+      total = await this.count({});
+    } else if (first.cursor === undefined || last.cursor === undefined) {
+      // The engine does not page: its first `limit` sessions, and the count.
+      total = await this.count({});
+      following = total - page.length;
+    } else {
+      preceding = fromStart ? 0 : await this.count({ before: first.cursor });
+      following = fromStart && page.length < limit ? 0 : await this.count({ after: last.cursor });
+      total = preceding + page.length + following;
+    }
+    const canPage = last?.cursor !== undefined;
+    return {
+      sessions: await this.summaries(page),
+      total,
+      start: page.length === 0 ? 0 : preceding + 1,
+      next: canPage && following > 0 ? last!.cursor! : null,
+      // Past the end (the sessions after the cursor ended meanwhile): the page before the cursor.
+      previous: canPage && preceding > 0 ? first!.cursor! : page.length === 0 && after !== undefined && total > 0 ? after : null,
+      order: this.engine.listOrder ?? null,
+    };
+  }
+
+  private async summaries(page: readonly StoredSession[]): Promise<StoredSessionSummary[]> {
     const names = new Map<number, string | null>();
     const sessions: StoredSessionSummary[] = [];
-    for (const stored of kept.slice(0, limit)) {
+    for (const stored of page) {
       const userId = userIdOf(stored.data);
       if (userId !== null && !names.has(userId)) names.set(userId, (await this.users.byId(userId))?.username ?? null);
       sessions.push({
@@ -93,14 +175,14 @@ export class StoredSessions {
         tampered: stored.data === null,
       });
     }
-    return { sessions, total };
+    return sessions;
   }
 
   /** The one session whose key is `key` or starts with it (at least KEY_PREFIX_LENGTH characters). */
-  async find(key: string): Promise<StoredSession & { username: string | null }> {
+  async find(key: string, log?: SessionLogger): Promise<StoredSession & { username: string | null }> {
     if (key.length < KEY_PREFIX_LENGTH) throw new SessionNotFound(key);
     const matches: StoredSession[] = [];
-    for await (const stored of this.stored(key)) {
+    for await (const stored of this.stored({ keyPrefix: key, ...(log ? { log } : {}) })) {
       matches.push(stored);
       if (matches.length > 1) break;
     }

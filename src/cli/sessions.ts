@@ -13,8 +13,9 @@ import { CommandError, commandConfig, runCommand } from "./command.js";
 const HELP = `Usage: npm run sessions -- <command>
 
 Commands:
-  list [--limit N]   the sessions in the store (latest expiry first, N shown, default 50):
-                     key prefix, user, expiry (UTC) and size
+  list [--limit N]   the first N sessions in the store (default 50) and how many there are:
+                     key prefix, user, expiry (UTC) and size; latest expiry first on db and
+                     cached_db, by key on cache and file (only those N are read)
   show KEY           one session decoded; KEY is the whole key or at least its first ${KEY_PREFIX_LENGTH} characters
   delete KEY         ends that session: its record is deleted, so its visitor is logged out
 

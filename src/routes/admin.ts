@@ -1,6 +1,6 @@
 /**
- * The staff-only admin page for sessions: every stored session (key prefix, user, expiry, size,
- * tampered), one session decoded (Django's get_decoded()), and ending one. The work is done by
+ * The staff-only admin page for sessions: the stored sessions a page at a time (key prefix, user,
+ * expiry, size, tampered), one session decoded (Django's get_decoded()), and ending one. The work is done by
  * StoredSessions (src/admin/stored-sessions.ts), shared with `npm run sessions`.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
@@ -9,9 +9,16 @@ import { renderPage } from "./render.js";
 
 /** Shown once on the list page after a session was ended (popped, like the account page's). */
 const NOTICE = "admin_notice";
-/** Sessions shown on the list page; the total counts them all. */
+/** Sessions on one page of the list; the total counts them all. */
 const LIST_LIMIT = 100;
 const LIST_URL = "/admin/sessions/";
+
+/** A page of the list: the sessions after or before a cursor the previous page linked to. */
+const CURSOR = { type: "string", pattern: "^[A-Za-z0-9_-]{1,1024}$" };
+const pageQuery = {
+  querystring: { type: "object", properties: { after: CURSOR, before: CURSOR } },
+};
+type PageQuery = { Querystring: { after?: string; before?: string } };
 
 /** A session in the URL: the prefix the list shows, or more of the key. */
 const keyParams = {
@@ -59,21 +66,25 @@ export const adminRoutes: FastifyPluginAsync<{ storedSessions: StoredSessions }>
   /** The admin's own session, as the list's prefixes show it. */
   const ownPrefix = (request: FastifyRequest) => request.session.sessionKey?.slice(0, KEY_PREFIX_LENGTH) ?? null;
 
-  app.get(LIST_URL, async (request, reply) => {
-    const { sessions, total } = storedSessions.listable ? await storedSessions.list({ limit: LIST_LIMIT }) : { sessions: [], total: 0 };
+  app.get<PageQuery>(LIST_URL, { schema: pageQuery }, async (request, reply) => {
+    const { after, before } = request.query;
+    const page = storedSessions.listable
+      ? await storedSessions.list({ limit: LIST_LIMIT, ...(after ? { after } : before ? { before } : {}), log: request.log })
+      : null;
     return renderPage(request, reply, "admin-sessions.ejs", {
       title: "Stored sessions",
       listable: storedSessions.listable,
       engine: app.config.session.SESSION_ENGINE,
-      sessions,
-      total,
+      page,
+      pageSize: LIST_LIMIT,
+      pageUrl: (cursor: { after: string } | { before: string }) => `${LIST_URL}?${new URLSearchParams(cursor).toString()}`,
       ownPrefix: ownPrefix(request),
       notice: request.session.pop(NOTICE, null),
     });
   });
 
   app.get<KeyParams>(`${LIST_URL}:session_key/`, { schema: keyParams }, async (request, reply) => {
-    const found = await storedSessions.find(request.params.session_key).catch(notStored);
+    const found = await storedSessions.find(request.params.session_key, request.log).catch(notStored);
     const keyPrefix = found.key.slice(0, KEY_PREFIX_LENGTH);
     return renderPage(request, reply, "admin-session.ejs", {
       title: `Session ${keyPrefix}…`,

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import type { SessionEngine, StoredSession } from "./engine.js";
+import type { ListOptions, SessionEngine, StoredSession } from "./engine.js";
 import { CreateError, UpdateError } from "./errors.js";
 import type { EngineHooks, SessionBase, SessionData } from "./session-base.js";
 
@@ -278,6 +278,79 @@ export function describeSessionEngine(
         const after = [];
         for await (const stored of e.listSessions({ keyPrefix: one.sessionKey!.slice(0, 10) })) after.push(stored);
         assert.deepEqual(after, []);
+      });
+    }
+
+    if (serverSide && !options.noListing) {
+      test("listSessions pages: each live session exactly once, in the engine's order, both ways; limit respected; countSessions agrees", async () => {
+        const e = await engine();
+        const list = async (opts: ListOptions = {}) => {
+          const found: StoredSession[] = [];
+          for await (const stored of e.listSessions!(opts)) found.push(stored);
+          return found;
+        };
+        const made: string[] = [];
+        for (let i = 0; i < 7; i++) {
+          const session = e.open(null);
+          session.set("paged", i);
+          session.setExpiry(3600 + (i % 3) * 60); // three expiries, so some sessions tie
+          await session.save();
+          made.push(session.sessionKey!);
+        }
+        const all = await list();
+        const keys = all.map((stored) => stored.key);
+        assert.equal(new Set(keys).size, keys.length, "no session twice");
+        for (const key of made) assert.ok(keys.includes(key), "every new session is listed");
+        if (e.listOrder === "key") assert.deepEqual(keys, [...keys].sort(), "in key order");
+        if (e.listOrder === "expiry") {
+          const times = all.map((stored) => stored.expiresAt?.getTime() ?? 0);
+          assert.deepEqual(times, [...times].sort((a, b) => b - a), "latest expiry first");
+        }
+        if (e.countSessions) assert.equal(await e.countSessions(), all.length, "the count is what is listed");
+
+        // Forwards, three at a time, each page after the last one's cursor.
+        const forwards: string[] = [];
+        let after: string | undefined;
+        for (let pages = 0; ; pages++) {
+          assert.ok(pages <= all.length, "paging ends");
+          const page = await list({ limit: 3, ...(after === undefined ? {} : { after }) });
+          assert.ok(page.length <= 3, `a page of ${page.length} respects limit 3`);
+          for (const stored of page) assert.equal(typeof stored.cursor, "string", "each session has a cursor");
+          forwards.push(...page.map((stored) => stored.key));
+          if (page.length < 3) break;
+          after = page.at(-1)!.cursor;
+        }
+        assert.deepEqual(forwards, keys, "forwards: every session once, in order");
+
+        // Backwards from the last session, three at a time, each page before the first one's cursor.
+        const backwards = [keys.at(-1)!];
+        let before = all.at(-1)!.cursor!;
+        for (let pages = 0; ; pages++) {
+          assert.ok(pages <= all.length, "paging ends");
+          const page = await list({ limit: 3, before });
+          assert.ok(page.length <= 3);
+          backwards.unshift(...page.map((stored) => stored.key));
+          if (page.length < 3) break;
+          before = page[0]!.cursor!;
+        }
+        assert.deepEqual(backwards, keys, "backwards: every session once, in order");
+
+        assert.deepEqual((await list({ limit: 2 })).map((stored) => stored.key), keys.slice(0, 2), "limit 2 gives the first two");
+        assert.deepEqual((await list({ limit: 1, after: all[0]!.cursor! })).map((stored) => stored.key), keys.slice(1, 2));
+        const middle = Math.floor(all.length / 2);
+        assert.deepEqual((await list({ after: all[middle]!.cursor! })).map((stored) => stored.key), keys.slice(middle + 1));
+        if (e.countSessions) {
+          assert.equal(await e.countSessions({ before: all[middle]!.cursor! }), middle, "counted before a cursor");
+          assert.equal(await e.countSessions({ after: all[middle]!.cursor! }), all.length - middle - 1, "counted after a cursor");
+          assert.equal(await e.countSessions({ keyPrefix: made[0]!.slice(0, 10) }), 1, "counted under a key prefix");
+          assert.equal(await e.countSessions({ keyPrefix: "../%_*" }), 0);
+        }
+        assert.deepEqual((await list({ keyPrefix: made[0]!.slice(0, 10), limit: 5 })).map((stored) => stored.key), [made[0]]);
+        await assert.rejects(list({ after: "not-a-cursor" }), { name: "InvalidCursor" }, "a cursor the engine did not make is refused");
+        const cursor = all[0]!.cursor!;
+        const at = Math.floor(cursor.length / 2);
+        const changed = cursor.slice(0, at) + (cursor[at] === "A" ? "B" : "A") + cursor.slice(at + 1);
+        await assert.rejects(list({ before: changed }), { name: "InvalidCursor" }, "so is a changed one");
       });
     }
 

@@ -3,6 +3,7 @@
  * and clears expired records for the whole store.
  */
 import type { SessionBase, SessionContext, SessionData, SessionLogger, SessionShape } from "./session-base.js";
+import { SHOWN_KEY_PREFIX_LENGTH } from "./keys.js";
 import type { TimestampSigner } from "./signing.js";
 import { SessionLocks, type LockStore } from "./locks.js";
 
@@ -15,11 +16,36 @@ export interface StoredSession {
   expiresAt: Date | null;
   /** Bytes the store holds for it. */
   size: number;
+  /**
+   * Where it stands in the engine's listing order, for ListOptions.after/before (the sessions
+   * after or before it). Opaque and sealed: it never reveals the key. Set by engines that page.
+   */
+  cursor?: string;
 }
 
-export interface ListOptions {
+/**
+ * Which sessions to list or count. Listing order is the engine's (SessionEngine.listOrder):
+ * `db` and `cached_db` latest expiry first, ties by key (descending), straight from the
+ * expire_date index; `cache` and `file` by key, since they cannot sort in the store.
+ */
+export interface CountOptions {
   /** Only keys starting with this (a-z0-9; anything else matches nothing). */
   keyPrefix?: string;
+  /** Only sessions after this cursor (a StoredSession's `cursor`); InvalidCursor if it is not one. */
+  after?: string;
+  /** Only sessions before this cursor. */
+  before?: string;
+}
+
+export interface ListOptions extends CountOptions {
+  /**
+   * At most this many. With `before` (and no `after`) these are the last `limit` sessions before
+   * the cursor, still yielded in listing order; otherwise the first `limit`. Only those are read
+   * and decoded.
+   */
+  limit?: number;
+  /** Told when stored data does not verify ("Session data corrupted"), as Django's get_decoded() warns. */
+  log?: SessionLogger;
 }
 
 export interface ClearOptions {
@@ -29,12 +55,16 @@ export interface ClearOptions {
   onProgress?: (removed: number) => void;
 }
 
-/** Data as stored server-side, or null when its signature does not verify. */
-export function decodeStored(signer: TimestampSigner, stored: string): SessionData | null {
+/**
+ * Data as stored server-side, or null when its signature does not verify; then `log` gets
+ * Django's django.security.SuspiciousSession warning, naming the key by its prefix.
+ */
+export function decodeStored(signer: TimestampSigner, stored: string, log?: SessionLogger, key?: string): SessionData | null {
   try {
     const value = signer.unsignObject(stored);
     return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
   } catch {
+    log?.warn({ logger: "django.security.SuspiciousSession", sessionKey: key?.slice(0, SHOWN_KEY_PREFIX_LENGTH) }, "Session data corrupted");
     return null;
   }
 }
@@ -59,6 +89,13 @@ export interface SessionEngine {
    * engine cannot enumerate its sessions (signed_cookies keeps none).
    */
   listSessions?(options?: ListOptions): AsyncIterable<StoredSession>;
+  /**
+   * How many sessions listSessions would yield with these options (no limit), counted in the
+   * store where it can; absent when the engine cannot list.
+   */
+  countSessions?(options?: CountOptions): Promise<number>;
+  /** How listSessions orders sessions: latest expiry first, or by key. Absent: the engine's own order. */
+  readonly listOrder?: ListOrder;
   /** Releases connections the engine opened itself. */
   close(): Promise<void>;
   /**
@@ -74,6 +111,8 @@ export interface SessionEngine {
    */
   readonly locks: SessionLocks | null;
 }
+
+export type ListOrder = "expiry" | "key";
 
 /** What every session of an engine shares; the logger is added per request. */
 export type EngineContext = Omit<SessionContext, "log">;
@@ -101,6 +140,8 @@ export function defineEngine(
     mergesSaves = false,
     lockStore = null,
     listSessions,
+    countSessions,
+    listOrder,
   }: {
     clearExpired?: (options?: ClearOptions) => Promise<number | undefined>;
     close?: () => Promise<void>;
@@ -108,6 +149,8 @@ export function defineEngine(
     mergesSaves?: boolean;
     lockStore?: LockStore | null;
     listSessions?: (options?: ListOptions) => AsyncIterable<StoredSession>;
+    countSessions?: (options?: CountOptions) => Promise<number>;
+    listOrder?: ListOrder;
   } = {},
 ): SessionEngine {
   return {
@@ -116,6 +159,8 @@ export function defineEngine(
     mergesSaves,
     locks: clientSide ? null : new SessionLocks(lockStore),
     ...(listSessions ? { listSessions } : {}),
+    ...(countSessions ? { countSessions } : {}),
+    ...(listOrder ? { listOrder } : {}),
     open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
       // The data shape is a compile-time view; every session holds JSON at run time.
       return makeSession(sessionKey, { ...context, log }) as unknown as SessionBase<T>;

@@ -19,10 +19,11 @@ export type {
   SessionShape,
   StoredExpiry,
 } from "./session-base.js";
-export type { SessionEngine, StoredSession, ListOptions, ClearOptions, EngineContext } from "./engine.js";
+export type { SessionEngine, StoredSession, ListOptions, CountOptions, ListOrder, ClearOptions, EngineContext } from "./engine.js";
 export { defineEngine } from "./engine.js";
 export { SessionLocks, type LockStore, type LockOptions, type ReleaseLock } from "./locks.js";
 export { decodeStored } from "./engine.js";
+export { CursorCodec, InvalidCursor, listInKeyOrder, countInKeyOrder, type KeyOrderStore } from "./listing.js";
 export {
   builtInEngineName,
   createSessionEngine,

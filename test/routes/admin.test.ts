@@ -201,7 +201,8 @@ describe("/admin/sessions/", () => {
         const page = await admin.get("/admin/sessions/");
         assert.equal(page.statusCode, 200);
         assert.match(page.body, /<a href="\/admin\/sessions\/" id="nav-admin">Admin<\/a>/);
-        assert.match(page.body, /id="admin-count">Showing 4 of 4 sessions\.</);
+        assert.match(page.body, /id="admin-count">Showing 1–4 of 4 sessions\.</);
+        assert.doesNotMatch(page.body, /id="admin-pager"/, "one page: no links to others");
         const rows = listedRows(page.body);
         const expected = new Map([
           [shopper.sessionKey()!, "anonymous"],
@@ -223,8 +224,118 @@ describe("/admin/sessions/", () => {
           if (key !== admin.sessionKey()) assert.ok(!page.body.includes(key), `${user}'s full key is never in the page`);
         }
         assert.match(page.body, /<strong class="badge">yours<\/strong>/);
-        const expiries = rows.map((r) => Date.parse(r.expires));
-        assert.deepEqual(expiries, [...expiries].sort((a, b) => b - a), "latest expiry first");
+        if (engine === "file") {
+          assert.match(page.body, /in key order \(this engine cannot sort by expiry in the store\)/);
+          const prefixes = rows.map((r) => r.prefix);
+          assert.deepEqual(prefixes, [...prefixes].sort(), "in key order");
+        } else {
+          assert.match(page.body, /latest expiry first/);
+          const expiries = rows.map((r) => Date.parse(r.expires));
+          assert.deepEqual(expiries, [...expiries].sort((a, b) => b - a), "latest expiry first");
+        }
+      });
+
+      /** `count` more anonymous sessions, saved through the engine as the app saves them. */
+      async function moreSessions(f: Fixture, count: number): Promise<string[]> {
+        const keys: string[] = [];
+        for (let i = 0; i < count; i++) {
+          const session = f.engine.open(null);
+          session.set("n", i);
+          await session.save();
+          keys.push(session.sessionKey!);
+        }
+        return keys;
+      }
+
+      /** The href of a pager link (Next, Previous, First), or undefined when the page has none. */
+      const link = (html: string, id: string) => {
+        const href = new RegExp(`<a href="([^"]+)" id="${id}"`).exec(html)?.[1];
+        return href === undefined ? undefined : unescapeHtml(href);
+      };
+      const shown = (html: string) => /id="admin-count">([^<]+)</.exec(html)?.[1];
+
+      test("a page at a time: Next and Previous walk every session once, showing X–Y of the total; no key in any link", async () => {
+        const { f, shopper, counter, ada, admin } = await setup(engine);
+        const keys = [shopper, counter, ada, admin].map((v) => v.sessionKey()!).concat(await moreSessions(f, 205));
+        const pages: string[] = [];
+        const urls: string[] = [];
+        for (let url: string | undefined = "/admin/sessions/"; url !== undefined; url = link(pages.at(-1)!, "page-next")) {
+          assert.ok(pages.length < 5, "the pages end");
+          const page = await admin.get(url);
+          assert.equal(page.statusCode, 200, url);
+          pages.push(page.body);
+          urls.push(url);
+        }
+        assert.deepEqual(pages.map(shown), ["Showing 1–100 of 209 sessions.", "Showing 101–200 of 209 sessions.", "Showing 201–209 of 209 sessions."]);
+        const rows = pages.map(listedRows);
+        assert.deepEqual(rows.map((r) => r.length), [100, 100, 9]);
+        const prefixes = rows.flat().map((r) => r.prefix);
+        assert.deepEqual([...prefixes].sort(), keys.map((k) => k.slice(0, 8)).sort(), "every session exactly once");
+        if (engine === "file") assert.deepEqual(prefixes, [...prefixes].sort(), "in key order across pages");
+        else {
+          const expiries = rows.flat().map((r) => Date.parse(r.expires));
+          assert.deepEqual(expiries, [...expiries].sort((a, b) => b - a), "latest expiry first across pages");
+        }
+        assert.deepEqual(rows.flat().filter((r) => r.current).map((r) => r.prefix), [admin.sessionKey()!.slice(0, 8)], "your own session is marked, once");
+
+        assert.equal(link(pages[0]!, "page-previous"), undefined, "the first page has no Previous");
+        assert.equal(link(pages[0]!, "page-first"), undefined);
+        assert.equal(link(pages[2]!, "page-next"), undefined, "the last page has no Next");
+        assert.equal(link(pages[1]!, "page-first"), "/admin/sessions/");
+        assert.match(urls[1]!, /^\/admin\/sessions\/\?after=[A-Za-z0-9_-]+$/);
+        const back = await admin.get(link(pages[2]!, "page-previous")!);
+        assert.equal(shown(back.body), "Showing 101–200 of 209 sessions.");
+        // Prefixes only: the file engine reckons expiry from the clock, so it moves between views.
+        const prefixesOf = (listed: ListedRow[]) => listed.map((r) => r.prefix);
+        assert.deepEqual(prefixesOf(listedRows(back.body)), prefixesOf(rows[1]!), "Previous from the last page is the second page again");
+        const front = await admin.get(link(back.body, "page-previous")!);
+        assert.equal(shown(front.body), "Showing 1–100 of 209 sessions.");
+        assert.deepEqual(prefixesOf(listedRows(front.body)), prefixesOf(rows[0]!));
+
+        for (const body of [...pages, back.body, front.body]) {
+          for (const key of keys) {
+            // The admin's own key is in the "Your session" panel, as on every page; no one else's is.
+            if (key !== admin.sessionKey()) assert.ok(!body.includes(key), "no full key on any page or in any link");
+          }
+        }
+      });
+
+      test("only the shown page is decoded: a tampered session on page 2 is reported when page 2 is shown, not page 1", async () => {
+        const { f, directory, admin } = await setup(engine);
+        const keys = await moreSessions(f, 150);
+        const first = await admin.get("/admin/sessions/");
+        const next = link(first.body, "page-next")!;
+        const second = listedRows((await admin.get(next)).body);
+        const victim = keys.find((key) => key.slice(0, 8) === second[10]!.prefix)!;
+        assert.ok(victim, "a session of page 2");
+        await tamper(f, engine, directory, victim);
+        const corrupted = () => f.logs.filter((l) => l.msg === "Session data corrupted");
+        assert.equal(corrupted().length, 0);
+
+        const again = await admin.get("/admin/sessions/");
+        const prefixesOf = (html: string) => listedRows(html).map((r) => r.prefix);
+        assert.deepEqual(prefixesOf(again.body), prefixesOf(first.body), "page 1 is unchanged");
+        assert.equal(corrupted().length, 0, "viewing page 1 decodes nothing of page 2");
+
+        const page2 = listedRows((await admin.get(next)).body);
+        assert.deepEqual(page2.filter((r) => r.tampered).map((r) => r.prefix), [victim.slice(0, 8)]);
+        assert.equal(corrupted().length, 1, "page 2 reports it once");
+        assert.equal(corrupted()[0]!.level, 40);
+        assert.equal(corrupted()[0]!.sessionKey, victim.slice(0, 8), "named by its prefix, never the whole key");
+      });
+
+      test("a page link that was changed is a 400 page saying to start again; a malformed one too", async () => {
+        const { f, admin } = await setup(engine);
+        await moreSessions(f, 100);
+        const next = link((await admin.get("/admin/sessions/")).body, "page-next")!;
+        // One character from the end (the last one may only hold base64's padding bits).
+        const at = next.length - 10;
+        const changed = next.slice(0, at) + (next[at] === "A" ? "B" : "A") + next.slice(at + 1);
+        for (const url of [changed, "/admin/sessions/?before=abc", "/admin/sessions/?after=not%2Fa%2Fcursor"]) {
+          const page = await admin.get(url);
+          assert.equal(page.statusCode, 400, url);
+          assert.match(page.body, /start again from the first page/, url);
+        }
       });
 
       test("the detail page decodes the session like get_decoded(), escaped", async () => {
@@ -290,7 +401,7 @@ describe("/admin/sessions/", () => {
         const list = await admin.get("/admin/sessions/");
         assert.match(list.body, new RegExp(`id="admin-notice" role="status">Ended session ${prefix}…`));
         assert.ok(!listedRows(list.body).some((row) => row.prefix === prefix), "no longer listed");
-        assert.match(list.body, /Showing 3 of 3 sessions\./);
+        assert.match(list.body, /Showing 1–3 of 3 sessions\./);
         assert.doesNotMatch((await admin.get("/admin/sessions/")).body, /id="admin-notice"/, "the notice shows once");
 
         const next = await ada.get("/account/");

@@ -6,9 +6,10 @@
  */
 import type { SessionCache } from "../cache.js";
 import { CacheUnavailable } from "../cache.js";
-import { defineEngine, type EngineContext, type ListOptions, type SessionEngine, type StoredSession } from "../engine.js";
+import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import { dumps, type JsonValue } from "../json.js";
 import { hasKeyAlphabet } from "../keys.js";
+import { countInKeyOrder, CursorCodec, listInKeyOrder, type KeyOrderStore } from "../listing.js";
 import { CreateError, UpdateError } from "../errors.js";
 import {
   MISSING_RECORD,
@@ -112,26 +113,37 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
   }
 }
 
-/** The sessions in the cache (its whole key space under the engine's prefix, walked once). */
-async function* listCached(cache: SessionCache, { keyPrefix = "" }: ListOptions = {}): AsyncGenerator<StoredSession> {
-  if (keyPrefix !== "" && !hasKeyAlphabet(keyPrefix)) return;
-  for await (const cacheKey of cache.keys(CACHE_KEY_PREFIX + keyPrefix)) {
-    const [text, expiresAt] = await Promise.all([cache.get(cacheKey), cache.expiresAt(cacheKey)]);
-    // Gone between the walk and the read (expired or evicted).
-    if (text === undefined) continue;
-    yield {
-      key: cacheKey.slice(CACHE_KEY_PREFIX.length),
-      data: parseEntry(text) ?? null,
-      expiresAt: expiresAt === undefined ? null : new Date(expiresAt),
-      size: Buffer.byteLength(text),
-    };
-  }
+/**
+ * The cache's sessions as a key-order store. A cache cannot sort (Redis SCAN walks its hash
+ * table in no useful order), so each page walks the engine's keys under its prefix (SCAN in
+ * batches, never KEYS) and reads only the page's entries. An entry the cache shows is unexpired.
+ */
+function cachedSessions(cache: SessionCache, keyPrefix: string): KeyOrderStore {
+  return {
+    async *keys() {
+      for await (const cacheKey of cache.keys(CACHE_KEY_PREFIX + keyPrefix)) yield cacheKey.slice(CACHE_KEY_PREFIX.length);
+    },
+    async read(key) {
+      const cacheKey = CACHE_KEY_PREFIX + key;
+      const [text, expiresAt] = await Promise.all([cache.get(cacheKey), cache.expiresAt(cacheKey)]);
+      // Gone between the walk and the read (expired or evicted).
+      if (text === undefined) return null;
+      const data = parseEntry(text) ?? null;
+      return { key, data, expiresAt: expiresAt === undefined ? null : new Date(expiresAt), size: Buffer.byteLength(text) };
+    },
+  };
 }
 
 /** The cache expires entries itself, so there is nothing to clear. */
 export function cacheEngine(context: EngineContext, cache: SessionCache): SessionEngine {
+  const cursors = new CursorCodec(context.settings.SECRET_KEY);
+  const valid = (keyPrefix = "") => keyPrefix === "" || hasKeyAlphabet(keyPrefix);
   return defineEngine("cache", context, (key, ctx) => new CacheSession(key, ctx, cache), {
-    listSessions: (options) => listCached(cache, options),
+    async *listSessions(options = {}) {
+      if (valid(options.keyPrefix)) yield* listInKeyOrder(cachedSessions(cache, options.keyPrefix ?? ""), cursors, options);
+    },
+    countSessions: async (options = {}) => (valid(options.keyPrefix) ? countInKeyOrder(cachedSessions(cache, options.keyPrefix ?? ""), cursors, options) : 0),
+    listOrder: "key",
     mergesSaves: true,
     lockStore: cache.locks ?? null,
   });

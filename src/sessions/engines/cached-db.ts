@@ -24,9 +24,11 @@ import { defineEngine, type EngineContext, type SessionEngine } from "../engine.
 import { dumps } from "../json.js";
 import type { LoadedRecord, RecordWrite, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
+import { CursorCodec } from "../listing.js";
 import { parseEntry } from "./cache.js";
 import {
   clearExpiredRows,
+  countRows,
   DbSession,
   dbStore,
   listRows,
@@ -212,9 +214,12 @@ export function cachedDbEngine<DB extends SessionsDatabase>(
 ): SessionEngine {
   const store = dbStore(sessionsOnly(db), dateValue);
   const unmarked = new UnmarkedEntries(cache);
+  const cursors = new CursorCodec(context.settings.SECRET_KEY);
   return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache, unmarked), {
     clearExpired: (options) => clearExpiredRows(context, store, options),
-    listSessions: (options) => listRows(context, store, options),
+    listSessions: (options) => listRows(context, store, cursors, options),
+    countSessions: (options) => countRows(context, store, cursors, options),
+    listOrder: "expiry",
     mergesSaves: true,
     // The database is shared and stays up when the cache does not: the lock lives there.
     lockStore: tableLocks(store),

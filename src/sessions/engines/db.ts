@@ -2,10 +2,20 @@
  * The `db` engine: one row per session in the `sessions` table, through kysely. Data is stored
  * in Django's signed format, so a Django app with the same SECRET_KEY reads the same rows.
  */
-import { sql, SqliteAdapter, type Kysely } from "kysely";
-import { datetimeColumnMs, toSqliteDatetime } from "../dates.js";
-import { decodeStored, defineEngine, type ClearOptions, type EngineContext, type ListOptions, type SessionEngine, type StoredSession } from "../engine.js";
+import { PostgresAdapter, sql, SqliteAdapter, type Kysely } from "kysely";
+import { datetimeColumnMs, parseIsoformat, toSqliteDatetime } from "../dates.js";
+import {
+  decodeStored,
+  defineEngine,
+  type ClearOptions,
+  type CountOptions,
+  type EngineContext,
+  type ListOptions,
+  type SessionEngine,
+  type StoredSession,
+} from "../engine.js";
 import { hasKeyAlphabet, MAX_SESSION_KEY_LENGTH } from "../keys.js";
+import { CursorCodec, InvalidCursor, withLazyCursor } from "../listing.js";
 import { CreateError, UpdateError } from "../errors.js";
 import type { LockStore } from "../locks.js";
 import {
@@ -244,32 +254,174 @@ export async function clearExpiredRows(
   }
 }
 
-/** The unexpired rows, in key order, read a page at a time. */
-export async function* listRows(context: EngineContext, { db, dateValue }: DbStore, { keyPrefix }: ListOptions = {}): AsyncGenerator<StoredSession> {
-  if (keyPrefix !== undefined && !hasKeyAlphabet(keyPrefix)) return;
-  const page = 500;
-  let after = "";
-  for (;;) {
-    let query = db
-      .selectFrom("sessions")
-      .select(["session_key", "session_data", "expire_date"])
-      .where("expire_date", ">", dateValue(context.now()))
-      .where("session_key", ">", after)
-      .orderBy("session_key")
-      .limit(page);
-    // a-z0-9 only, so the prefix holds no LIKE wildcard.
-    if (keyPrefix) query = query.where("session_key", "like", `${keyPrefix}%`);
-    const rows = await query.execute();
+/** The smallest a-z0-9 string above every key starting with `prefix`; undefined when there is none (all z). */
+function prefixEnd(prefix: string): string | undefined {
+  const stem = prefix.replace(/z+$/, "");
+  if (stem === "") return undefined;
+  const last = stem.at(-1)!;
+  return stem.slice(0, -1) + (last === "9" ? "a" : String.fromCharCode(last.charCodeAt(0) + 1));
+}
+
+const EXPIRY_CURSOR = "expiry";
+/** Rows per query when listing without a limit. */
+const UNLIMITED_PAGE = 500;
+
+/**
+ * The expire_date of a row exactly as the database compares it, for a cursor: SQLite's text as
+ * stored; PostgreSQL's timestamptz to the microsecond (a JavaScript Date keeps milliseconds).
+ */
+function exactExpiry(db: Kysely<SessionsDatabase>) {
+  return db.getExecutor().adapter instanceof PostgresAdapter
+    ? sql<string>`to_char(expire_date at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+    : sql<string | Date>`expire_date`;
+}
+
+const EXPIRY_TEXT = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** A cursor's (expire_date, session_key), checked before it reaches a query. */
+function openExpiryCursor(codec: CursorCodec, cursor: string): { expiry: string; key: string } {
+  const [expiry, key] = codec.open(cursor, EXPIRY_CURSOR, 2) as [string, string];
+  if (!EXPIRY_TEXT.test(expiry) || key.length > MAX_SESSION_KEY_LENGTH) throw new InvalidCursor();
+  return { expiry, key };
+}
+
+/** One end of a range of expire_date. */
+interface Bound {
+  value: string | Date;
+  inclusive: boolean;
+}
+
+/**
+ * Orders two expire_date values as the database does: SQLite compares its text as text;
+ * PostgreSQL compares instants (a cursor holds microseconds, a Date milliseconds).
+ */
+function compareExpiry(a: string | Date, b: string | Date): number {
+  if (typeof a === "string" && typeof b === "string" && !a.endsWith("Z") && !b.endsWith("Z")) return a < b ? -1 : a > b ? 1 : 0;
+  const micros = (v: string | Date) => (typeof v === "string" ? parseIsoformat(v) : v.getTime() * 1000);
+  return micros(a) - micros(b);
+}
+
+/** The narrower of two lower (`side` 1) or upper (`side` -1) bounds; at a tie, the exclusive one. */
+function narrower(a: Bound | undefined, b: Bound | undefined, side: 1 | -1): Bound | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  const order = compareExpiry(a.value, b.value) * side;
+  return order > 0 ? a : order < 0 ? b : a.inclusive ? b : a;
+}
+
+/**
+ * The unexpired rows that ListOptions/CountOptions select, in listing order (expire_date
+ * descending, then session_key descending). Keyset conditions on both columns keep every page a
+ * range of the expire_date index (SQLite and PostgreSQL), however deep. Each end of that range
+ * is given once, as the narrowest of the bounds in play: SQLite takes one bound per end for the
+ * index and would otherwise walk from the wider one. A key prefix becomes a range of the primary
+ * key as well, and a LIKE on a-z0-9 only (never a wildcard). `slice` narrows further (counting).
+ */
+function selected(
+  context: EngineContext,
+  { db, dateValue }: DbStore,
+  codec: CursorCodec,
+  { keyPrefix, after, before }: CountOptions,
+  slice: { lower?: Bound; upper?: Bound } = {},
+) {
+  let query = db.selectFrom("sessions");
+  let lower = narrower({ value: dateValue(context.now()), inclusive: false }, slice.lower, 1)!;
+  let upper = slice.upper;
+  if (keyPrefix) {
+    query = query.where("session_key", ">=", keyPrefix).where("session_key", "like", `${keyPrefix}%`);
+    const end = prefixEnd(keyPrefix);
+    if (end !== undefined) query = query.where("session_key", "<", end);
+  }
+  if (after !== undefined) {
+    const { expiry, key } = openExpiryCursor(codec, after);
+    upper = narrower(upper, { value: expiry, inclusive: true }, -1);
+    query = query.where((eb) => eb.or([eb("expire_date", "<", expiry), eb("session_key", "<", key)]));
+  }
+  if (before !== undefined) {
+    const { expiry, key } = openExpiryCursor(codec, before);
+    lower = narrower(lower, { value: expiry, inclusive: true }, 1)!;
+    query = query.where((eb) => eb.or([eb("expire_date", ">", expiry), eb("session_key", ">", key)]));
+  }
+  query = query.where("expire_date", lower.inclusive ? ">=" : ">", lower.value);
+  if (upper !== undefined) query = query.where("expire_date", upper.inclusive ? "<=" : "<", upper.value);
+  return query;
+}
+
+/** The unexpired rows, latest expiry first; with a limit, one query reads and decodes just that many. */
+export async function* listRows(
+  context: EngineContext,
+  store: DbStore,
+  codec: CursorCodec,
+  options: ListOptions = {},
+): AsyncGenerator<StoredSession> {
+  if (options.keyPrefix !== undefined && !hasKeyAlphabet(options.keyPrefix)) return;
+  const cursorOf = (row: { session_key: string; expire_exact: string | Date }) =>
+    codec.seal(EXPIRY_CURSOR, [row.expire_exact instanceof Date ? row.expire_exact.toISOString() : row.expire_exact, row.session_key]);
+  // The last `limit` before a cursor: read upwards from it, then turned round.
+  const fromEnd = options.before !== undefined && options.after === undefined && options.limit !== undefined;
+  const direction = fromEnd ? "asc" : "desc";
+  let { after } = options;
+  let wanted = options.limit ?? Number.POSITIVE_INFINITY;
+  while (wanted > 0) {
+    const size = Math.min(wanted, UNLIMITED_PAGE);
+    const rows = await selected(context, store, codec, { ...options, after })
+      .select(["session_key", "session_data", "expire_date", exactExpiry(store.db).as("expire_exact")])
+      .orderBy("expire_date", direction)
+      .orderBy("session_key", direction)
+      .limit(fromEnd ? wanted : size)
+      .execute();
+    if (fromEnd) rows.reverse();
     for (const row of rows) {
-      yield {
+      const stored = {
         key: row.session_key,
-        data: decodeStored(context.signer, row.session_data),
+        data: decodeStored(context.signer, row.session_data, options.log, row.session_key),
         expiresAt: new Date(datetimeColumnMs(row.expire_date)),
         size: Buffer.byteLength(row.session_data),
       };
+      yield withLazyCursor(stored, () => cursorOf(row));
     }
-    if (rows.length < page) return;
-    after = rows[rows.length - 1]!.session_key;
+    wanted -= rows.length;
+    // From the end, the one query took everything asked for.
+    if (fromEnd || rows.length < size) return;
+    after = cursorOf(rows.at(-1)!);
+  }
+}
+
+/** Index entries one slice of a SQLite count walks (a few milliseconds each). */
+const COUNT_SLICE = 25_000;
+
+/** How many rows listRows would yield (no limit), counted in the database. */
+export async function countRows(context: EngineContext, store: DbStore, codec: CursorCodec, options: CountOptions = {}): Promise<number> {
+  if (options.keyPrefix !== undefined && !hasKeyAlphabet(options.keyPrefix)) return 0;
+  const count = async (query: ReturnType<typeof selected>) =>
+    Number((await query.select((eb) => eb.fn.countAll<number | string | bigint>().as("n")).executeTakeFirstOrThrow()).n);
+  // A key prefix is a short range of the primary key; PostgreSQL counts in its own process.
+  if (options.keyPrefix || !(store.db.getExecutor().adapter instanceof SqliteAdapter)) return count(selected(context, store, codec, options));
+  // better-sqlite3 runs a query on the event loop: one count over a million index entries
+  // would hold every request for tens of milliseconds. So the expire_date index is counted in
+  // slices, with a yield between them: an OFFSET over the index alone finds the slice's last
+  // entry and the one after it; when their expiries differ, the slice holds exactly
+  // COUNT_SLICE rows and nothing else needs counting.
+  let total = 0;
+  let upper: Bound | undefined;
+  for (;;) {
+    const [last, next] = await selected(context, store, codec, options, { upper })
+      .select("expire_date")
+      .orderBy("expire_date", "desc")
+      .limit(2)
+      .offset(COUNT_SLICE - 1)
+      .execute();
+    if (last === undefined) return total + (await count(selected(context, store, codec, options, { upper })));
+    const value = last.expire_date;
+    if (next === undefined) return total + COUNT_SLICE;
+    if (compareExpiry(value, next.expire_date) !== 0) {
+      total += COUNT_SLICE;
+    } else {
+      // Rows of one expiry straddle the slice's end: count those above it, then that expiry alone.
+      total += await count(selected(context, store, codec, options, { lower: { value, inclusive: false }, upper }));
+      total += await count(selected(context, store, codec, options, { lower: { value, inclusive: true }, upper: { value, inclusive: true } }));
+    }
+    upper = { value, inclusive: false };
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -286,10 +438,13 @@ export function dbEngine<DB extends SessionsDatabase>(
   { db, dateValue = toSqliteDatetime }: DbEngineOptions<DB>,
 ): SessionEngine {
   const store = dbStore(sessionsOnly(db), dateValue);
+  const cursors = new CursorCodec(context.settings.SECRET_KEY);
   // The database belongs to the application, which closes it.
   return defineEngine("db", context, (key, ctx) => new DbSession(key, ctx, store), {
     clearExpired: (options) => clearExpiredRows(context, store, options),
-    listSessions: (options) => listRows(context, store, options),
+    listSessions: (options) => listRows(context, store, cursors, options),
+    countSessions: (options) => countRows(context, store, cursors, options),
+    listOrder: "expiry",
     mergesSaves: true,
     lockStore: tableLocks(store),
   });

@@ -17,12 +17,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { statSync, unlinkSync, writeFileSync } from "node:fs";
-import { link, open, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { link, open, opendir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { decodeStored, defineEngine, silentLogger, type EngineContext, type ListOptions, type SessionEngine, type StoredSession } from "../engine.js";
+import { decodeStored, defineEngine, silentLogger, type EngineContext, type SessionEngine } from "../engine.js";
 import { CreateError, ImproperlyConfigured, UpdateError } from "../errors.js";
 import { hasKeyAlphabet, MIN_SESSION_KEY_LENGTH } from "../keys.js";
 import { SessionLocks, type LockStore } from "../locks.js";
+import { countInKeyOrder, CursorCodec, listInKeyOrder, type KeyOrderStore } from "../listing.js";
 import {
   EXPIRY_KEY,
   MISSING_RECORD,
@@ -31,6 +32,7 @@ import {
   type RecordWrite,
   type SessionContext,
   type SessionData,
+  type SessionLogger,
   type SessionShape,
 } from "../session-base.js";
 
@@ -372,25 +374,37 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
   }
 }
 
-/** The unexpired session files, read as a session would read them. */
-async function* listFiles(context: EngineContext, store: FileStore, { keyPrefix = "" }: ListOptions = {}): AsyncGenerator<StoredSession> {
-  if (keyPrefix !== "" && !hasKeyAlphabet(keyPrefix)) return;
-  for (const name of (await readdir(store.directory)).sort()) {
-    if (!name.startsWith(store.prefix + keyPrefix)) continue;
-    const key = name.slice(store.prefix.length);
-    if (key.length < MIN_SESSION_KEY_LENGTH || !hasKeyAlphabet(key)) continue;
-    const session = new FileSession(key, { ...context, log: silentLogger }, store);
-    let content: string;
-    let expiresAt: Date | null;
-    try {
-      content = await readFile(join(store.directory, name), "latin1");
-      expiresAt = await session.recordExpiryDate();
-    } catch {
-      continue; // removed meanwhile, or an unreadable `_session_expiry`
-    }
-    if (expiresAt === null) continue; // expired
-    yield { key, data: content === "" ? {} : decodeStored(context.signer, content), expiresAt, size: Buffer.byteLength(content, "latin1") };
-  }
+/**
+ * The session files as a key-order store. A directory cannot be sorted in place, so each page
+ * streams the directory's names (opendir: memory stays bounded) and reads only the page's files;
+ * whether a file is unexpired takes reading it, as a session would, so counting reads them all.
+ */
+function sessionFiles(context: EngineContext, store: FileStore, keyPrefix = "", log?: SessionLogger): KeyOrderStore {
+  const sessionFor = (key: string) => new FileSession(key, { ...context, log: silentLogger }, store);
+  return {
+    async *keys() {
+      for await (const entry of await opendir(store.directory)) {
+        if (!entry.name.startsWith(store.prefix + keyPrefix)) continue;
+        const key = entry.name.slice(store.prefix.length);
+        // Temporary files (`_out_`) and foreign names fail this check and are left alone.
+        if (key.length >= MIN_SESSION_KEY_LENGTH && hasKeyAlphabet(key)) yield key;
+      }
+    },
+    async read(key) {
+      let content: string;
+      let expiresAt: Date | null;
+      try {
+        content = await readFile(join(store.directory, store.prefix + key), "latin1");
+        expiresAt = await sessionFor(key).recordExpiryDate();
+      } catch {
+        return null; // removed meanwhile, or an unreadable `_session_expiry`
+      }
+      if (expiresAt === null) return null; // expired
+      const data = content === "" ? {} : decodeStored(context.signer, content, log, key);
+      return { key, data, expiresAt, size: Buffer.byteLength(content, "latin1") };
+    },
+    live: async (key) => (await sessionFor(key).recordExpiryDate().catch(() => null)) !== null,
+  };
 }
 
 export function fileEngine(context: EngineContext, { directory }: FileEngineOptions): SessionEngine {
@@ -398,9 +412,15 @@ export function fileEngine(context: EngineContext, { directory }: FileEngineOpti
   const prefix = context.settings.SESSION_COOKIE_NAME;
   // Leases are wall-clock times shared with other processes, whatever clock the sessions use.
   const store: FileStore = { directory, prefix, writeLocks: new SessionLocks(lockFiles(directory, prefix, ".lock", Date.now)) };
+  const cursors = new CursorCodec(context.settings.SECRET_KEY);
+  const valid = (keyPrefix = "") => keyPrefix === "" || hasKeyAlphabet(keyPrefix);
   return defineEngine("file", context, (key, ctx) => new FileSession(key, ctx, store), {
     clearExpired: () => FileSession.clearExpired(context, store),
-    listSessions: (options) => listFiles(context, store, options),
+    async *listSessions(options = {}) {
+      if (valid(options.keyPrefix)) yield* listInKeyOrder(sessionFiles(context, store, options.keyPrefix, options.log), cursors, options);
+    },
+    countSessions: async (options = {}) => (valid(options.keyPrefix) ? countInKeyOrder(sessionFiles(context, store, options.keyPrefix), cursors, options) : 0),
+    listOrder: "key",
     mergesSaves: true,
     lockStore: lockFiles(directory, prefix, ".request", Date.now),
   });
