@@ -32,14 +32,15 @@ export interface SelfTimeRow {
 
 const ROOT = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
 
-/** A short location: the path inside the project or inside node_modules/<package>, with the line. */
+/** A short location: the path inside the project or inside node_modules/<package>, with the line (1-based). */
 function location(url: string, line: number): string {
   if (!url) return "";
   let file = url.startsWith("file://") ? fileURLToPath(url) : url;
   if (file.startsWith(ROOT + path.sep)) file = path.relative(ROOT, file);
   const nm = file.lastIndexOf("node_modules/");
   if (nm >= 0) file = file.slice(nm + "node_modules/".length);
-  return `${file}:${line + 1}`;
+  // tsx compiles TypeScript without keeping line positions: a .ts line would mislead.
+  return file.endsWith(".ts") ? file : `${file}:${line + 1}`;
 }
 
 export function summarise(profile: CpuProfile, { top = 20, from, to }: { top?: number; from?: number; to?: number } = {}) {

@@ -320,7 +320,7 @@ export function svgChart(rows: Row[], subtitle: string): string {
   const plotW = scenarios.reduce((w, s) => w + groupW(s) + groupGap, groupGap);
   const legendCols = 3;
   const legendRows = Math.ceil(servers.length / legendCols);
-  const width = Math.max(left + plotW + 20, 900);
+  const width = Math.max(left + plotW + 50, 900);
   const height = top + plotH + 50 + legendRows * 20 + 20;
   const maxPct = Math.max(100, ...rows.filter((r) => !r.spec.bare).map((r) => r.pctBare ?? 0));
   const yMax = Math.ceil(maxPct / 25) * 25;
