@@ -19,6 +19,8 @@ export interface LoadResult {
   /** Latency percentiles in ms, from every response's own time (autocannon's histogram rounds to 1 ms). */
   p50: number;
   p99: number;
+  /** CPU the load generator (this process) used, in % of one core: near 100, it is the limit. */
+  generatorCpu: number;
 }
 
 export interface LoadOptions {
@@ -47,6 +49,7 @@ export async function fire({ url, connections, seconds, amount, cookies }: LoadO
   let ok = 0;
   let last = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const instance = autocannon({
     url,
     connections,
@@ -74,6 +77,7 @@ export async function fire({ url, connections, seconds, amount, cookies }: LoadO
     last = performance.now();
   });
   const result = await instance;
+  const cpu = process.cpuUsage(cpuBefore);
   const sorted = times.subarray(0, n).sort();
   const elapsed = ((last || performance.now()) - started) / 1000;
   return {
@@ -86,6 +90,7 @@ export async function fire({ url, connections, seconds, amount, cookies }: LoadO
     timeouts: result.timeouts,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
+    generatorCpu: (cpu.user + cpu.system) / 10 / (performance.now() - started),
   };
 }
 

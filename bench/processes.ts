@@ -2,9 +2,18 @@
  * Server processes: started by the harness as `node --import tsx <file>` on 127.0.0.1 (each
  * picks a free port and says which over IPC), asked for counters over IPC, stopped by PID.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { InspectQuery } from "./servers/link.js";
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 /** Every child this harness started, so an early exit can still end them (by PID only). */
 const started = new Set<ChildProcess>();
@@ -137,6 +146,22 @@ export class ServerProcess {
       const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
       const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
       return match ? Number(match[1]) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * CPU time the process has used so far (user + system, all threads), in ms, from
+   * /proc/<pid>/stat; null where there is no /proc. Unlike req/s it hardly depends on what
+   * else the machine is doing.
+   */
+  cpuMs(): number | null {
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
+      // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
     } catch {
       return null;
     }

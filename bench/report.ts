@@ -10,6 +10,10 @@ export interface Sample {
   p50: number;
   p99: number;
   rssMb: number | null;
+  /** CPU the load generator used during the run, in % of one core. */
+  generatorCpu: number;
+  /** Server CPU time (user + system) per answered request, in µs. */
+  cpuUs: number | null;
   /** Requests the server answered in the window (the denominator of every per-request figure). */
   served: number;
   /** Counted store operations in the window, by counter (sqlite.read, redis.write, ...). */
@@ -33,7 +37,12 @@ export interface Row {
   scenario: Scenario;
   n: number;
   rps: number;
+  rpsMin: number;
+  rpsMax: number;
   pctBare: number | null;
+  cpuUs: number | null;
+  /** CPU per request as a multiple of bare's: the comparison least shaken by a busy machine. */
+  cpuXBare: number | null;
   p50: number;
   p99: number;
   p99xBare: number | null;
@@ -64,6 +73,8 @@ export function aggregate(samples: Sample[], checks: Check[]): Row[] {
     const bare = samples.filter((s) => s.server === "bare" && s.scenario === scenario);
     const bareRps = bare.length ? median(bare.map((s) => s.rps)) : null;
     const bareP99 = bare.length ? median(bare.map((s) => s.p99)) : null;
+    const bareCpuValues = bare.map((s) => s.cpuUs).filter((v): v is number => v !== null);
+    const bareCpu = bareCpuValues.length ? median(bareCpuValues) : null;
     for (const spec of SERVERS) {
       const mine = samples.filter((s) => s.server === spec.id && s.scenario === scenario);
       if (mine.length === 0) continue;
@@ -71,6 +82,8 @@ export function aggregate(samples: Sample[], checks: Check[]): Row[] {
       const rps = median(mine.map((s) => s.rps));
       const p99 = median(mine.map((s) => s.p99));
       const rss = mine.map((s) => s.rssMb).filter((v): v is number => v !== null);
+      const cpuValues = mine.map((s) => s.cpuUs).filter((v): v is number => v !== null);
+      const cpuUs = cpuValues.length ? median(cpuValues) : null;
       const names = [...new Set(mine.flatMap((s) => Object.keys(s.ops)))].filter((n) => !n.endsWith(".other")).sort();
       const breakdown = names
         .map((name) => `${name} ${median(mine.map((s) => perReq(s, s.ops[name] ?? 0))).toFixed(2)}`)
@@ -80,7 +93,11 @@ export function aggregate(samples: Sample[], checks: Check[]): Row[] {
         scenario,
         n: mine.length,
         rps,
+        rpsMin: Math.min(...mine.map((s) => s.rps)),
+        rpsMax: Math.max(...mine.map((s) => s.rps)),
         pctBare: bareRps ? (100 * rps) / bareRps : null,
+        cpuUs,
+        cpuXBare: cpuUs !== null && bareCpu ? cpuUs / bareCpu : null,
         p50: median(mine.map((s) => s.p50)),
         p99,
         p99xBare: bareP99 ? p99 / bareP99 : null,
@@ -260,7 +277,9 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
 
   out.push("## Results", "", `![req/s as % of bare Fastify, per scenario and server](${svgName})`, "");
   out.push(
-    "Medians over the rounds. *% of bare* and *p99 / bare* compare with bare Fastify in the same scenario of the same run. " +
+    "Medians over the rounds; *(min–max)* is the spread of req/s over the rounds, a measure of how noisy the machine was. " +
+      "*% of bare*, *CPU / bare* and *p99 / bare* compare with bare Fastify in the same scenario of the same run. " +
+      "*CPU µs/req* is the server's own CPU time per request, which the neighbours' load hardly changes. " +
       "Store operations are counted in the server process and divided by the requests it served in the window; " +
       "*counted per request* names each store (sqlite, postgres, redis, memory: an in-process store). " +
       "*Set-Cookie* is the share of responses that set the session cookie. *✗* counts failed checks (see Checks).",
@@ -272,11 +291,14 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
     out.push(`### ${scenario} — ${SCENARIO_INFO[scenario].title}`, "");
     out.push(
       table(
-        ["Server", "req/s", "% of bare", "p50 ms", "p99 ms", "p99 / bare", "RSS MB", "reads/req", "writes/req", "Set-Cookie", "counted per request", "✗"],
+        ["Server", "req/s", "(min–max)", "% of bare", "CPU µs/req", "CPU / bare", "p50 ms", "p99 ms", "p99 / bare", "RSS MB", "reads/req", "writes/req", "Set-Cookie", "counted per request", "✗"],
         mine.map((r) => [
           r.spec.label,
           num(r.rps),
+          r.n > 1 ? `${num(r.rpsMin)}–${num(r.rpsMax)}` : "",
           r.spec.bare ? "100 %" : pct(r.pctBare),
+          r.cpuUs === null ? "n/a" : r.cpuUs.toFixed(0),
+          r.cpuXBare === null ? "n/a" : `${r.cpuXBare.toFixed(2)}×`,
           r.p50.toFixed(2),
           r.p99.toFixed(2),
           r.p99xBare === null ? "n/a" : `${r.p99xBare.toFixed(2)}×`,

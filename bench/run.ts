@@ -18,7 +18,7 @@ import { SCENARIO_INFO, SCENARIOS, SERVERS, pathFor, type Scenario, type ServerS
 import { createSessions, fire, madeUpCookies, type LoadResult } from "./load.js";
 import { ServerProcess, killAll, type Stats } from "./processes.js";
 import { summariseFile } from "./profile-summary.js";
-import { aggregate, markdown, svgChart, targets, type Check, type Sample } from "./report.js";
+import { aggregate, markdown, median, svgChart, targets, type Check, type Sample } from "./report.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 process.chdir(ROOT);
@@ -250,9 +250,11 @@ async function measure(active: Active, scenario: Scenario, round: number): Promi
   // The pre-run's rate sizes the run to last about SECONDS.
   const pre = await fire({ url, connections: CONNECTIONS, amount: Math.max(CONNECTIONS * 10, Math.round(rateGuess.get(spec.id + scenario) ?? 0) * PRE_RUN), cookies });
   const s0 = await settled(server, true);
+  const cpu0 = server.cpuMs();
   const load: LoadResult = await fire({ url, connections: CONNECTIONS, amount: Math.round(pre.rps * SECONDS), cookies });
   rateGuess.set(spec.id + scenario, load.rps);
   const s1 = await settled(server);
+  const cpu1 = server.cpuMs();
   const rssKb = server.rssKb();
   const storeAfter = query ? await server.inspect(query) : null;
 
@@ -319,7 +321,8 @@ async function measure(active: Active, scenario: Scenario, round: number): Promi
       check("expectation", setCookies === 0, "untouched session: no Set-Cookie", `${setCookies} Set-Cookie`);
     }
   }
-  return { server: spec.id, scenario, round, rps: load.rps, p50: load.p50, p99: load.p99, rssMb: rssKb === null ? null : rssKb / 1024, served, ops, setCookies };
+  const cpuUs = cpu0 === null || cpu1 === null || served === 0 ? null : ((cpu1 - cpu0) * 1000) / served;
+  return { server: spec.id, scenario, round, rps: load.rps, p50: load.p50, p99: load.p99, rssMb: rssKb === null ? null : rssKb / 1024, cpuUs, generatorCpu: load.generatorCpu, served, ops, setCookies };
 }
 
 // ---- machine -------------------------------------------------------------------------
@@ -480,6 +483,10 @@ async function main(): Promise<number> {
 
   const loadAfter = load();
   const rows = aggregate(samples, checks);
+  const generator = (id: string) => {
+    const mine = samples.filter((s) => s.server === id).map((s) => s.generatorCpu);
+    return mine.length ? `${Math.round(median(mine))} %` : "n/a";
+  };
   const minutes = ((performance.now() - started) / 60000).toFixed(1);
   const info = {
     date: new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC"),
@@ -490,8 +497,10 @@ async function main(): Promise<number> {
       `Warm-up: ${WARMUP} s per server and scenario before the first round, and about ${PRE_RUN} s with the run's own cookies right before each run.`,
       `Runs send a fixed number of requests (sized from the pre-run's rate to last about ${SECONDS} s) and every connection waits for its last answer, so no request is cut off in flight: what the server did and what the client saw add up exactly.`,
       `Rounds: ${ROUNDS}, each running every scenario on every server for about ${SECONDS} s, servers in a different order each round; the tables show medians. The whole run took ${minutes} min.`,
+      `The load generator is one Node process on the same ${os.cpus().length} cores: it used a median of ${generator("bare")} of a core during bare Fastify's runs and ${generator("db-sqlite")} during db (SQLite)'s. Near 100 %, the bare figure is autocannon's limit rather than Fastify's, and every *% of bare* is flattered accordingly; *CPU / bare* is not.`,
       "Latency: every response's own time (autocannon's histogram would round to 1 ms); p50 and p99 in ms.",
       "RSS: VmRSS from /proc/<pid>/status right after each run.",
+      "CPU: the server process's user + system time over the run (/proc/<pid>/stat, all its threads) divided by the requests it answered. On a busy machine req/s swings with the neighbours' load; CPU per request hardly does, so *CPU / bare* is the steadier comparison.",
       "Store operations: counted inside each server process — SQLite statements (better-sqlite3), PostgreSQL queries (pg), Redis commands (ioredis, or node-redis calls for connect-redis), calls to in-process stores — over the run's window, divided by the requests the server answered in it.",
       "Checks, per run: every response 2xx; the server saw exactly one distinct cookie per connection; A and E: the stored counters grew by the number of 2xx; B: one new stored session per 2xx; C: nothing written and no counter changed; D: no store read or write. Cookie-only sessions are checked by their Set-Cookie headers instead.",
     ],
