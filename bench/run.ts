@@ -132,8 +132,10 @@ process.on("exit", () => {
   killAll();
   rmSync(dir, { recursive: true, force: true });
 });
+let interrupted = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
+    interrupted = true;
     console.error(`\nbench: ${signal}: stopping the servers and cleaning up`);
     void cleanup().finally(() => process.exit(130));
   });
@@ -474,6 +476,7 @@ async function main(): Promise<number> {
             `round ${round + 1}/${ROUNDS} ${scenario} ${a.spec.id.padEnd(24)} ${String(Math.round(sample.rps)).padStart(6)} req/s  p50 ${sample.p50.toFixed(1).padStart(6)}  p99 ${sample.p99.toFixed(1).padStart(7)} ms  ${ops}${bad ? `  ✗ ${bad} check(s) failed` : ""}`,
           );
         } catch (error) {
+          if (interrupted) return 130;
           failures.push(`${a.spec.label}, ${scenario}, round ${round + 1}: ${(error as Error).message}`);
           console.error(`!!! ${a.spec.id} ${scenario} round ${round + 1}: ${(error as Error).message}`);
         }
