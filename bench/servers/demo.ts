@@ -1,0 +1,47 @@
+/**
+ * The demo app's whole /counter/ page, built as src/server.ts builds it: loadConfig, openRuntime
+ * (SQLite at DATABASE_PATH, migrated at start), buildApp with the runtime. What a real page
+ * costs on top of the session: helmet's headers, the CSRF token, the user lookup, the EJS page.
+ * Differences from `npm start`, each for a comparable figure:
+ *   NODE_ENV=production   templates compiled once (as in production); JSON logs
+ *   LOG_LEVEL=warn        no two log lines per request (no other server logs)
+ *   synchronous=NORMAL    the same SQLite pragmas as the db engine's own row
+ */
+import { sql } from "kysely";
+import { buildApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { openRuntime } from "../../src/runtime.js";
+import { cookieValue, countSqlite, serve } from "./link.js";
+
+await countSqlite();
+const config = loadConfig(process.env);
+const runtime = await openRuntime(config);
+await sql.raw("pragma synchronous = NORMAL").execute(runtime.database.db);
+const app = await buildApp(config, { db: runtime.database.db, engine: runtime.engine, runtime });
+app.addHook("onClose", () => runtime.close());
+const { engine } = runtime;
+const cookieName = config.session.SESSION_COOKIE_NAME;
+
+await serve({
+  app,
+  cookieName,
+  async inspect({ cookies, count: wantCount }) {
+    const result: { visits?: number; missing?: number; sessions?: number } = {};
+    if (cookies) {
+      let visits = 0;
+      let missing = 0;
+      for (const header of cookies) {
+        const session = engine.open(cookieValue(header, cookieName));
+        await session.load();
+        if (session.sessionKey === null) missing++;
+        visits += Number(session.get("visits", 0));
+      }
+      Object.assign(result, { visits, missing });
+    }
+    if (wantCount) {
+      const row = await runtime.database.db.selectFrom("sessions").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+      result.sessions = Number(row.n);
+    }
+    return result;
+  },
+});
