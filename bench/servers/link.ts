@@ -9,7 +9,7 @@
  *   (SELECT = read; INSERT/UPDATE/DELETE/REPLACE = write; pragmas and DDL = other).
  * - PostgreSQL: pg's Client.query, classified the same way.
  * - Redis through ioredis (this project's RedisCache): every command sent (GET/EXISTS/PTTL/SCAN
- *   = read; SET/DEL/EXPIRE = write; PING/INFO = other).
+ *   = read; SET/DEL/EXPIRE and its scripts = write; PING/INFO = other).
  * - Redis through node-redis (connect-redis) and in-process stores: a wrapper around the client or
  *   store the session library calls.
  * The harness reads the counters before and after a run; the difference is the run's.
@@ -69,7 +69,9 @@ export async function countPostgres(): Promise<void> {
 }
 
 const REDIS_READS = new Set(["get", "mget", "exists", "pttl", "ttl", "scan", "keys", "strlen"]);
-const REDIS_WRITES = new Set(["set", "setex", "psetex", "del", "unlink", "expire", "pexpire", "getdel", "getex"]);
+// EVAL/EVALSHA: RedisCache's scripts are conditional writes (a compare-and-swap of the session,
+// a compare-and-delete of a lock).
+const REDIS_WRITES = new Set(["set", "setex", "psetex", "del", "unlink", "expire", "pexpire", "getdel", "getex", "eval", "evalsha"]);
 export function redisKind(command: string): OpKind {
   const name = command.toLowerCase();
   return REDIS_READS.has(name) ? "read" : REDIS_WRITES.has(name) ? "write" : "other";
