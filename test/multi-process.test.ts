@@ -4,7 +4,7 @@
  * other. Three setups: `cache` on Redis (each process with a SQLite file of its own, which stays
  * empty), `db` on PostgreSQL (a schema of its own, chosen by `search_path` in DATABASE_URL), and
  * `cached_db` on both. Then one session sends 100 requests at once, half to each process: the
- * locked counter counts all 100 and 100 different keys are all kept. Redis keys carry a unique
+ * locked counter counts all 100, 100 different keys are all kept, and so are 100 cart adds. Redis keys carry a unique
  * prefix; the schema is dropped afterwards.
  */
 import assert from "node:assert/strict";
@@ -276,10 +276,16 @@ async function bothAtOnce(a: AppProcess, b: AppProcess): Promise<void> {
     Array.from({ length: 100 }, (_, i) => browser.request(i % 2 ? a : b, `/session/set/?key=k${i}&value=${i}`, { cookie: browser.jar.header() })),
   );
   assert.deepEqual([...new Set(sets.map((page) => page.status))], [200]);
+  const token = csrfToken((await browser.request(a, "/cart/")).body);
+  const adds = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => browser.request(i % 2 ? a : b, "/cart/add/", { form: { _csrf: token, item: `item ${i}` }, cookie: browser.jar.header() })),
+  );
+  assert.deepEqual([...new Set(adds.map((page) => page.status))], [303]);
   const json = JSON.parse((await browser.request(b, "/session/json/")).body) as { session: Record<string, unknown> };
   assert.equal(json.session.visits, 101);
   const kept = Array.from({ length: 100 }, (_, i) => i).filter((i) => json.session[`k${i}`] === String(i));
   assert.equal(kept.length, 100, `kept ${kept.length} of 100 keys`);
+  assert.equal((json.session.cart as string[]).length, 100, "every cart add kept");
 }
 
 // ----- the stores, looked at directly -----
