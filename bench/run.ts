@@ -4,7 +4,7 @@
  * bench/RESULTS.md and bench/results.svg. See the Benchmarks section of the README.
  *
  *   npm run bench [-- --quick] [--only=db-sqlite,fastify-session-memory] [--scenario=A,C]
- *                  [--rounds=3] [--duration=2] [--connections=50] [--profile=db-sqlite]
+ *                  [--rounds=3] [--duration=2] [--connections=50] [--profile=db-sqlite [--scenario=A]]
  * Each flag can also be given as an environment variable: BENCH_QUICK=1, BENCH_ONLY=..., ...
  */
 import { randomBytes } from "node:crypto";
@@ -394,20 +394,22 @@ async function startAll(specs: ServerSpec[], skipped: string[], failures: string
 
 async function profile(id: string): Promise<void> {
   const spec = SERVERS.find((s) => s.id === id)!;
+  // The first scenario of --scenario (A unless given).
+  const scenario = (scenarioFilter?.[0] ?? "A") as Scenario;
   const profiles = path.join(ROOT, "bench", "profiles");
   mkdirSync(profiles, { recursive: true });
-  const name = `${id}-A-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  const name = `${id}-${scenario}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   const skipped: string[] = [];
   const failures: string[] = [];
-  console.log(`profiling ${spec.label}, scenario A, ${CONNECTIONS} connections, ${PROFILE_SECONDS} s (after ${quick ? 1 : 3} s of warm-up)`);
+  console.log(`profiling ${spec.label}, scenario ${scenario}, ${CONNECTIONS} connections, ${PROFILE_SECONDS} s (after ${quick ? 1 : 3} s of warm-up)`);
   // Node writes one profile per thread (tsx's loader hooks run in a thread of their own) under
   // names of its choosing: a directory for this run, then the main thread's (tid 0) is kept.
   const raw = path.join(profiles, `${name}.threads`);
   mkdirSync(raw, { recursive: true });
   const [active] = await startAll([spec], skipped, failures, () => ["--cpu-prof", `--cpu-prof-dir=${raw}`]);
   if (!active) throw new Error(skipped[0] ?? failures[0] ?? "the server did not start");
-  const url = active.server.url + pathFor(spec, "A");
-  const cookies = await cookiesFor(active, "A");
+  const url = active.server.url + pathFor(spec, scenario);
+  const cookies = await cookiesFor(active, scenario);
   await fire({ url, connections: CONNECTIONS, seconds: quick ? 1 : 3, cookies });
   const from = await active.server.clock();
   const result = await fire({ url, connections: CONNECTIONS, seconds: PROFILE_SECONDS, cookies });
@@ -420,7 +422,7 @@ async function profile(id: string): Promise<void> {
   renameSync(path.join(raw, main), file);
   rmSync(raw, { recursive: true, force: true });
   const text =
-    `${spec.label}, scenario A under the profiler: ${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms ` +
+    `${spec.label}, scenario ${scenario} under the profiler: ${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms ` +
     `(the profiler slows it down)\n\n` +
     summariseFile(file, { top: 20, from, to });
   writeFileSync(path.join(profiles, `${name}.txt`), text + "\n");

@@ -62,7 +62,12 @@ export async function openRuntime(config: AppConfig): Promise<Runtime> {
         throw new StartupError((error as Error).message);
       }
     }
-    const engine = await createSessionEngine(config.session, { db: database.db, dateValue: database.dateValue, caches });
+    const engine = await createSessionEngine(config.session, {
+      db: database.db,
+      dateValue: database.dateValue,
+      ...(database.sqlite ? { sqlite: database.sqlite } : {}),
+      caches,
+    });
     return { database, caches, engine, applied, close };
   } catch (error) {
     await close().catch(() => {});

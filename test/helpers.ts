@@ -29,25 +29,32 @@ export class TestClock {
   }
 }
 
-export async function memoryDatabase(): Promise<Kysely<Database>> {
-  const { db } = openSqlite(":memory:");
+/** A migrated in-memory SQLite: the kysely instance and the better-sqlite3 handle behind it. */
+export async function memoryStore(): Promise<{ db: Kysely<Database>; sqlite: NonNullable<OpenedDatabase["sqlite"]> }> {
+  const { db, sqlite } = openSqlite(":memory:");
   await migrateToLatest(db);
-  return db;
+  return { db, sqlite: sqlite! };
+}
+
+export async function memoryDatabase(): Promise<Kysely<Database>> {
+  return (await memoryStore()).db;
 }
 
 export interface EngineFixture {
   db: Kysely<Database>;
+  /** The better-sqlite3 handle behind `db`, which the engine uses directly. */
+  sqlite: NonNullable<OpenedDatabase["sqlite"]>;
   engine: SessionEngine;
   settings: SessionSettings;
   clock: TestClock;
 }
 
 export async function dbFixture(overrides: Partial<SessionSettingsInput> = {}): Promise<EngineFixture> {
-  const db = await memoryDatabase();
+  const { db, sqlite } = await memoryStore();
   const settings = testSettings(overrides);
   const clock = new TestClock();
-  const engine = await createSessionEngine(settings, { db }, { now: clock.now });
-  return { db, engine, settings, clock };
+  const engine = await createSessionEngine(settings, { db, sqlite }, { now: clock.now });
+  return { db, sqlite, engine, settings, clock };
 }
 
 /** Where the demo app of appFixture keeps things, when not an in-memory SQLite and cache. */
@@ -63,13 +70,14 @@ export async function appFixture(env: Record<string, string> = {}, stores: Fixtu
   const { buildApp } = await import("../src/app.js");
   const { loadConfig } = await import("../src/config.js");
   const { loggerOptions } = await import("../src/logging.js");
-  const db = stores.database?.db ?? (await memoryDatabase());
+  const memory = stores.database ? undefined : await memoryStore();
+  const db = stores.database?.db ?? memory!.db;
   const dateValue = stores.database?.dateValue ?? toSqliteDatetime;
   const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", ...env });
   const logs: Record<string, unknown>[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
   const caches = { default: stores.cache ?? new MemoryCache() };
-  const engine = await createSessionEngine(config.session, { db, dateValue, caches });
+  const engine = await createSessionEngine(config.session, { db, dateValue, caches, ...(memory ? { sqlite: memory.sqlite } : {}) });
   // The app's own logger options (serializers, redaction), as JSON lines into `logs`.
   const app = await buildApp(config, {
     db,
@@ -78,6 +86,32 @@ export async function appFixture(env: Record<string, string> = {}, stores: Fixtu
     logger: loggerOptions({ ...config, logLevel: "info" }, stream),
   });
   return { app, db, config, engine, logs };
+}
+
+/**
+ * Counts the SQL statements `sqlite` runs (through kysely or directly), transaction control
+ * (BEGIN, COMMIT, SAVEPOINT, ...) left out. Call `restore()` when done.
+ */
+export function countStatements(sqlite: EngineFixture["sqlite"]) {
+  const proto = Object.getPrototypeOf(sqlite.prepare("select 1")) as Record<string, (...args: unknown[]) => unknown>;
+  const originals = new Map<string, (...args: unknown[]) => unknown>();
+  const statements: string[] = [];
+  for (const method of ["run", "get", "all", "iterate"]) {
+    const original = proto[method]!;
+    originals.set(method, original);
+    proto[method] = function (this: { source: string }, ...args: unknown[]) {
+      if (!/^\s*(begin|commit|rollback|savepoint|release)\b/i.test(this.source)) statements.push(this.source);
+      return original.apply(this, args);
+    };
+  }
+  return {
+    statements,
+    count: () => statements.length,
+    reset: () => void statements.splice(0),
+    restore: () => {
+      for (const [method, original] of originals) proto[method] = original;
+    },
+  };
 }
 
 /** A browser-like cookie jar for inject(): keeps what Set-Cookie says, sends it back. */

@@ -11,7 +11,6 @@
  */
 import { join } from "node:path";
 import Fastify from "fastify";
-import { sql } from "kysely";
 import { openPostgres, openSqlite, type OpenedDatabase } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrations.js";
 import {
@@ -45,10 +44,8 @@ let database: OpenedDatabase | undefined;
 if (variant === "db-postgres") {
   database = openPostgres(env("DATABASE_URL"), `-c search_path=${env("BENCH_PG_SCHEMA")}`);
 } else if (variant === "db-sqlite" || variant === "cached_db") {
+  // WAL and synchronous=NORMAL, as the app opens it.
   database = openSqlite(join(env("BENCH_DIR"), `ours-${variant}.sqlite3`));
-  // openSqlite sets WAL; NORMAL is the usual pairing with WAL (no fsync per commit). The
-  // dialect has one connection, so the pragma holds for every query.
-  await sql.raw("pragma synchronous = NORMAL").execute(database.db);
 }
 if (database) await migrateToLatest(database.db);
 
@@ -83,7 +80,7 @@ if (variant === "cache-redis" || variant === "cached_db") {
 
 const settings = resolveSessionSettings({ SECRET_KEY: BENCH_SECRET, SESSION_ENGINE: engineName });
 const engine = await createSessionEngine(settings, {
-  ...(database ? { db: database.db, dateValue: database.dateValue } : {}),
+  ...(database ? { db: database.db, dateValue: database.dateValue, ...(database.sqlite ? { sqlite: database.sqlite } : {}) } : {}),
   ...(cache ? { caches: { default: cache } } : {}),
 });
 

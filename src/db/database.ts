@@ -36,6 +36,8 @@ export interface Database extends SessionsDatabase {
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
+  /** The better-sqlite3 handle behind `db` on SQLite (the session engine reads and writes through it). */
+  sqlite?: SQLite.Database;
   dialect: "sqlite" | "postgres";
   /** Where the data lives, for messages (passwords masked). */
   location: string;
@@ -48,11 +50,16 @@ export function openSqlite(path: string): OpenedDatabase {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   // WAL lets readers run while a write commits; the busy timeout covers a second process
-  // (the migrate command) holding the write lock briefly.
+  // (the migrate command) holding the write lock briefly. synchronous=NORMAL: a commit is in the
+  // WAL file when it returns, so it survives the process being killed; the WAL is flushed to
+  // disk at checkpoints, so a power loss can undo the last commits (never corrupt the file).
+  // Set on every connection: a new file is switched to WAL by this one, which would keep FULL.
   sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    sqlite,
     dialect: "sqlite",
     location: path,
     dateValue: toSqliteDatetime,

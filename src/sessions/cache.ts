@@ -13,6 +13,8 @@ export interface SessionCache {
   /** How logs name this cache (Django logs the cache object's repr). */
   readonly description: string;
   get(key: string): Promise<string | undefined>;
+  /** The same, at once, where the cache is in this process (then sessions are read at first touch). */
+  readonly getSync?: (key: string) => string | undefined;
   /** Stores unconditionally; a TTL of 0 or less removes the entry. */
   set(key: string, text: string, ttlSeconds: number): Promise<void>;
   /** Stores only if absent; false when the key is taken. */

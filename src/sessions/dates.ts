@@ -29,10 +29,16 @@ export function parseIsoformat(text: string): number {
   return micros;
 }
 
+let lastMs = Number.NaN;
+let lastText = "";
+
 /** Django's SQLite datetime text (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC): sorts as it compares. */
 export function toSqliteDatetime(epochMs: number): string {
+  // Every request asks for "now", many within the same millisecond.
+  if (epochMs === lastMs) return lastText;
   const iso = new Date(epochMs).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}000`;
+  lastMs = epochMs;
+  return (lastText = `${iso.slice(0, 10)} ${iso.slice(11, 23)}000`);
 }
 
 /** A datetime column as read back (SQLite's UTC text or PostgreSQL's Date), in epoch ms. */

@@ -110,6 +110,12 @@ export interface SessionEngine {
    * whichever arrives last).
    */
   readonly locks: SessionLocks | null;
+  /**
+   * True when a session is read at its first touch, synchronously (SQLite through
+   * better-sqlite3, the in-process cache, signed cookies): the plugin then fetches nothing ahead
+   * and a request that never touches the session costs no read, as in Django.
+   */
+  readonly loadsSynchronously: boolean;
 }
 
 export type ListOrder = "expiry" | "key";
@@ -139,6 +145,7 @@ export function defineEngine(
     clientSide = false,
     mergesSaves = false,
     lockStore = null,
+    loadsSynchronously = false,
     listSessions,
     countSessions,
     listOrder,
@@ -148,6 +155,7 @@ export function defineEngine(
     clientSide?: boolean;
     mergesSaves?: boolean;
     lockStore?: LockStore | null;
+    loadsSynchronously?: boolean;
     listSessions?: (options?: ListOptions) => AsyncIterable<StoredSession>;
     countSessions?: (options?: CountOptions) => Promise<number>;
     listOrder?: ListOrder;
@@ -157,13 +165,17 @@ export function defineEngine(
     name,
     clientSide,
     mergesSaves,
+    loadsSynchronously,
     locks: clientSide ? null : new SessionLocks(lockStore),
     ...(listSessions ? { listSessions } : {}),
     ...(countSessions ? { countSessions } : {}),
     ...(listOrder ? { listOrder } : {}),
     open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
-      // The data shape is a compile-time view; every session holds JSON at run time.
-      return makeSession(sessionKey, { ...context, log }) as unknown as SessionBase<T>;
+      // The data shape is a compile-time view; every session holds JSON at run time. A literal
+      // of a fixed shape (not a spread) keeps this cheap: it runs on every request that uses
+      // the session.
+      const { settings, signer, now, hooks } = context;
+      return makeSession(sessionKey, { settings, signer, now, hooks, log }) as unknown as SessionBase<T>;
     },
     clearExpired,
     close,

@@ -7,6 +7,7 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastif
 import fp from "fastify-plugin";
 import vary from "vary";
 import { deleteSessionCookie, readCookie, sessionCookie } from "./cookies.js";
+import { MIN_SESSION_KEY_LENGTH } from "./keys.js";
 import type { SessionEngine } from "./engine.js";
 import {
   ClearExpiredNotSupported,
@@ -65,11 +66,14 @@ export interface SessionPluginOptions {
 /** Laravel's block() defaults: a lease of 10 s, and 10 s of waiting for it. */
 export const DEFAULT_LOCK: LockOptions = { waitMs: 10_000, leaseMs: 10_000 };
 
+const kSession = Symbol("session.instance");
 const kHadCookie = Symbol("session.hadCookie");
 const kDone = Symbol("session.responded");
 const kRelease = Symbol("session.releaseLock");
 
 interface SessionRequest extends FastifyRequest {
+  /** The session, once something asked for it (request.session opens it). */
+  [kSession]: Session | null;
   [kHadCookie]: boolean;
   [kRelease]: ReleaseLock | null;
 }
@@ -125,14 +129,15 @@ export function routeLock(config: SessionRouteOptions | false | undefined, url: 
  * The response rules of Django's SessionMiddleware (process_response), in order, and then
  * what this request did to the store becomes final: kept when the response succeeded, undone
  * when it failed (beyond Django: a failed response never destroys the session it arrived with).
+ * Returns a promise only when there is I/O to wait for; most responses have none.
  */
-async function respond(
+function respond(
   settings: SessionSettings,
   now: () => number,
   request: FastifyRequest,
   reply: FastifyReply,
-): Promise<void> {
-  const session = request.session;
+  session: Session,
+): Promise<void> | undefined {
   const accessed = session.accessed;
   const modified = session.modified;
   const empty = session.isEmpty();
@@ -143,37 +148,55 @@ async function respond(
   if ((request as SessionRequest)[kHadCookie] && empty) {
     if (!(failed && session.flushedInRequest)) reply.header("set-cookie", deleteSessionCookie(settings));
     addVaryCookie(reply);
-    await (failed ? session.discardStoreChanges() : session.commitStoreChanges());
-    return;
+    return settle(session, failed);
   }
   // C: save (never on a server error) and send the cookie with the possibly new key.
   if ((modified || settings.SESSION_SAVE_EVERY_REQUEST) && !empty && !failed) {
-    await session.load();
-    // As Django, the cookie's expiry is worked out before saving, which applies the loaded
-    // record: a key the store does not know is dropped here, so the save creates a new session.
-    session.getExpireAtBrowserClose();
-    try {
-      await session.save();
-    } catch (error) {
-      await session.discardStoreChanges();
-      dropReplacedResponseHeaders(reply);
-      throw error instanceof UpdateError ? new SessionInterrupted() : error;
-    }
-    // Again after the save: the data it stored (merged with other requests' changes) decides.
-    const maxAge = session.getExpireAtBrowserClose() ? undefined : session.getExpiryAge();
-    const cookie = sessionCookie(settings, session.sessionKey!, maxAge, now());
-    const size = Buffer.byteLength(cookie);
-    if (size > MAX_COOKIE_BYTES) {
-      request.log.error({ size, limit: MAX_COOKIE_BYTES }, "session cookie too large; not sent");
-      await session.discardStoreChanges();
-      dropReplacedResponseHeaders(reply);
-      throw new SessionCookieTooLarge(size);
-    }
-    reply.header("set-cookie", cookie);
+    return saveAndSendCookie(settings, now, request, reply, session, accessed);
   }
   // B: the response depends on the cookie whenever the handler looked at the session.
   if (accessed) addVaryCookie(reply);
-  await (failed ? session.discardStoreChanges() : session.commitStoreChanges());
+  return settle(session, failed);
+}
+
+/** Makes final what flush() and cycleKey() did, where they did anything. */
+function settle(session: Session, failed: boolean): Promise<void> | undefined {
+  if (!session.hasStoreChanges) return undefined;
+  return failed ? session.discardStoreChanges() : session.commitStoreChanges();
+}
+
+async function saveAndSendCookie(
+  settings: SessionSettings,
+  now: () => number,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: Session,
+  accessed: boolean,
+): Promise<void> {
+  await session.load();
+  // As Django, the cookie's expiry is worked out before saving, which applies the loaded
+  // record: a key the store does not know is dropped here, so the save creates a new session.
+  session.getExpireAtBrowserClose();
+  try {
+    await session.save();
+  } catch (error) {
+    await session.discardStoreChanges();
+    dropReplacedResponseHeaders(reply);
+    throw error instanceof UpdateError ? new SessionInterrupted() : error;
+  }
+  // Again after the save: the data it stored (merged with other requests' changes) decides.
+  const maxAge = session.getExpireAtBrowserClose() ? undefined : session.getExpiryAge();
+  const cookie = sessionCookie(settings, session.sessionKey!, maxAge, now());
+  const size = Buffer.byteLength(cookie);
+  if (size > MAX_COOKIE_BYTES) {
+    request.log.error({ size, limit: MAX_COOKIE_BYTES }, "session cookie too large; not sent");
+    await session.discardStoreChanges();
+    dropReplacedResponseHeaders(reply);
+    throw new SessionCookieTooLarge(size);
+  }
+  reply.header("set-cookie", cookie);
+  if (accessed) addVaryCookie(reply);
+  await settle(session, false);
 }
 
 async function releaseLock(request: FastifyRequest): Promise<void> {
@@ -199,45 +222,71 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, opt
   }
   const { engine, now = Date.now } = options;
   const cookieName = settings.SESSION_COOKIE_NAME;
-  // Each route's lock options, checked once as the route is added.
-  const lockOf = new WeakMap<object, LockOptions | null>();
 
-  fastify.decorateRequest("session", null as unknown as Session);
+  /** Django's SessionStore(request.COOKIES.get(name)): nothing is read until the data is. */
+  function open(request: FastifyRequest): Session {
+    const value = readCookie(request.headers.cookie, cookieName);
+    (request as SessionRequest)[kHadCookie] = value !== undefined;
+    const session = engine.open<AppSessionData>(value, request.log);
+    session.deferStoreChanges();
+    return session;
+  }
+
+  fastify.decorateRequest(kSession, null);
   fastify.decorateRequest(kHadCookie, false);
   fastify.decorateRequest(kRelease, null);
   fastify.decorateReply(kDone, false);
-
-  fastify.addHook("onRoute", (route) => {
-    routeLock(route.config?.session, route.url);
+  // Opened at the first use, so a request that never mentions the session costs nothing.
+  fastify.decorateRequest("session", {
+    getter(this: FastifyRequest): Session {
+      return ((this as SessionRequest)[kSession] ??= open(this));
+    },
   });
 
-  fastify.addHook("onRequest", (request, _reply, next) => {
-    const value = readCookie(request.headers.cookie, cookieName);
-    (request as SessionRequest)[kHadCookie] = value !== undefined;
-    request.session = engine.open<AppSessionData>(value, request.log);
-    request.session.deferStoreChanges();
-    next();
-  });
-
-  // Fetch before the handler so the synchronous API can read; no key means no I/O at all. On a
-  // route that locks, wait for this session's turn first, so the data read is the last saved.
-  fastify.addHook("preHandler", async (request) => {
-    const config = request.routeOptions.config;
-    const key = request.session.sessionKey;
-    if (key === null || config.session === false) return;
-    if (engine.locks !== null) {
-      let lock = lockOf.get(config);
-      if (lock === undefined) lockOf.set(config, (lock = routeLock(config.session, request.routeOptions.url ?? "")));
-      if (lock !== null) {
-        const release = await engine.locks.acquire(key, lock);
-        if (release === null) {
-          request.log.warn({ waitedMs: lock.waitMs, route: request.routeOptions.url }, "session lock not acquired in time");
-          throw new SessionLockTimeout(lock.waitMs / 1000);
-        }
-        (request as SessionRequest)[kRelease] = release;
+  /**
+   * Before the route's preHandlers, where the route needs it: wait for this session's turn on a
+   * route that locks, then fetch the record ahead of the handler where the engine cannot read
+   * it synchronously. No key means no I/O at all.
+   */
+  function beforeHandler(lock: LockOptions | null, url: string) {
+    return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+      const session = request.session;
+      const key = session.sessionKey;
+      if (key === null) return done();
+      const locked = lock !== null && engine.locks !== null ? engine.locks.acquire(key, lock) : null;
+      const fetch = () => (engine.loadsSynchronously ? Promise.resolve() : session.prefetch());
+      if (locked === null) {
+        fetch().then(() => done(), done);
+        return;
       }
+      locked
+        .then((release) => {
+          if (release === null) {
+            request.log.warn({ waitedMs: lock!.waitMs, route: url }, "session lock not acquired in time");
+            throw new SessionLockTimeout(lock!.waitMs / 1000);
+          }
+          (request as SessionRequest)[kRelease] = release;
+          return fetch();
+        })
+        .then(() => done(), done);
+    };
+  }
+
+  // Each route's lock options are checked once, as the route is added; routes that need it get
+  // the hook above (first in their preValidation list: after the body is parsed and checked,
+  // before any preHandler reads the session) and, when they lock, a last release on response.
+  fastify.addHook("onRoute", (route) => {
+    const config = route.config?.session;
+    const lock = routeLock(config, route.url);
+    if (config === false || (lock === null && engine.loadsSynchronously)) return;
+    const own = route.preValidation === undefined ? [] : [route.preValidation].flat();
+    route.preValidation = [beforeHandler(lock, route.url), ...own];
+    if (lock !== null) {
+      // In case the response ended without passing onSend (a hijacked reply); the lease would end
+      // it otherwise.
+      const onResponse = route.onResponse === undefined ? [] : [route.onResponse].flat();
+      route.onResponse = [...onResponse, (request, _reply, next) => void releaseLock(request).then(() => next(), next)];
     }
-    await request.session.prefetch();
   });
 
   // Beyond Django: expired records cleared in the background, one run at a time.
@@ -272,24 +321,33 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, opt
     });
   }
 
-  fastify.addHook("onSend", async (request, reply, payload) => {
+  fastify.addHook("onSend", (request, reply, payload, next) => {
     // Once per response: an error raised here re-enters onSend with the error page.
-    if (!request.session || (reply as SessionReply)[kDone]) return payload;
+    if ((reply as SessionReply)[kDone]) return next(null, payload);
     (reply as SessionReply)[kDone] = true;
-    try {
-      await respond(settings, now, request, reply);
-    } finally {
-      // The save is done: the next request of this session may go.
-      await releaseLock(request);
+    let session = (request as SessionRequest)[kSession];
+    if (session === null) {
+      // Never used: only a cookie that is no key (Django's rule A) or saving every request
+      // still needs the session.
+      const value = readCookie(request.headers.cookie, cookieName);
+      if (value === undefined || (value.length >= MIN_SESSION_KEY_LENGTH && !settings.SESSION_SAVE_EVERY_REQUEST)) {
+        return next(null, payload);
+      }
+      session = request.session;
     }
-    return payload;
-  });
-
-  // In case the response ended without passing onSend (a hijacked reply); the lease would end
-  // it otherwise. Callback style, so a request holding nothing is logged as completed at once.
-  fastify.addHook("onResponse", (request, _reply, next) => {
-    if ((request as SessionRequest)[kRelease] === null) return next();
-    releaseLock(request).then(() => next(), next);
+    const held = (request as SessionRequest)[kRelease] !== null;
+    let work: Promise<void> | undefined;
+    try {
+      work = respond(settings, now, request, reply, session);
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    // Most responses need no I/O: no promise then.
+    if (work === undefined && !held) return next(null, payload);
+    (work ?? Promise.resolve())
+      // The save is done: the next request of this session may go.
+      .finally(() => (held ? releaseLock(request) : undefined))
+      .then(() => next(null, payload), (error: Error) => next(error));
   });
 
   done();

@@ -122,17 +122,18 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   #cache: Map<string, JsonValue> | undefined;
   #fetched: LoadedRecord | undefined;
   /** Keys this request set or deleted through the API. */
-  #touched = new Set<string>();
+  #touched: Set<string> | undefined;
   /** clear() ran: the data replaces the stored record instead of being merged into it. */
   #replaced = false;
   /**
    * Objects and arrays handed out to the caller, with their JSON when first handed out (or at
    * the last write) and the baseline `modified = false` last set, to see changes made in place.
    */
-  #handedOut = new Map<string, { written: string; baseline: string }>();
+  #handedOut: Map<string, { written: string; baseline: string }> | undefined;
   /** The record's raw text as this session last read or wrote it. */
   #stored: string | undefined;
-  #deferred: DeferredChanges | undefined;
+  /** Set by deferStoreChanges(): the deferred changes, or null until there is one. */
+  #deferred: DeferredChanges | null | undefined;
   /** Retry bound for create(); the cache engine lowers it as Django does. */
   protected maxCreateAttempts = Number.POSITIVE_INFINITY;
   /** False when the session lives in the cookie: deleting it then touches no store. */
@@ -149,6 +150,15 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
 
   /** Reads the record for `sessionKey` (never null here). Must not create a record. */
   protected abstract loadRecord(): Promise<LoadedRecord>;
+  /**
+   * The same, synchronously, for stores that can answer at once (SQLite through better-sqlite3,
+   * the in-process cache, the cookie itself); undefined where it would need I/O that must be
+   * awaited. Engines that can give it are read at the first touch, as Django reads: a request
+   * that never touches the session costs nothing.
+   */
+  protected loadRecordSync(): LoadedRecord | undefined {
+    return undefined;
+  }
   /** Whether the store has a record for `key` (expired or not). */
   abstract exists(key: string): Promise<boolean>;
   /**
@@ -173,7 +183,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   /** Fetches the record ahead of first access; it is applied only when the data is touched. */
   async prefetch(): Promise<void> {
     if (this.#cache !== undefined || this.#fetched !== undefined || this.#key === null) return;
-    this.#fetched = await this.loadRecord();
+    this.#fetched = this.loadRecordSync() ?? (await this.loadRecord());
   }
 
   /** Makes the data available to the synchronous API (awaited automatically by the plugin). */
@@ -181,9 +191,14 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     await this.prefetch();
   }
 
-  /** Whether the data can be read without I/O. */
+  /** Whether the data can be read now (fetched, or readable synchronously at the first touch). */
   get isLoaded(): boolean {
-    return this.#cache !== undefined || this.#fetched !== undefined || this.#key === null;
+    return this.#cache !== undefined || this.#fetched !== undefined || this.#key === null || this.loadsSynchronously;
+  }
+
+  /** True when loadRecordSync answers (the engine reads at the first touch, no prefetch needed). */
+  protected get loadsSynchronously(): boolean {
+    return false;
   }
 
   /** Django's `_get_session`: the data, marking the session accessed. */
@@ -193,6 +208,11 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     const fetched = this.#fetched;
     this.#fetched = undefined;
     if (this.#key === null || noLoad) return (this.#cache = new Map());
+    if (fetched === undefined) return this.#apply(this.loadRecordSync());
+    return this.#apply(fetched);
+  }
+
+  #apply(fetched: LoadedRecord | undefined): Map<string, JsonValue> {
     if (fetched === undefined) throw new SessionNotLoadedError();
     if (fetched.key !== undefined) this.sessionKeyValue = fetched.key;
     if (fetched.modified) this.#modified = true;
@@ -213,7 +233,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
    */
   get modified(): boolean {
     if (!this.#modified && this.#cache !== undefined && this.context.settings.SESSION_DETECT_MUTATIONS) {
-      for (const [key, seen] of this.#handedOut) {
+      for (const [key, seen] of this.#handedOut ?? []) {
         if (fingerprint(this.#cache.get(key)) !== seen.baseline) {
           this.#modified = true;
           break;
@@ -227,15 +247,15 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   set modified(value: boolean) {
     this.#modified = value;
     if (!value && this.#cache !== undefined) {
-      for (const [key, seen] of this.#handedOut) seen.baseline = fingerprint(this.#cache.get(key)) ?? "";
+      for (const [key, seen] of this.#handedOut ?? []) seen.baseline = fingerprint(this.#cache.get(key)) ?? "";
     }
   }
 
   /** Records an object or array as it escapes, so a change made to it in place can be seen. */
   #handOut<V>(key: string, value: V): V {
-    if (typeof value === "object" && value !== null && !this.#handedOut.has(key)) {
+    if (typeof value === "object" && value !== null && !this.#handedOut?.has(key)) {
       const json = JSON.stringify(value);
-      this.#handedOut.set(key, { written: json, baseline: json });
+      (this.#handedOut ??= new Map()).set(key, { written: json, baseline: json });
     }
     return value;
   }
@@ -246,7 +266,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
 
   /** A write through the API. */
   #touch(key: string): void {
-    this.#touched.add(key);
+    (this.#touched ??= new Set()).add(key);
     this.#modified = true;
   }
 
@@ -255,7 +275,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     const keys = new Set(this.#touched);
     const data = this.#cache;
     if (data !== undefined) {
-      for (const [key, seen] of this.#handedOut) {
+      for (const [key, seen] of this.#handedOut ?? []) {
         if (fingerprint(data.get(key)) !== seen.written) keys.add(key);
       }
     }
@@ -314,7 +334,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;
       data.set(key, value as JsonValue);
-      this.#touched.add(key);
+      (this.#touched ??= new Set()).add(key);
     }
     this.#modified = true;
   }
@@ -339,8 +359,8 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   clear(): void {
     this.#cache = new Map();
     this.#fetched = undefined;
-    this.#handedOut.clear();
-    this.#touched.clear();
+    this.#handedOut = undefined;
+    this.#touched = undefined;
     this.#replaced = true;
     this.accessed = true;
     this.#modified = true;
@@ -372,7 +392,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
         throw error;
       }
       this.#modified = true;
-      if (this.keepsRecords) this.#deferred?.created.push(this.#key!);
+      if (this.keepsRecords) this.#deferredChanges()?.created.push(this.#key!);
       return;
     }
     throw new Error("Unable to create a new session key. It is likely that the cache is unavailable.");
@@ -382,9 +402,10 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   async flush(): Promise<void> {
     const key = this.#key;
     this.clear();
-    if (this.#deferred !== undefined) this.#deferred.flushed = true;
-    if (this.#deferred !== undefined && this.keepsRecords) {
-      if (key !== null) this.#deferred.deletions.push(key);
+    const deferred = this.#deferredChanges();
+    if (deferred !== undefined) deferred.flushed = true;
+    if (deferred !== undefined && this.keepsRecords) {
+      if (key !== null) deferred.deletions.push(key);
     } else {
       await this.deleteRecord(key);
     }
@@ -398,7 +419,8 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     await this.create();
     this.#cache = data;
     if (oldKey === null) return;
-    if (this.#deferred !== undefined && this.keepsRecords) this.#deferred.deletions.push(oldKey);
+    const deferred = this.#deferredChanges();
+    if (deferred !== undefined && this.keepsRecords) deferred.deletions.push(oldKey);
     else await this.deleteRecord(oldKey);
   }
 
@@ -411,7 +433,18 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
    * for every request; code outside a request deletes at once, as Django does.
    */
   deferStoreChanges(): void {
-    this.#deferred ??= { deletions: [], created: [], flushed: false };
+    this.#deferred ??= null;
+  }
+
+  /** The changes waiting for the response, made on first need; undefined outside a request. */
+  #deferredChanges(): DeferredChanges | undefined {
+    if (this.#deferred === undefined) return undefined;
+    return (this.#deferred ??= { deletions: [], created: [], flushed: false });
+  }
+
+  /** Whether commitStoreChanges() or discardStoreChanges() has anything to do. */
+  get hasStoreChanges(): boolean {
+    return !!this.#deferred && (this.#deferred.deletions.length > 0 || this.#deferred.created.length > 0);
   }
 
   /** Whether flush() ran while store changes were deferred. */
@@ -505,9 +538,9 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   protected recordWritten(write: RecordWrite): void {
     this.#cache = write.data;
     this.#stored = write.text;
-    this.#touched.clear();
+    this.#touched = undefined;
     this.#replaced = false;
-    for (const [key, seen] of this.#handedOut) seen.written = fingerprint(write.data.get(key)) ?? "";
+    for (const [key, seen] of this.#handedOut ?? []) seen.written = fingerprint(write.data.get(key)) ?? "";
   }
 
   /** The record's raw text as this session last read or wrote it (undefined when it has none). */

@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { inflateSync } from "node:zlib";
-import { deflate } from "pako";
+import { compressionCannotPay, zlibCompress } from "./deflate.js";
 import { dumps, loads, type JsonValue } from "./json.js";
 
 export class BadSignature extends Error {
@@ -110,9 +110,10 @@ export class TimestampSigner {
     const json = Buffer.from(dumps(value), "latin1");
     let payload = json;
     let prefix = "";
-    if (compress) {
-      // pako is reference zlib: Node's bundled zlib (Chromium's fork) can emit other bytes.
-      const compressed = Buffer.from(deflate(json));
+    // Django keeps the compressed form when it is shorter by more than one byte; where that
+    // cannot happen (a short payload with nothing repeated) it is not tried.
+    if (compress && !compressionCannotPay(json)) {
+      const compressed = zlibCompress(json);
       if (compressed.length < json.length - 1) {
         payload = compressed;
         prefix = ".";
@@ -123,11 +124,16 @@ export class TimestampSigner {
 
   /** signing.loads(): throws BadSignature for a bad signature, other errors for a bad payload. */
   unsignObject(signed: string, maxAgeSeconds?: number): JsonValue {
+    return loads(this.unsignJson(signed, maxAgeSeconds));
+  }
+
+  /** The JSON text signing.loads() would parse (verified and decompressed). */
+  unsignJson(signed: string, maxAgeSeconds?: number): string {
     let payload = this.unsign(signed, maxAgeSeconds);
     const decompress = payload.startsWith(".");
     if (decompress) payload = payload.slice(1);
     let bytes = Buffer.from(payload, "base64url");
     if (decompress) bytes = inflateSync(bytes);
-    return loads(bytes.toString("latin1"));
+    return bytes.toString("latin1");
   }
 }

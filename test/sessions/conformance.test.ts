@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeSessionEngine, type ConformanceClock } from "../../src/sessions/conformance.js";
 import { createSessionEngine, MemoryCache, RedisCache, type SessionCache } from "../../src/sessions/index.js";
-import { memoryDatabase, testSettings } from "../helpers.js";
+import { memoryDatabase, memoryStore, testSettings } from "../helpers.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
 
 const REDIS_CLOCK = "Redis expires entries by its own clock; covered in real time in test/sessions/caches/redis-cache.test.ts";
@@ -17,7 +17,11 @@ function redisCaches(label: string): Record<string, SessionCache> {
   return { default: new RedisCache({ url: REDIS_URL!, keyPrefix: uniquePrefix(label) }) };
 }
 
-describeSessionEngine("db (SQLite)", async (clock, hooks) => ({
+describeSessionEngine("db (SQLite, through better-sqlite3 directly)", async (clock, hooks) => ({
+  engine: await createSessionEngine(testSettings(), await memoryStore(), { now: clock.now, hooks }),
+}));
+
+describeSessionEngine("db (SQLite, through kysely only)", async (clock, hooks) => ({
   engine: await createSessionEngine(testSettings(), { db: await memoryDatabase() }, { now: clock.now, hooks }),
 }));
 
@@ -48,7 +52,7 @@ describeSessionEngine(
 describeSessionEngine("cached_db (SQLite + in-process cache)", async (clock, hooks) => ({
   engine: await createSessionEngine(
     testSettings({ SESSION_ENGINE: "cached_db" }),
-    { db: await memoryDatabase(), caches: memoryCaches(clock) },
+    { ...(await memoryStore()), caches: memoryCaches(clock) },
     { now: clock.now, hooks },
   ),
 }));

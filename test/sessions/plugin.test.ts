@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, describe, test } from "node:test";
+import { after, describe, test, type TestContext } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { sessions, type SessionSettingsInput } from "../../src/sessions/index.js";
-import { dbFixture, type EngineFixture } from "../helpers.js";
+import { countStatements, dbFixture, type EngineFixture } from "../helpers.js";
 
 const KEY = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=([^;]+); HttpOnly; SameSite=Lax$/;
 const DELETE_COOKIE = 'sessionid=""; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax';
@@ -94,7 +94,8 @@ async function harness(overrides: Partial<SessionSettingsInput> = {}): Promise<H
     return "ok";
   });
   app.get("/write-after-delete", async (request) => {
-    // A concurrent logout removes the record while this request is still running.
+    // This request has read the session; then a concurrent logout removes the record.
+    request.session.get("a");
     await fixture.engine.open(request.session.sessionKey).deleteRecord();
     request.session.set("a", "too late");
     return "ok";
@@ -118,6 +119,7 @@ async function harness(overrides: Partial<SessionSettingsInput> = {}): Promise<H
     return "ok";
   });
   app.get("/redirect-after-delete", async (request, reply) => {
+    request.session.get("a");
     await fixture.engine.open(request.session.sessionKey).deleteRecord();
     request.session.set("a", "too late");
     reply.header("cache-control", "no-store");
@@ -567,39 +569,64 @@ describe("route locks: config: { session: { lock } } (beyond Django)", () => {
 });
 
 describe("store I/O budget", () => {
-  async function counted() {
+  async function counted(t: TestContext) {
     const h = await harness();
-    let queries = 0;
-    const original = h.db.getExecutor();
-    const execute = original.executeQuery.bind(original);
-    original.executeQuery = (async (...args: Parameters<typeof execute>) => {
-      queries++;
-      return execute(...args);
-    }) as typeof original.executeQuery;
-    return { h, count: () => queries, reset: () => (queries = 0) };
+    const counter = countStatements(h.sqlite);
+    t.after(counter.restore);
+    return { h, count: counter.count, reset: counter.reset, statements: counter.statements };
   }
 
-  test("no cookie: zero queries whether the handler reads or not", async () => {
-    const { h, count } = await counted();
+  test("no cookie: zero queries whether the handler reads or not", async (t) => {
+    const { h, count } = await counted(t);
     await get(h, "/nothing");
     await get(h, "/read");
     assert.equal(count(), 0);
   });
 
-  test("a valid cookie, read-only: one query and no write", async () => {
-    const { h, count, reset } = await counted();
+  test("a valid cookie, the session untouched: zero queries (read at the first touch, as Django)", async (t) => {
+    const { h, count, reset } = await counted(t);
     const key = await h.seed();
     reset();
-    await get(h, "/read", key);
-    assert.equal(count(), 1);
+    await get(h, "/nothing", key);
+    assert.equal(count(), 0);
   });
 
-  test("a valid cookie, one write: one read and one update", async () => {
-    const { h, count, reset } = await counted();
+  const PROBE = /^SELECT \(SELECT data_version FROM pragma_data_version\(\)\)/;
+  const READ = /^SELECT session_data, expire_date FROM sessions WHERE session_key = \?/;
+
+  test("a valid cookie, read-only: one query and no write (the row itself, or only the cache check once it is cached)", async (t) => {
+    const { h, statements, reset } = await counted(t);
+    const key = await h.seed();
+    // Written through the engine, the row is cached: the request only checks nobody else wrote.
+    reset();
+    await get(h, "/read", key);
+    assert.equal(statements.length, 1, statements.join("\n"));
+    assert.match(statements[0]!, PROBE);
+    // Changed behind the engine's back (other code on the connection): the row is read again.
+    await h.db.updateTable("sessions").set({ expire_date: "2099-01-01 00:00:00.000000" }).where("session_key", "=", key).execute();
+    await new Promise((resolve) => setImmediate(resolve));
+    reset();
+    assert.equal((await get(h, "/read", key)).body, "stored");
+    assert.equal(statements.length, 2, statements.join("\n"));
+    assert.match(statements[0]!, PROBE);
+    assert.match(statements[1]!, READ);
+  });
+
+  test("a valid cookie, one write: one conditional update (and the cache check)", async (t) => {
+    const { h, reset, statements } = await counted(t);
     const key = await h.seed();
     reset();
     await get(h, "/write", key);
-    assert.equal(count(), 2);
+    assert.equal(statements.length, 2, statements.join("\n"));
+    assert.match(statements[0]!, PROBE);
+    assert.match(statements[1]!, /^UPDATE sessions SET .* WHERE session_key = \? AND session_data = \?$/);
+  });
+
+  test("a new visitor's write: one INSERT, no lookup of the key first", async (t) => {
+    const { h, count, statements } = await counted(t);
+    await get(h, "/write");
+    assert.equal(count(), 1, statements.join("\n"));
+    assert.match(statements[0]!, /^INSERT INTO sessions/);
   });
 });
 

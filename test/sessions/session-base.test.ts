@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   CreateError,
+  createSessionEngine,
   KeyError,
   NotSerializableError,
   SessionNotLoadedError,
@@ -76,10 +77,12 @@ describe("initial state and loading", () => {
     assert.equal(session.sessionKey, null);
   });
 
-  test("a keyed session must be loaded before synchronous access (SessionNotLoadedError)", async () => {
+  test("a keyed session must be loaded before synchronous access where reading needs I/O (SessionNotLoadedError)", async () => {
     const fixture = await dbFixture();
     const key = await storedSession(fixture, { a: 1 });
-    const session = fixture.engine.open(key);
+    // Through kysely alone the engine can only read asynchronously.
+    const asyncEngine = await createSessionEngine(fixture.settings, { db: fixture.db }, { now: fixture.clock.now });
+    const session = asyncEngine.open(key);
     assert.equal(session.isLoaded, false);
     assert.throws(() => session.get("a"), SessionNotLoadedError);
     assert.throws(() => session.set("a", 2), SessionNotLoadedError);
@@ -88,6 +91,18 @@ describe("initial state and loading", () => {
     await session.load();
     assert.equal(session.isLoaded, true);
     assert.equal(session.get("a"), 1);
+  });
+
+  test("with the better-sqlite3 handle a session is read at its first touch, synchronously", async () => {
+    const fixture = await dbFixture();
+    const key = await storedSession(fixture, { a: 1 });
+    assert.equal(fixture.engine.loadsSynchronously, true);
+    const session = fixture.engine.open(key);
+    assert.equal(session.isLoaded, true);
+    assert.equal(session.get("a"), 1);
+    const gone = fixture.engine.open("unknownkeyunknownkey12345678901");
+    assert.deepEqual(gone.items(), []);
+    assert.equal(gone.sessionKey, null, "an unknown key is dropped at the first touch");
   });
 
   test("a session without a key needs no load", async () => {

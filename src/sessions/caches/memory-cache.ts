@@ -39,6 +39,8 @@ export class MemoryCache implements SessionCache {
     return this.entries.get(this.key(key));
   }
 
+  readonly getSync = (key: string): string | undefined => this.entries.get(this.key(key));
+
   async set(key: string, text: string, ttlSeconds: number): Promise<void> {
     this.store(key, text, ttlSeconds);
   }

@@ -56,6 +56,20 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
     return parseEntry(text) ?? {};
   }
 
+  protected override get loadsSynchronously(): boolean {
+    return this.cache.getSync !== undefined;
+  }
+
+  protected override loadRecordSync(): LoadedRecord | undefined {
+    if (this.cache.getSync === undefined) return undefined;
+    return this.loadedEntry(this.cache.getSync(this.cacheKey(this.sessionKey!)));
+  }
+
+  private loadedEntry(text: string | undefined): LoadedRecord {
+    const data = text === undefined ? undefined : parseEntry(text);
+    return data ? { data, stored: text } : MISSING_RECORD;
+  }
+
   protected async loadRecord(): Promise<LoadedRecord> {
     let text: string | undefined;
     try {
@@ -66,8 +80,7 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
       if (error instanceof CacheUnavailable) throw error;
       text = undefined;
     }
-    const data = text === undefined ? undefined : parseEntry(text);
-    return data ? { data, stored: text } : MISSING_RECORD;
+    return this.loadedEntry(text);
   }
 
   async exists(key: string): Promise<boolean> {
@@ -139,6 +152,7 @@ export function cacheEngine(context: EngineContext, cache: SessionCache): Sessio
   const cursors = new CursorCodec(context.settings.SECRET_KEY);
   const valid = (keyPrefix = "") => keyPrefix === "" || hasKeyAlphabet(keyPrefix);
   return defineEngine("cache", context, (key, ctx) => new CacheSession(key, ctx, cache), {
+    loadsSynchronously: cache.getSync !== undefined,
     async *listSessions(options = {}) {
       if (valid(options.keyPrefix)) yield* listInKeyOrder(cachedSessions(cache, options.keyPrefix ?? ""), cursors, options);
     },

@@ -209,10 +209,10 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
 /** clearExpired removes database rows only: cache entries age out by their TTL. */
 export function cachedDbEngine<DB extends SessionsDatabase>(
   context: EngineContext,
-  { db, dateValue = toSqliteDatetime }: DbEngineOptions<DB>,
+  { db, dateValue = toSqliteDatetime, sqlite }: DbEngineOptions<DB>,
   cache: SessionCache,
 ): SessionEngine {
-  const store = dbStore(sessionsOnly(db), dateValue);
+  const store = dbStore(sessionsOnly(db), dateValue, sqlite);
   const unmarked = new UnmarkedEntries(cache);
   const cursors = new CursorCodec(context.settings.SECRET_KEY);
   return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache, unmarked), {

@@ -14,10 +14,12 @@ import {
   type SessionEngine,
   type StoredSession,
 } from "../engine.js";
-import { hasKeyAlphabet, MAX_SESSION_KEY_LENGTH } from "../keys.js";
+import { generateSessionKey, hasKeyAlphabet, MAX_SESSION_KEY_LENGTH } from "../keys.js";
 import { CursorCodec, InvalidCursor, withLazyCursor } from "../listing.js";
 import { CreateError, UpdateError } from "../errors.js";
 import type { LockStore } from "../locks.js";
+import { SqliteSessions, type SessionRow } from "./sqlite-sessions.js";
+import type { Database as BetterSqlite3Database } from "better-sqlite3";
 import {
   MISSING_RECORD,
   SessionBase,
@@ -51,6 +53,11 @@ export interface SessionsDatabase {
 /** Any kysely database that has the sessions table (the app's own may have more tables). */
 export interface DbEngineOptions<DB extends SessionsDatabase = SessionsDatabase> {
   db: Kysely<DB>;
+  /**
+   * The better-sqlite3 handle behind `db`, when it is SQLite: the engine then prepares its own
+   * statements and reads and writes through it directly (much faster than through kysely).
+   */
+  sqlite?: BetterSqlite3Database;
   /** How an instant is written to `expire_date` (text for SQLite, Date for PostgreSQL). */
   dateValue?: (epochMs: number) => string | Date;
 }
@@ -60,10 +67,17 @@ export interface DbStore {
   readonly dateValue: (epochMs: number) => string | Date;
   /** SQLite (no row locks: a write transaction locks the database). */
   readonly sqlite: boolean;
+  /** The sessions table through better-sqlite3 directly, when the application gave its handle. */
+  readonly direct: SqliteSessions | null;
 }
 
-export function dbStore(db: Kysely<SessionsDatabase>, dateValue: (epochMs: number) => string | Date): DbStore {
-  return { db, dateValue, sqlite: db.getExecutor().adapter instanceof SqliteAdapter };
+export function dbStore(
+  db: Kysely<SessionsDatabase>,
+  dateValue: (epochMs: number) => string | Date,
+  sqlite?: BetterSqlite3Database,
+): DbStore {
+  const isSqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+  return { db, dateValue, sqlite: isSqlite, direct: isSqlite && sqlite ? new SqliteSessions(sqlite) : null };
 }
 
 /**
@@ -129,8 +143,9 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
   }
 
   /** The unexpired row for the current key. */
-  protected fetchRow(): Promise<Pick<SessionsTable, "session_data" | "expire_date"> | undefined> {
-    const { db, dateValue } = this.store;
+  protected async fetchRow(): Promise<Pick<SessionsTable, "session_data" | "expire_date"> | undefined> {
+    const { db, dateValue, direct } = this.store;
+    if (direct) return direct.readLive(this.sessionKey!, dateValue(this.context.now()) as string);
     return db
       .selectFrom("sessions")
       .select(["session_data", "expire_date"])
@@ -139,13 +154,53 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
       .executeTakeFirst();
   }
 
-  protected async loadRecord(): Promise<LoadedRecord> {
-    const row = await this.fetchRow();
-    // A row whose data does not verify reads as {} but keeps its key (Django).
+  /** A row whose data does not verify reads as {} but keeps its key (Django). */
+  private recordOfRow(row: Pick<SessionsTable, "session_data"> | undefined): LoadedRecord {
     return row ? { data: this.decode(row.session_data), stored: row.session_data } : MISSING_RECORD;
   }
 
+  protected override get loadsSynchronously(): boolean {
+    return this.store.direct !== null;
+  }
+
+  /** With the better-sqlite3 handle the row is read at first touch, so an untouched session costs nothing. */
+  protected override loadRecordSync(): LoadedRecord | undefined {
+    const { direct, dateValue } = this.store;
+    if (direct === null) return undefined;
+    const row = direct.readLive(this.sessionKey!, dateValue(this.context.now()) as string);
+    return row ? { data: this.verifiedData(row), stored: row.session_data } : MISSING_RECORD;
+  }
+
+  /**
+   * The row's data. A cached row keeps the JSON of data it verified before, so a returning
+   * visitor's signature is checked once, not on every request; data that does not verify is
+   * decoded (to {}, with Django's warning) every time.
+   */
+  private verifiedData(row: SessionRow): SessionData {
+    if (row.verified !== undefined) return JSON.parse(row.verified) as SessionData;
+    try {
+      const json = this.context.signer.unsignJson(row.session_data);
+      const value: unknown = JSON.parse(json);
+      if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+      row.verified = json;
+      return value as SessionData;
+    } catch {
+      // decode() reads it as Django does: {}, with the security warning for a bad signature.
+      return this.decode(row.session_data);
+    }
+  }
+
+  protected async loadRecord(): Promise<LoadedRecord> {
+    return this.recordOfRow(await this.fetchRow());
+  }
+
+  /** Keys are random and the INSERT refuses a taken one (CreateError), so no lookup first. */
+  protected override async newSessionKey(): Promise<string> {
+    return generateSessionKey();
+  }
+
   async exists(key: string): Promise<boolean> {
+    if (this.store.direct) return this.store.direct.exists(key);
     const row = await this.store.db
       .selectFrom("sessions")
       .select("session_key")
@@ -173,7 +228,12 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
   /** Django's INSERT: CreateError when the key is taken. */
   protected async insertRecord(): Promise<RecordWrite> {
     const write = this.newRecord();
-    const { db, dateValue } = this.store;
+    const { db, dateValue, direct } = this.store;
+    if (direct) {
+      const expireDate = dateValue(write.expiresAt.getTime()) as string;
+      if (!(await direct.write((table) => table.insert(write.key, write.text, expireDate)))) throw new CreateError(write.key);
+      return write;
+    }
     const result = await db
       .insertInto("sessions")
       .values({ session_key: write.key, session_data: write.text, expire_date: dateValue(write.expiresAt.getTime()) })
@@ -196,9 +256,19 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
     // The key was unknown and loading dropped it: Django fails the forced update the same way.
     if (key === null) throw new UpdateError("The session has no record to update.");
     const own = this.ownRecord();
-    const { db, dateValue, sqlite } = this.store;
+    const { db, dateValue, sqlite, direct } = this.store;
     await this.beforeWrite(key);
     const read = this.storedText;
+    if (direct) {
+      // One transaction per event-loop turn: the conditional UPDATE, or on conflict read, merge, write.
+      return direct.write((table) => {
+        const ownDate = dateValue(own.expiresAt.getTime()) as string;
+        if (read !== undefined && table.updateIf(key, own.text, ownDate, read)) return own;
+        const write = this.updatedRecord(table.read(key), own);
+        table.update(key, write.text, dateValue(write.expiresAt.getTime()) as string);
+        return write;
+      });
+    }
     if (read !== undefined) {
       const result = await db
         .updateTable("sessions")
@@ -227,7 +297,8 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
 
   async deleteRecord(key: string | null = this.sessionKey): Promise<void> {
     if (key === null) return;
-    await this.store.db.deleteFrom("sessions").where("session_key", "=", key).execute();
+    if (this.store.direct) this.store.direct.delete(key);
+    else await this.store.db.deleteFrom("sessions").where("session_key", "=", key).execute();
   }
 }
 
@@ -435,12 +506,13 @@ export function sessionsOnly<DB extends SessionsDatabase>(db: Kysely<DB>): Kysel
 
 export function dbEngine<DB extends SessionsDatabase>(
   context: EngineContext,
-  { db, dateValue = toSqliteDatetime }: DbEngineOptions<DB>,
+  { db, dateValue = toSqliteDatetime, sqlite }: DbEngineOptions<DB>,
 ): SessionEngine {
-  const store = dbStore(sessionsOnly(db), dateValue);
+  const store = dbStore(sessionsOnly(db), dateValue, sqlite);
   const cursors = new CursorCodec(context.settings.SECRET_KEY);
   // The database belongs to the application, which closes it.
   return defineEngine("db", context, (key, ctx) => new DbSession(key, ctx, store), {
+    loadsSynchronously: store.direct !== null,
     clearExpired: (options) => clearExpiredRows(context, store, options),
     listSessions: (options) => listRows(context, store, cursors, options),
     countSessions: (options) => countRows(context, store, cursors, options),

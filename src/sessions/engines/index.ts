@@ -26,6 +26,8 @@ import { signedCookiesEngine } from "./signed-cookies.js";
 /** What engines may need from the application. */
 export interface EngineResources<DB extends SessionsDatabase = SessionsDatabase> {
   db?: Kysely<DB>;
+  /** The better-sqlite3 handle behind `db` on SQLite: db and cached_db then use it directly (faster). */
+  sqlite?: DbEngineOptions["sqlite"];
   /** How the database stores instants (text for SQLite, the default; Date for PostgreSQL). */
   dateValue?: DbEngineOptions["dateValue"];
   /** The application's caches by alias (Django's CACHES); SESSION_CACHE_ALIAS picks one. */
@@ -68,12 +70,12 @@ function cacheFor(settings: SessionSettings, resources: EngineResources, engine:
 }
 
 const BUILT_IN: Record<string, (context: EngineContext, resources: EngineResources) => SessionEngine> = {
-  db: (context, { db, dateValue }) => dbEngine(context, { db: need(db, "db", "a database"), dateValue }),
+  db: (context, { db, dateValue, sqlite }) => dbEngine(context, { db: need(db, "db", "a database"), dateValue, sqlite }),
   cache: (context, resources) => cacheEngine(context, cacheFor(context.settings, resources, "cache")),
   cached_db: (context, resources) =>
     cachedDbEngine(
       context,
-      { db: need(resources.db, "cached_db", "a database"), dateValue: resources.dateValue },
+      { db: need(resources.db, "cached_db", "a database"), dateValue: resources.dateValue, sqlite: resources.sqlite },
       cacheFor(context.settings, resources, "cached_db"),
     ),
   file: (context) => fileEngine(context, { directory: context.settings.SESSION_FILE_PATH ?? tmpdir() }),

@@ -39,6 +39,15 @@ export class SignedCookieSession<T extends SessionShape<T> = SessionData> extend
    * carries a freshly signed empty dict rather than a delete cookie (Django's create()).
    */
   protected async loadRecord(): Promise<LoadedRecord> {
+    return this.loadRecordSync();
+  }
+
+  /** The cookie is the record: nothing to wait for, so it is verified only when first touched. */
+  protected override get loadsSynchronously(): boolean {
+    return true;
+  }
+
+  protected override loadRecordSync(): LoadedRecord {
     try {
       const value = this.cookieSigner.unsignObject(this.sessionKey!, this.getSessionCookieAge());
       if (isPlainObject(value)) return { data: value };
@@ -105,5 +114,6 @@ export function signedCookiesEngine(context: EngineContext): SessionEngine {
   // No server-side state: nothing to clear.
   return defineEngine("signed_cookies", context, (key, ctx) => new SignedCookieSession(key, ctx, cookieSigner), {
     clientSide: true,
+    loadsSynchronously: true,
   });
 }

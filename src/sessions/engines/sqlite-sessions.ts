@@ -1,0 +1,199 @@
+/**
+ * The sessions table on SQLite through better-sqlite3 directly: statements prepared once, reads
+ * answered synchronously (so a session is read only when a request touches it, as in Django), and
+ * the writes of one event-loop turn committed together in one transaction. Each save's promise
+ * settles only after that commit, so a response is never sent for a write that is not stored.
+ *
+ * Rows it has read or written are kept in a bounded in-process cache, with the data they hold
+ * once verified, so a returning visitor's session is usually neither read nor verified again.
+ * The cache is checked once per event-loop turn that reads: when anyone else has written the
+ * database since (another process: SQLite's data_version; other code on this connection:
+ * total_changes beyond this class's own), it is emptied. So a read never returns a row older
+ * than one the request could have seen.
+ *
+ * The db engine uses this when the application hands it the better-sqlite3 handle (the
+ * `sqlite` resource); with a kysely instance alone it goes through kysely, which is slower.
+ */
+import type { Database, Statement } from "better-sqlite3";
+
+/** A row as stored, and its data as JSON once a session has verified it. */
+export interface SessionRow {
+  session_data: string;
+  expire_date: string;
+  /** The verified data's JSON (never set for data whose signature failed). */
+  verified?: string;
+}
+
+/** Rows kept at most (least recently used go first): a few megabytes. */
+const CACHED_ROWS = 10_000;
+
+/** What a write can do inside the batch's transaction, synchronously. */
+export interface SessionsTableWriter {
+  /** The stored text for `key` (expired or not), or undefined when there is no row. */
+  read(key: string): string | undefined;
+  /** UPDATE the row only if it still holds `expected`; true when it did. */
+  updateIf(key: string, text: string, expireDate: string, expected: string): boolean;
+  /** UPDATE the row; true when there was one. */
+  update(key: string, text: string, expireDate: string): boolean;
+  /** INSERT a new row; false when the key is taken. */
+  insert(key: string, text: string, expireDate: string): boolean;
+}
+
+interface Queued {
+  work: (writer: SessionsTableWriter) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export class SqliteSessions {
+  readonly #db: Database;
+  readonly #live: Statement<[string, string], SessionRow>;
+  readonly #any: Statement<[string], { session_data: string }>;
+  readonly #exists: Statement<[string], { found: number }>;
+  readonly #updateIf: Statement<[string, string, string, string]>;
+  readonly #update: Statement<[string, string, string]>;
+  readonly #insert: Statement<[string, string, string]>;
+  readonly #delete: Statement<[string]>;
+  readonly #writer: SessionsTableWriter;
+  readonly #probe: Statement<[], { version: number; changes: number }>;
+  readonly #rows = new Map<string, SessionRow>();
+  /** data_version and total_changes at the last check, and the changes made here since. */
+  #seen: { version: number; changes: number } | undefined;
+  #ownChanges = 0;
+  #checkedThisTurn = false;
+  /** Rows written by the work running now. */
+  #written: [string, SessionRow][] = [];
+  #queue: Queued[] = [];
+  #scheduled = false;
+
+  constructor(db: Database) {
+    this.#db = db;
+    this.#live = db.prepare("SELECT session_data, expire_date FROM sessions WHERE session_key = ? AND expire_date > ?");
+    this.#any = db.prepare("SELECT session_data FROM sessions WHERE session_key = ?");
+    this.#exists = db.prepare("SELECT 1 AS found FROM sessions WHERE session_key = ?");
+    this.#updateIf = db.prepare(
+      "UPDATE sessions SET session_data = ?, expire_date = ? WHERE session_key = ? AND session_data = ?",
+    );
+    this.#update = db.prepare("UPDATE sessions SET session_data = ?, expire_date = ? WHERE session_key = ?");
+    this.#insert = db.prepare(
+      "INSERT INTO sessions (session_key, session_data, expire_date) VALUES (?, ?, ?) ON CONFLICT (session_key) DO NOTHING",
+    );
+    this.#delete = db.prepare("DELETE FROM sessions WHERE session_key = ?");
+    this.#probe = db.prepare("SELECT (SELECT data_version FROM pragma_data_version()) AS version, total_changes() AS changes");
+    this.#seen = this.#probe.get();
+    // Rows written are remembered once their work has succeeded and the batch is committed.
+    const wrote = (key: string, text: string, expireDate: string, changes: number) => {
+      this.#ownChanges += changes;
+      if (changes > 0) this.#written.push([key, { session_data: text, expire_date: expireDate }]);
+      return changes > 0;
+    };
+    this.#writer = {
+      read: (key) => this.#any.get(key)?.session_data,
+      updateIf: (key, text, expireDate, expected) => wrote(key, text, expireDate, this.#updateIf.run(text, expireDate, key, expected).changes),
+      update: (key, text, expireDate) => wrote(key, text, expireDate, this.#update.run(text, expireDate, key).changes),
+      insert: (key, text, expireDate) => wrote(key, text, expireDate, this.#insert.run(key, text, expireDate).changes),
+    };
+  }
+
+  /** Empties the cache if anyone but this class wrote the database since the last check. */
+  #check(): void {
+    if (this.#checkedThisTurn) return;
+    this.#checkedThisTurn = true;
+    setImmediate(() => (this.#checkedThisTurn = false));
+    const now = this.#probe.get()!;
+    const seen = this.#seen;
+    if (seen === undefined || now.version !== seen.version || now.changes !== seen.changes + this.#ownChanges) {
+      this.#rows.clear();
+    }
+    this.#seen = now;
+    this.#ownChanges = 0;
+  }
+
+  #remember(key: string, row: SessionRow): void {
+    this.#rows.delete(key);
+    this.#rows.set(key, row);
+    if (this.#rows.size > CACHED_ROWS) this.#rows.delete(this.#rows.keys().next().value!);
+  }
+
+  /**
+   * The unexpired row (`now` in the column's format), or undefined. A cached row is the same
+   * object each time: a session may set `verified` on it once it has checked the signature.
+   */
+  readLive(key: string, now: string): SessionRow | undefined {
+    this.#check();
+    let row = this.#rows.get(key);
+    if (row === undefined) {
+      row = this.#live.get(key, now);
+      if (row === undefined) return undefined;
+      this.#remember(key, row);
+    }
+    return row.expire_date > now ? row : undefined;
+  }
+
+  exists(key: string): boolean {
+    return this.#exists.get(key) !== undefined;
+  }
+
+  delete(key: string): void {
+    this.#ownChanges += this.#delete.run(key).changes;
+    this.#rows.delete(key);
+  }
+
+  /**
+   * Runs `work` in this turn's write transaction (BEGIN IMMEDIATE: no other process writes
+   * between its reads and its writes) and resolves once that transaction is committed. A work
+   * that throws is undone alone (a savepoint) and rejects; the others still commit.
+   */
+  write<T>(work: (writer: SessionsTableWriter) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#commit());
+      }
+    });
+  }
+
+  #commit(): void {
+    // Someone else's transaction is open on this connection (a migration): wait for it.
+    if (this.#db.inTransaction) {
+      setImmediate(() => this.#commit());
+      return;
+    }
+    this.#scheduled = false;
+    const batch = this.#queue;
+    this.#queue = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const written: [string, SessionRow][] = [];
+    const each = this.#db.transaction((item: Queued) => item.work(this.#writer));
+    try {
+      this.#db
+        .transaction(() => {
+          for (const item of batch) {
+            this.#written = [];
+            try {
+              // Nested: a savepoint, so a work that throws leaves the others' writes in place.
+              outcomes.push({ ok: true, value: each(item) });
+              written.push(...this.#written);
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      // The commit itself failed (the database is locked past busy_timeout, the disk is full):
+      // nothing of this batch is stored, and every save says so. What the cache learnt from it
+      // may be wrong: forget it all.
+      this.#rows.clear();
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const [key, row] of written) this.#remember(key, row);
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
+  }
+}
