@@ -55,8 +55,8 @@ function rowCount(path: string): number {
   }
 }
 
-test("db on SQLite: 100,000 expired rows go in batches with progress while the app's writes keep landing; live rows stay", async () => {
-  const path = await sqliteWith("big.sqlite3", 100_000, 25);
+test("db on SQLite: 100,000 expired rows among 30,000 live go in batches with progress while the app's writes keep landing", async () => {
+  const path = await sqliteWith("big.sqlite3", 100_000, 30_000);
   const child = spawn(process.execPath, [...ARGS, "--batch-size", "5000"], { env: baseEnv({ DATABASE_PATH: path }) });
   let stdout = "";
   let stderr = "";
@@ -85,8 +85,33 @@ test("db on SQLite: 100,000 expired rows go in batches with progress while the a
   assert.equal(progress.at(-1), "  100000 removed so far");
   assert.match(stdout, /^Removed 100000 expired sessions \(db engine\)\.$/m);
   assert.ok(written > 0);
-  assert.equal(rowCount(path), 25 + written, "live rows, and every row the app wrote meanwhile, are kept");
+  assert.equal(rowCount(path), 30_000 + written, "live rows, and every row the app wrote meanwhile, are kept");
   assert.match(clearsessions({ DATABASE_PATH: path }).stdout, /^Removed 0 expired sessions \(db engine\)\.$/m);
+});
+
+test("db on SQLite: 300,000 expired rows and 25 live go in one step (the live rows move to a new table) while the app keeps writing", async () => {
+  const path = await sqliteWith("mostly-expired.sqlite3", 300_000, 25);
+  const child = spawn(process.execPath, ARGS, { env: baseEnv({ DATABASE_PATH: path }) });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const app = new SQLite(path);
+  app.pragma("busy_timeout = 5000");
+  const write = app.prepare("insert into sessions (session_key, session_data, expire_date) values (?, ?, ?)");
+  let written = 0;
+  let running = true;
+  void exited.then(() => (running = false));
+  while (running) {
+    write.run(`live${String(written).padStart(28, "0")}`, "e30:x:y", toSqliteDatetime(Date.now() + HOUR));
+    written++;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  app.close();
+  assert.equal(await exited, 0, stderr);
+  assert.match(stdout, /^Removed 300000 expired sessions \(db engine\)\.$/m);
+  assert.equal(rowCount(path), 25 + written, "live rows, and every row the app wrote meanwhile, are kept");
 });
 
 test("db on PostgreSQL: 100,000 expired rows removed in batches, live rows kept", { skip: NO_POSTGRES || false }, async () => {

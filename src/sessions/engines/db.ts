@@ -303,15 +303,19 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
 }
 
 /**
- * Django's clear_expired for the table: rows with expire_date < now, deleted `batchSize` at a
- * time (each batch its own short statement), so a large purge never holds the table for long.
+ * Django's clear_expired for the table: rows with expire_date < now. With the better-sqlite3
+ * handle, sqlite-purge.ts (a table swap when most rows are expired, else short batches with
+ * pauses); otherwise deleted `batchSize` at a time, each batch its own short statement, so a
+ * large purge never holds the table for long.
  */
 export async function clearExpiredRows(
   context: EngineContext,
-  { db, dateValue }: DbStore,
-  { batchSize = 1000, onProgress }: ClearOptions = {},
+  { db, dateValue, direct }: DbStore,
+  { batchSize, onProgress }: ClearOptions = {},
 ): Promise<number> {
   const cutoff = dateValue(context.now());
+  if (direct) return direct.purgeExpired(cutoff as string, { ...(batchSize ? { batchSize } : {}), ...(onProgress ? { onProgress } : {}) });
+  batchSize ??= 1000;
   let removed = 0;
   for (;;) {
     const batch = db.selectFrom("sessions").select("session_key").where("expire_date", "<", cutoff).limit(batchSize);

@@ -15,6 +15,7 @@
  * `sqlite` resource); with a kysely instance alone it goes through kysely, which is slower.
  */
 import type { Database, Statement } from "better-sqlite3";
+import { purgeExpiredSessions, type PurgeOptions } from "./sqlite-purge.js";
 
 /** A row as stored, and its data as JSON once a session has verified it. */
 export interface SessionRow {
@@ -128,6 +129,15 @@ export class SqliteSessions {
       this.#remember(key, row);
     }
     return row.expire_date > now ? row : undefined;
+  }
+
+  /** Removes the rows that expired before `cutoff` (see sqlite-purge.ts). */
+  async purgeExpired(cutoff: string, options: PurgeOptions): Promise<number> {
+    try {
+      return await purgeExpiredSessions(this.#db, cutoff, options);
+    } finally {
+      this.#rows.clear();
+    }
   }
 
   exists(key: string): boolean {

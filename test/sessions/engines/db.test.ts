@@ -16,13 +16,30 @@ async function withRows(expired: number, live: number) {
 }
 
 test("clearExpired deletes in batches, reports progress after each, and keeps live rows", async () => {
-  const f = await withRows(35, 5);
+  // Not four expired rows to each live one: batch by batch.
+  const f = await withRows(35, 10);
   const progress: number[] = [];
   const removed = await f.engine.clearExpired({ batchSize: 10, onProgress: (n) => progress.push(n) });
   assert.equal(removed, 35);
   assert.deepEqual(progress, [10, 20, 30, 35]);
   const left = await f.db.selectFrom("sessions").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
-  assert.equal(Number(left.n), 5);
+  assert.equal(Number(left.n), 10);
+});
+
+test("clearExpired with mostly expired rows on SQLite: the live rows move to a new table in one step, schema and index intact", async () => {
+  const f = await withRows(400, 7);
+  const schemaBefore = f.sqlite.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY name").all();
+  const live = await f.db.selectFrom("sessions").selectAll().where("expire_date", ">", toSqliteDatetime(f.clock.now())).orderBy("session_key").execute();
+  const progress: number[] = [];
+  assert.equal(await f.engine.clearExpired({ onProgress: (n) => progress.push(n) }), 400);
+  assert.deepEqual(progress, [400], "one step");
+  assert.deepEqual(f.sqlite.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY name").all(), schemaBefore);
+  assert.deepEqual(await f.db.selectFrom("sessions").selectAll().orderBy("session_key").execute(), live);
+  // The engine's own statements work on the new table.
+  const session = f.engine.open(null);
+  session.set("after", true);
+  await session.save();
+  assert.equal(f.engine.open(session.sessionKey).get("after"), true);
 });
 
 test("listSessions reads more rows than one query takes, skipping expired ones; tampered data reads as null", async () => {

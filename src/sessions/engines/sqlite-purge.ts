@@ -1,0 +1,87 @@
+/**
+ * Django's clear_expired for the sessions table on SQLite, fast enough for millions of rows
+ * while the app keeps writing.
+ *
+ * Deleting a row costs a write to three B-trees, and session keys are random, so the key index
+ * is written at random places: about 9 µs a row at best, in one huge statement that would hold
+ * SQLite's single write lock for seconds. Two ways out, chosen by counting first:
+ * - When most rows are expired (the usual case for a store nobody purged), the live rows are
+ *   copied to a new table that then takes the old one's place, in one short transaction: its
+ *   cost follows the live rows, not the expired ones (a million expired rows, a thousand live:
+ *   about 0.2 s). The table is recreated from its own schema, indexes included, so it stays
+ *   Django's.
+ * - Otherwise rows are deleted a batch at a time in expiry order, each batch its own short
+ *   transaction, with a pause as long as the batch between them, so other writers (the app's
+ *   requests, in this process or another) get the lock in between.
+ */
+import type { Database } from "better-sqlite3";
+
+export interface PurgeOptions {
+  /** Rows per batch when deleting batch by batch (default: sized to take about 20 ms). */
+  batchSize?: number;
+  onProgress?: (removed: number) => void;
+}
+
+/** Live rows at most for the table swap: copying more would hold the write lock too long. */
+const MOST_LIVE_ROWS_TO_COPY = 200_000;
+/** The swap is chosen when expired rows outnumber live ones by this much. */
+const EXPIRED_PER_LIVE = 4;
+const BATCH_MS = 20;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The CREATE statements of the table and its indexes, or null when swapping would be unsafe. */
+function swappableSchema(db: Database): { table: string; indexes: string[] } | null {
+  const objects = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL").all() as {
+    type: string;
+    name: string;
+    tbl_name: string;
+    sql: string;
+  }[];
+  const table = objects.find((o) => o.type === "table" && o.name === "sessions");
+  if (!table) return null;
+  // Triggers on it, views over it, or other tables referring to it would be broken by a swap.
+  const dependents = objects.filter(
+    (o) => o !== table && ((o.type !== "index" && /\bsessions\b/i.test(o.sql)) || (o.type === "trigger" && o.tbl_name === "sessions")),
+  );
+  if (dependents.length > 0) return null;
+  const indexes = objects.filter((o) => o.type === "index" && o.tbl_name === "sessions").map((o) => o.sql);
+  return { table: table.sql, indexes };
+}
+
+export async function purgeExpiredSessions(db: Database, cutoff: string, { batchSize, onProgress }: PurgeOptions = {}): Promise<number> {
+  const count = db.prepare("SELECT count(*) FROM sessions WHERE expire_date < ?").pluck();
+  const countLive = db.prepare("SELECT count(*) FROM sessions WHERE expire_date >= ?").pluck();
+  const expired = count.get(cutoff) as number;
+  if (expired === 0) return 0;
+  const live = countLive.get(cutoff) as number;
+  const schema = swappableSchema(db);
+  if (schema !== null && live <= MOST_LIVE_ROWS_TO_COPY && expired >= EXPIRED_PER_LIVE * live) {
+    const removed = db
+      .transaction(() => {
+        const before = count.get(cutoff) as number;
+        db.exec(schema.table.replace(/^CREATE TABLE\s+("sessions"|sessions)/i, 'CREATE TABLE "sessions_purging"'));
+        db.prepare('INSERT INTO "sessions_purging" SELECT * FROM sessions WHERE expire_date >= ?').run(cutoff);
+        db.exec('DROP TABLE sessions; ALTER TABLE "sessions_purging" RENAME TO sessions');
+        for (const index of schema.indexes) db.exec(index);
+        return before;
+      })
+      .immediate();
+    onProgress?.(removed);
+    return removed;
+  }
+  const remove = db.prepare("DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expire_date < ? LIMIT ?)");
+  let size = batchSize ?? 1000;
+  let removed = 0;
+  for (;;) {
+    const started = performance.now();
+    const changes = remove.run(cutoff, size).changes;
+    const took = performance.now() - started;
+    removed += changes;
+    if (changes > 0) onProgress?.(removed);
+    if (changes < size) return removed;
+    if (batchSize === undefined) size = Math.max(100, Math.min(50_000, Math.round((size * BATCH_MS) / Math.max(took, 1))));
+    // As long a pause as the batch held the lock: whoever waited for it goes first.
+    await sleep(Math.max(2, Math.round(took)));
+  }
+}
