@@ -319,3 +319,46 @@ test("`npm start` passes SIGTERM on to the server (a process manager stops npm, 
   orphans.delete(serverPid);
   assert.equal(existsSync(`${databasePath}-wal`), false, "the SQLite database was closed");
 });
+
+test("kill -9 right after the responses: every acknowledged write is there when the server starts again", { timeout: 90_000 }, async () => {
+  const databasePath = join(dir, "killed.sqlite3");
+  const server = await serve({ DATABASE_PATH: databasePath });
+  // 60 visitors, each with a session, then all at once: a value set and 5 locked counter hits each.
+  const visitors = await Promise.all(
+    Array.from({ length: 60 }, async () => {
+      const jar = new CookieJar();
+      const page = await fetch(`${server.url}/counter/`);
+      jar.store(page.headers.getSetCookie());
+      return jar;
+    }),
+  );
+  const acknowledged = await Promise.all(
+    visitors.map(async (jar, i) => {
+      const headers = { cookie: jar.header() };
+      const set = await fetch(`${server.url}/session/set/?key=written&value=v${i}`, { headers });
+      let visits = 1;
+      for (let hit = 0; hit < 5; hit++) {
+        const page = await fetch(`${server.url}/counter/`, { headers });
+        assert.equal(page.status, 200);
+        visits = Number(/<strong id="visits">(\d+)<\/strong>/.exec(await page.text())![1]);
+      }
+      assert.equal(set.status, 200);
+      return { jar, value: `v${i}`, visits };
+    }),
+  );
+  // No shutdown: the process dies as in a crash or the OOM killer.
+  process.kill(server.child.pid!, "SIGKILL");
+  await server.exited;
+
+  const again = await serve({ DATABASE_PATH: databasePath });
+  for (const { jar, value, visits } of acknowledged) {
+    assert.equal(visits, 6);
+    const json = (await (await fetch(`${again.url}/session/json/`, { headers: { cookie: jar.header() } })).json()) as {
+      session: Record<string, unknown>;
+    };
+    assert.equal(json.session.written, value, "the value set before the crash");
+    assert.equal(json.session.visits, visits, "every counted visit");
+  }
+  process.kill(again.child.pid!, "SIGTERM");
+  assert.equal(await again.exited, 0);
+});
