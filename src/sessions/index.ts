@@ -1,6 +1,6 @@
 /** The session framework: everything an application imports. */
-export { default as sessions, DEFAULT_LOCK } from "./plugin.js";
-export type { AppSessionData, Session, SessionPluginOptions, SessionRouteOptions, SessionTypes } from "./plugin.js";
+export { default as sessions, DEFAULT_LOCK, sessionExchange } from "./plugin.js";
+export type { AppSessionData, Session, SessionExchange, SessionPluginOptions, SessionRouteOptions, SessionTypes } from "./plugin.js";
 export {
   SessionBase,
   MISSING_RECORD,

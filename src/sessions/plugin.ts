@@ -67,6 +67,25 @@ export interface SessionPluginOptions {
 export const DEFAULT_LOCK: LockOptions = { waitMs: 10_000, leaseMs: 10_000 };
 
 const kSession = Symbol("session.instance");
+const kExchange = Symbol("session.exchange");
+
+/**
+ * What the session did for one response, once the plugin's onSend has run (for pages that
+ * teach, and for logs): whether the store was read and written, the session's Set-Cookie as
+ * sent, whether Vary: Cookie was added, and which of Django's rules decided, in one line.
+ */
+export interface SessionExchange {
+  read: boolean;
+  written: boolean;
+  setCookie: string | null;
+  vary: boolean;
+  reason: string;
+}
+
+/** The exchange of `request`'s response, or undefined before the session plugin's onSend. */
+export function sessionExchange(request: FastifyRequest): SessionExchange | undefined {
+  return (request as SessionRequest)[kExchange];
+}
 const kHadCookie = Symbol("session.hadCookie");
 const kDone = Symbol("session.responded");
 const kRelease = Symbol("session.releaseLock");
@@ -74,6 +93,7 @@ const kRelease = Symbol("session.releaseLock");
 interface SessionRequest extends FastifyRequest {
   /** The session, once something asked for it (request.session opens it). */
   [kSession]: Session | null;
+  [kExchange]: SessionExchange | undefined;
   [kHadCookie]: boolean;
   [kRelease]: ReleaseLock | null;
 }
@@ -143,19 +163,40 @@ function respond(
   const empty = session.isEmpty();
   const failed = reply.statusCode >= 500;
 
+  const note = (setCookie: string | null, vary: boolean, reason: string) => {
+    (request as SessionRequest)[kExchange] = { read: session.readFromStore, written: false, setCookie, vary, reason };
+  };
+
   // A: the browser holds a cookie but there is no session any more. Not when this failed
   // response flushed it: the flush is undone, so the browser keeps its cookie.
   if ((request as SessionRequest)[kHadCookie] && empty) {
-    if (!(failed && session.flushedInRequest)) reply.header("set-cookie", deleteSessionCookie(settings));
+    if (failed && session.flushedInRequest) {
+      note(null, true, "The session was flushed, but the response failed: the flush is undone and the cookie kept.");
+    } else {
+      const cookie = deleteSessionCookie(settings);
+      reply.header("set-cookie", cookie);
+      note(cookie, true, "The browser sent a session cookie but the session is empty now (flushed, or its key unknown): the cookie is deleted.");
+    }
     addVaryCookie(reply);
     return settle(session, failed);
   }
   // C: save (never on a server error) and send the cookie with the possibly new key.
   if ((modified || settings.SESSION_SAVE_EVERY_REQUEST) && !empty && !failed) {
-    return saveAndSendCookie(settings, now, request, reply, session, accessed);
+    return saveAndSendCookie(settings, now, request, reply, session, accessed, modified);
   }
   // B: the response depends on the cookie whenever the handler looked at the session.
   if (accessed) addVaryCookie(reply);
+  note(
+    null,
+    accessed,
+    failed && (modified || settings.SESSION_SAVE_EVERY_REQUEST)
+      ? "The session was changed, but a response of 500 or more saves nothing."
+      : modified
+        ? "The session was changed but is empty, and the browser has no cookie: there is nothing to save."
+        : accessed
+          ? "The session was read but not changed: nothing written, and Vary: Cookie tells caches the page depends on the cookie."
+          : "The session was not touched: nothing read, nothing written, no session headers.",
+  );
   return settle(session, failed);
 }
 
@@ -172,6 +213,7 @@ async function saveAndSendCookie(
   reply: FastifyReply,
   session: Session,
   accessed: boolean,
+  modified: boolean,
 ): Promise<void> {
   await session.load();
   // As Django, the cookie's expiry is worked out before saving, which applies the loaded
@@ -180,6 +222,16 @@ async function saveAndSendCookie(
   try {
     await session.save();
   } catch (error) {
+    (request as SessionRequest)[kExchange] = {
+      read: session.readFromStore,
+      written: false,
+      setCookie: null,
+      vary: false,
+      reason:
+        error instanceof UpdateError
+          ? "The session was deleted (a logout elsewhere) before this request could save it: nothing written, a 400."
+          : "The session could not be saved: nothing written, the response is an error page.",
+    };
     await session.discardStoreChanges();
     dropReplacedResponseHeaders(reply);
     throw error instanceof UpdateError ? new SessionInterrupted() : error;
@@ -196,6 +248,15 @@ async function saveAndSendCookie(
   }
   reply.header("set-cookie", cookie);
   if (accessed) addVaryCookie(reply);
+  (request as SessionRequest)[kExchange] = {
+    read: session.readFromStore,
+    written: true,
+    setCookie: cookie,
+    vary: accessed,
+    reason: modified
+      ? "The session was changed: it was saved and its cookie sent again with a fresh expiry."
+      : "SESSION_SAVE_EVERY_REQUEST is on: the session is saved, and its cookie sent, on every response.",
+  };
   await settle(session, false);
 }
 
@@ -210,6 +271,14 @@ async function releaseLock(request: FastifyRequest): Promise<void> {
     request.log.warn({ err: error }, "could not release the session lock; it ends with its lease");
   }
 }
+
+const UNTOUCHED: SessionExchange = Object.freeze({
+  read: false,
+  written: false,
+  setCookie: null,
+  vary: false,
+  reason: "The session was not touched: nothing read, nothing written, no session headers.",
+});
 
 const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, done) => {
   let settings: SessionSettings;
@@ -233,6 +302,7 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, opt
   }
 
   fastify.decorateRequest(kSession, null);
+  fastify.decorateRequest(kExchange, undefined);
   fastify.decorateRequest(kHadCookie, false);
   fastify.decorateRequest(kRelease, null);
   fastify.decorateReply(kDone, false);
@@ -331,6 +401,7 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, opt
       // still needs the session.
       const value = readCookie(request.headers.cookie, cookieName);
       if (value === undefined || (value.length >= MIN_SESSION_KEY_LENGTH && !settings.SESSION_SAVE_EVERY_REQUEST)) {
+        (request as SessionRequest)[kExchange] = UNTOUCHED;
         return next(null, payload);
       }
       session = request.session;

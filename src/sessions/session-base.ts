@@ -134,6 +134,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   #stored: string | undefined;
   /** Set by deferStoreChanges(): the deferred changes, or null until there is one. */
   #deferred: DeferredChanges | null | undefined;
+  #readFromStore = false;
   /** Retry bound for create(); the cache engine lowers it as Django does. */
   protected maxCreateAttempts = Number.POSITIVE_INFINITY;
   /** False when the session lives in the cookie: deleting it then touches no store. */
@@ -191,6 +192,11 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     await this.prefetch();
   }
 
+  /** Whether this session's record was read from the store (its data applied) so far. */
+  get readFromStore(): boolean {
+    return this.#readFromStore;
+  }
+
   /** Whether the data can be read now (fetched, or readable synchronously at the first touch). */
   get isLoaded(): boolean {
     return this.#cache !== undefined || this.#fetched !== undefined || this.#key === null || this.loadsSynchronously;
@@ -214,6 +220,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
 
   #apply(fetched: LoadedRecord | undefined): Map<string, JsonValue> {
     if (fetched === undefined) throw new SessionNotLoadedError();
+    this.#readFromStore = true;
     if (fetched.key !== undefined) this.sessionKeyValue = fetched.key;
     if (fetched.modified) this.#modified = true;
     this.#stored = fetched.stored;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test, type TestContext } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
-import { sessions, type SessionSettingsInput } from "../../src/sessions/index.js";
+import { sessionExchange, sessions, type SessionExchange, type SessionSettingsInput } from "../../src/sessions/index.js";
 import { countStatements, dbFixture, type EngineFixture } from "../helpers.js";
 
 const KEY = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=([^;]+); HttpOnly; SameSite=Lax$/;
@@ -522,6 +522,41 @@ describe("beyond Django: failures never lose what they should not", () => {
   test("SESSION_MAX_BYTES=0 (the default, Django's behaviour): no limit", async () => {
     const h = await harness();
     assert.equal((await get(h, "/grow?n=100000")).status, 200);
+  });
+});
+
+describe("sessionExchange: what the session did for the response, for later hooks", () => {
+  async function exchanged(h: Harness, url: string, key?: string) {
+    let seen: SessionExchange | undefined;
+    const probe = h.app.inject({ url, headers: cookieHeader(key) });
+    const response = await probe;
+    seen = JSON.parse(String(response.headers["x-exchange"] ?? "null")) as SessionExchange | undefined;
+    return { response, seen };
+  }
+
+  test("untouched, read, written and deleted, each with the headers as sent and the rule that decided", async () => {
+    const h = await harness();
+    h.app.addHook("onSend", async (request, reply, payload) => {
+      reply.header("x-exchange", JSON.stringify(sessionExchange(request) ?? null));
+      return payload;
+    });
+    const key = await h.seed();
+    const untouched = await exchanged(h, "/nothing", key);
+    assert.deepEqual({ ...untouched.seen, reason: undefined }, { read: false, written: false, setCookie: null, vary: false, reason: undefined });
+    const read = await exchanged(h, "/read", key);
+    assert.equal(read.seen?.read, true);
+    assert.equal(read.seen?.written, false);
+    assert.equal(read.seen?.vary, true);
+    assert.match(read.seen!.reason, /read but not changed/);
+    const written = await exchanged(h, "/write", key);
+    assert.equal(written.seen?.written, true);
+    assert.equal(written.seen?.setCookie, written.response.headers["set-cookie"]);
+    assert.match(written.seen!.reason, /changed: it was saved/);
+    const flushed = await exchanged(h, "/flush", key);
+    assert.equal(flushed.seen?.setCookie, DELETE_COOKIE);
+    assert.match(flushed.seen!.reason, /cookie is deleted/);
+    const failed = await exchanged(h, "/write-500");
+    assert.match(failed.seen!.reason, /500 or more saves nothing/);
   });
 });
 
