@@ -34,13 +34,17 @@ export function openCache(config: AppConfig, now?: () => number): SessionCache {
     : new MemoryCache({ maxEntries, keyPrefix, now });
 }
 
-export async function openRuntime(config: AppConfig): Promise<Runtime> {
+/**
+ * `server`: a long-running server (SQLite then checkpoints its WAL in a worker thread, off the
+ * event loop); commands leave it out.
+ */
+export async function openRuntime(config: AppConfig, { server = false }: { server?: boolean } = {}): Promise<Runtime> {
   const needs = engineNeeds(config.session.SESSION_ENGINE);
-  const database = openDatabase(config);
+  const database = openDatabase(config, { backgroundCheckpoints: server });
   const caches: Record<string, SessionCache> = {};
   const close = async () => {
     await Promise.all(Object.values(caches).map((cache) => cache.close()));
-    await database.db.destroy();
+    await database.close();
   };
   try {
     await checkDatabase(database);

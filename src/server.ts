@@ -21,7 +21,7 @@ const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const runtime: Runtime = await openRuntime(config);
+  const runtime: Runtime = await openRuntime(config, { server: true });
   for (const name of runtime.applied) process.stdout.write(`applied migration ${name}\n`);
   const app = await buildApp(config, { db: runtime.database.db, engine: runtime.engine, runtime });
   app.addHook("onClose", () => runtime.close());

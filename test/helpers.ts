@@ -82,7 +82,7 @@ export async function appFixture(env: Record<string, string> = {}, stores: Fixtu
   const app = await buildApp(config, {
     db,
     engine,
-    ...(stores.database ? { runtime: { database: { db, dateValue, dialect: "postgres", location: "test" }, caches } } : {}),
+    ...(stores.database ? { runtime: { database: { db, dateValue, dialect: "postgres", location: "test", close: () => db.destroy() }, caches } } : {}),
     logger: loggerOptions({ ...config, logLevel: "info" }, stream),
   });
   return { app, db, config, engine, logs };

@@ -5,6 +5,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, sql, SqliteDialect, type Generated } from "kysely";
 import pg from "pg";
 import { toSqliteDatetime, type SessionsDatabase } from "../sessions/index.js";
+import { checkpointInBackground } from "./wal-checkpointer.js";
 
 export interface UsersTable {
   id: Generated<number>;
@@ -43,10 +44,15 @@ export interface OpenedDatabase {
   location: string;
   /** How an instant is written to a datetime column. */
   dateValue: (epochMs: number) => string | Date;
+  /** Closes the database (and what openSqlite started beside it). */
+  close(): Promise<void>;
 }
 
-/** Opens (creating if needed) the SQLite file at `path`; ":memory:" for a throwaway database. */
-export function openSqlite(path: string): OpenedDatabase {
+/**
+ * Opens (creating if needed) the SQLite file at `path`; ":memory:" for a throwaway database.
+ * A server passes `backgroundCheckpoints` (see wal-checkpointer.ts); short-lived commands do not.
+ */
+export function openSqlite(path: string, { backgroundCheckpoints = false }: { backgroundCheckpoints?: boolean } = {}): OpenedDatabase {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   // WAL lets readers run while a write commits; the busy timeout covers a second process
@@ -57,12 +63,18 @@ export function openSqlite(path: string): OpenedDatabase {
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
+  const checkpointer = backgroundCheckpoints && path !== ":memory:" ? checkpointInBackground(sqlite, path) : undefined;
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    db,
     sqlite,
     dialect: "sqlite",
     location: path,
     dateValue: toSqliteDatetime,
+    async close() {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
 
@@ -81,16 +93,21 @@ export function openPostgres(url: string, options?: string): OpenedDatabase {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, options });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    db,
     dialect: "postgres",
     location: maskUrl(url),
     dateValue: (ms) => new Date(ms),
+    close: () => db.destroy(),
   };
 }
 
-export function openDatabase({ databaseUrl, databasePath }: { databaseUrl: string | null; databasePath: string }): OpenedDatabase {
-  return databaseUrl ? openPostgres(databaseUrl) : openSqlite(databasePath);
+export function openDatabase(
+  { databaseUrl, databasePath }: { databaseUrl: string | null; databasePath: string },
+  options: { backgroundCheckpoints?: boolean } = {},
+): OpenedDatabase {
+  return databaseUrl ? openPostgres(databaseUrl) : openSqlite(databasePath, options);
 }
 
 export class DatabaseUnavailable extends Error {
