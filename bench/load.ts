@@ -19,6 +19,8 @@ export interface LoadResult {
   /** Latency percentiles in ms, from every response's own time (autocannon's histogram rounds to 1 ms). */
   p50: number;
   p99: number;
+  /** The slowest response, in ms. */
+  max: number;
   /** CPU the load generator (this process) used, in % of one core: near 100, it is the limit. */
   generatorCpu: number;
 }
@@ -35,6 +37,10 @@ export interface LoadOptions {
   amount?: number;
   /** One Cookie header per connection (cookies[i] for the i-th connection). */
   cookies?: string[];
+  /** Ends the run early when it settles (the requests in flight are cut off). */
+  stop?: Promise<unknown>;
+  /** Called for every response, as it completes: its status and its own time in ms. */
+  onResponse?: (status: number, ms: number) => void;
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -42,7 +48,7 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-export async function fire({ url, connections, seconds, amount, cookies }: LoadOptions): Promise<LoadResult> {
+export async function fire({ url, connections, seconds, amount, cookies, stop, onResponse }: LoadOptions): Promise<LoadResult> {
   let next = 0;
   let times = new Float64Array(1 << 16);
   let n = 0;
@@ -75,7 +81,9 @@ export async function fire({ url, connections, seconds, amount, cookies }: LoadO
     times[n++] = ms;
     if (status >= 200 && status < 300) ok++;
     last = performance.now();
+    onResponse?.(status, ms);
   });
+  void stop?.then(() => (instance as unknown as autocannon.Instance).stop());
   const result = await instance;
   const cpu = process.cpuUsage(cpuBefore);
   const sorted = times.subarray(0, n).sort();
@@ -90,6 +98,7 @@ export async function fire({ url, connections, seconds, amount, cookies }: LoadO
     timeouts: result.timeouts,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
+    max: n ? sorted[n - 1]! : Number.NaN,
     generatorCpu: (cpu.user + cpu.system) / 10 / (performance.now() - started),
   };
 }

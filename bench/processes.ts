@@ -22,6 +22,11 @@ function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
+/** A child started elsewhere (a command run against a server's database) that killAll must also end. */
+export function adopt(child: ChildProcess): void {
+  started.add(child);
+}
+
 export function killAll(): void {
   for (const child of started) {
     if (alive(child) && child.pid !== undefined) {
@@ -140,11 +145,33 @@ export class ServerProcess {
     return this.ask<number>({ type: "clock" });
   }
 
+  /** The server's process.memoryUsage() (RSS, V8 heap, memory outside it); `gc`: after a full collection (needs --expose-gc). */
+  memory(gc = false): Promise<NodeJS.MemoryUsage> {
+    return this.ask<NodeJS.MemoryUsage>({ type: "memory", gc });
+  }
+
+  /** The counters once in-flight requests have finished (the answered count stops moving). */
+  async settled(resetDistinct = false): Promise<Stats> {
+    let previous = await this.stats();
+    for (let i = 0; i < 40; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const current = await this.stats();
+      if (current.responses === previous.responses) break;
+      previous = current;
+    }
+    return this.stats(resetDistinct);
+  }
+
   /** Resident set size in kB, from /proc/<pid>/status (null where there is no /proc). */
   rssKb(): number | null {
+    return this.statusKb("VmRSS");
+  }
+
+  /** A kB figure of /proc/<pid>/status (VmRSS, VmHWM: the peak RSS, ...); null where there is none. */
+  statusKb(field: string): number | null {
     try {
       const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
-      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+      const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status);
       return match ? Number(match[1]) : null;
     } catch {
       return null;

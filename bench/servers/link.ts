@@ -128,6 +128,7 @@ type Message =
   | { id: number; type: "stats"; resetDistinct?: boolean }
   | { id: number; type: "inspect"; query: InspectQuery }
   | { id: number; type: "clock" }
+  | { id: number; type: "memory"; gc?: boolean }
   | { id: number; type: "shutdown" };
 
 /**
@@ -188,6 +189,11 @@ export async function serve(server: BenchServer): Promise<void> {
         break;
       case "clock":
         reply(Number(process.hrtime.bigint() / 1000n));
+        break;
+      case "memory":
+        // A full collection first when asked and the process runs with --expose-gc.
+        if (message.gc) (globalThis as { gc?: () => void }).gc?.();
+        reply(process.memoryUsage());
         break;
       case "shutdown":
         reply(true);

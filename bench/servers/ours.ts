@@ -1,7 +1,8 @@
 /**
  * This project's session framework: the `sessions` plugin with an engine from
  * `createSessionEngine`, on the engine BENCH_VARIANT names:
- *   db-sqlite       db on SQLite (better-sqlite3, WAL, synchronous=NORMAL), migrated at start
+ *   db-sqlite       db on SQLite (better-sqlite3, WAL, synchronous=NORMAL), migrated at start;
+ *                   the file is BENCH_SQLITE_PATH when set (the scale runs fill it first)
  *   db-postgres     db on PostgreSQL (DATABASE_URL, search_path = BENCH_PG_SCHEMA)
  *   cache-redis     cache on Redis (REDIS_URL, keys under BENCH_REDIS_PREFIX)
  *   cache-memory    cache on the in-process MemoryCache
@@ -45,7 +46,7 @@ if (variant === "db-postgres") {
   database = openPostgres(env("DATABASE_URL"), `-c search_path=${env("BENCH_PG_SCHEMA")}`);
 } else if (variant === "db-sqlite" || variant === "cached_db") {
   // WAL and synchronous=NORMAL, as the app opens it.
-  database = openSqlite(join(env("BENCH_DIR"), `ours-${variant}.sqlite3`));
+  database = openSqlite(process.env.BENCH_SQLITE_PATH || join(env("BENCH_DIR"), `ours-${variant}.sqlite3`));
 }
 if (database) await migrateToLatest(database.db);
 
