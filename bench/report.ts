@@ -1,5 +1,14 @@
 /** Medians, ratios to bare, the targets, RESULTS.md and the SVG chart. */
 import { SCENARIO_INFO, SCENARIOS, SERVERS, type Scenario, type ServerSpec } from "./catalogue.js";
+import {
+  FULL_ROWS,
+  PURGE_P99_TARGET_MS,
+  PURGE_SECONDS_TARGET,
+  RSS_RATIO_TARGET,
+  TABLE_RATIO_TARGET,
+  type ScaleResult,
+  type Window,
+} from "./scale.js";
 
 /** One measured run of one server in one scenario. */
 export interface Sample {
@@ -218,6 +227,60 @@ export function targets(rows: Row[]): Target[] {
   return out;
 }
 
+/**
+ * The scale targets (bench/scale.ts). `scale` null: not run, for the reason `why`. A run with
+ * fewer rows than the issue's 1,000,000 (--quick) says so in each target.
+ */
+export function scaleTargets(scale: ScaleResult | null, why: string): Target[] {
+  const size = (n: number) => n.toLocaleString("en-US");
+  const rows = scale?.rows ?? FULL_ROWS;
+  const smaller = rows !== FULL_ROWS ? ` (${size(rows)} in this run, not ${size(FULL_ROWS)})` : "";
+  const names = [
+    `A on SQLite with ${size(rows)} sessions in the table ≥ ${Math.round(TABLE_RATIO_TARGET * 100)} % of its req/s with ${size(scale?.baseRows ?? 1000)}${smaller}`,
+    `clearsessions removes ${size(rows)} expired rows in < ${PURGE_SECONDS_TARGET} s while A's p99 stays < ${PURGE_P99_TARGET_MS} ms${smaller}`,
+    `Server RSS after creating ${size(rows)} sessions (B) ≤ ${RSS_RATIO_TARGET}× its RSS after warm-up${smaller}`,
+  ] as const;
+  const missing = (target: string): Target => ({ target, measured: scale ? "not measured: see Scale" : `not measured in this run (${why})`, result: "n/a" });
+  const verdict = (ok: boolean): Target["result"] => (ok ? "PASS" : "FAIL");
+  const out: Target[] = [];
+  const t = scale?.table;
+  out.push(
+    t
+      ? {
+          target: names[0],
+          measured:
+            `${num(t.large.rps)} vs ${num(t.small.rps)} req/s (${(100 * t.ratio).toFixed(1)} %); ` +
+            `CPU ${t.small.cpuUs?.toFixed(0) ?? "n/a"} → ${t.large.cpuUs?.toFixed(0) ?? "n/a"} µs/req`,
+          result: verdict(t.ratio >= TABLE_RATIO_TARGET),
+        }
+      : missing(names[0]),
+  );
+  const p = scale?.purge;
+  out.push(
+    p
+      ? {
+          target: names[1],
+          measured:
+            `${p.wallSeconds.toFixed(1)} s for ${num(p.removed)} rows${p.timedOut ? " (stopped: did not finish)" : ""}; ` +
+            `A p99 ${p.during.p99.toFixed(1)} ms during it (p50 ${p.during.p50.toFixed(1)}, max ${p.during.max.toFixed(0)} ms; ` +
+            `p99 ${p.baseline.p99.toFixed(1)} ms without a purge)`,
+          result: verdict(!p.timedOut && p.removed === p.expired && p.wallSeconds < PURGE_SECONDS_TARGET && p.during.p99 < PURGE_P99_TARGET_MS),
+        }
+      : missing(names[1]),
+  );
+  const r = scale?.rss;
+  out.push(
+    r
+      ? {
+          target: names[2],
+          measured: `${r.startMb.toFixed(0)} → ${r.endMb.toFixed(0)} MB (${r.ratio.toFixed(2)}×) after ${num(r.created)} sessions in ${r.seconds.toFixed(0)} s`,
+          result: verdict(r.created === rows && r.ratio <= RSS_RATIO_TARGET),
+        }
+      : missing(names[2]),
+  );
+  return out;
+}
+
 export interface RunInfo {
   date: string;
   machine: [string, string][];
@@ -227,6 +290,11 @@ export interface RunInfo {
   loadBefore: string;
   loadAfter: string;
   partial: string | null;
+  /** The scale part's figures; null when it did not run, for the reason scaleSkipped. */
+  scale: ScaleResult | null;
+  scaleSkipped: string;
+  /** bench/CHANGES.md as written by hand (null: there is no such file). */
+  changes: string | null;
 }
 
 function table(header: string[], body: string[][]): string {
@@ -247,7 +315,11 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
   out.push("## Machine", "", table(["", ""], info.machine), "");
   out.push("## How it was measured", "", ...info.method.map((m) => `- ${m}`), "");
 
-  out.push("## Targets", "", table(["Target", "Measured", "Result"], targets(rows).map((t) => [t.target, t.measured, `**${t.result}**`])), "");
+  const all = [...targets(rows), ...scaleTargets(info.scale, info.scaleSkipped)];
+  out.push("## Targets", "", table(["Target", "Measured", "Result"], all.map((t) => [t.target, t.measured, `**${t.result}**`])), "");
+
+  out.push("## What each change bought", "");
+  out.push(info.changes === null ? "*(bench/CHANGES.md does not exist.)*" : info.changes.trim(), "");
 
   const failed = checks.filter((c) => !c.ok);
   out.push("## Checks", "");
@@ -275,8 +347,8 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
     out.push("");
   }
 
-  out.push("## Results", "", `![req/s as % of bare Fastify, per scenario and server](${svgName})`, "");
-  out.push(
+  if (rows.length) out.push("## Results", "", `![req/s as % of bare Fastify, per scenario and server](${svgName})`, "");
+  if (rows.length) out.push(
     "Medians over the rounds; *(min–max)* is the spread of req/s over the rounds, a measure of how noisy the machine was. " +
       "*% of bare*, *CPU / bare* and *p99 / bare* compare with bare Fastify in the same scenario of the same run. " +
       "*CPU µs/req* is the server's own CPU time per request, which the neighbours' load hardly changes. " +
@@ -314,6 +386,8 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
     );
   }
 
+  out.push(...scaleMarkdown(info.scale, info.scaleSkipped));
+
   if (info.skipped.length || info.failures.length) {
     out.push("## Not measured", "");
     for (const f of info.failures) out.push(`- **FAILED**: ${f}`);
@@ -324,6 +398,112 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
   for (const spec of SERVERS) out.push(`- **${spec.label}** (\`${spec.id}\`): ${spec.description}`);
   out.push("");
   return out.join("\n");
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "n/a");
+
+function windowRow(label: string, w: Window): string[] {
+  return [label, w.seconds.toFixed(1), num(w.requests), num(w.rps), ms(w.p50), ms(w.p99), ms(w.max), ms(w.gap), String(w.non2xx)];
+}
+
+/** The Scale section: what bench/scale.ts measured, part by part. */
+export function scaleMarkdown(scale: ScaleResult | null, why: string): string[] {
+  const out: string[] = ["## Scale", ""];
+  if (!scale) return [...out, `Not run (${why}).`, ""];
+  const size = (n: number) => n.toLocaleString("en-US");
+  out.push(
+    `This project's \`db\` engine on SQLite (the db-sqlite server) with ${size(scale.rows)} sessions` +
+      (scale.rows !== FULL_ROWS ? ` (**${size(scale.rows)} instead of the targets' ${size(FULL_ROWS)}**: a --quick or --scale-rows run)` : "") +
+      `; ${scale.connections} connections; the scale part took ${scale.minutes.toFixed(1)} min.`,
+    "",
+    "The tables of parts 1 and 2 were filled directly before their server started: one transaction of prepared INSERTs (better-sqlite3) into a file migrated as the app migrates it, " +
+      "keys from `generateSessionKey()`, data `{\"visits\": 1}` as the engine encodes it (signed with the bench servers' SECRET_KEY), `expire_date` in Django's SQLite format. " +
+      "The rows are laid out as in a table that filled over two weeks: `expire_date` grows with the insertion order (expired rows first, live ones expiring from an hour to two weeks ahead), keys random; " +
+      `A's ${scale.connections} sessions are live rows at random places among the others.`,
+    "",
+  );
+  const t = scale.table;
+  if (t) {
+    out.push(`### 1. Rows in the table: A with ${size(t.small.rows)} and with ${size(t.large.rows)} sessions`, "");
+    out.push(
+      `Two servers, each on its own file, measured in ${t.rounds} alternating rounds of about ${t.seconds} s (fixed request counts, checked as in the main runs). ` +
+        `req/s with ${size(t.large.rows)} sessions is **${(100 * t.ratio).toFixed(1)} %** of req/s with ${size(t.small.rows)}` +
+        (t.cpuRatio !== null ? `; the server's CPU per request is ${t.cpuRatio.toFixed(2)}× (the steadier figure on a busy machine).` : "."),
+      "",
+      table(
+        ["Sessions in the table", "File MB", "Filled in s", "req/s (median)", "req/s per round", "p50 ms", "p99 ms", "CPU µs/req"],
+        [t.small, t.large].map((s) => [
+          size(s.rows),
+          s.fileMb.toFixed(0),
+          s.fillSeconds.toFixed(1),
+          num(s.rps),
+          s.runs.map((r) => num(r.rps)).join(", "),
+          ms(s.p50),
+          ms(s.p99),
+          s.cpuUs === null ? "n/a" : s.cpuUs.toFixed(0),
+        ]),
+      ),
+      "",
+    );
+  }
+  const p = scale.purge;
+  if (p) {
+    out.push(`### 2. clearsessions: ${size(p.expired)} expired rows removed while A runs`, "");
+    out.push(
+      `The real command, as a user runs it: \`node --import tsx src/cli/clearsessions.ts\` (no options) with \`DATABASE_PATH\` set to the running server's SQLite file and \`DATABASE_URL\` empty, ` +
+        `started 0.5 s into an A load (${scale.connections} connections, as fast as the server answers) on a table of ${size(p.expired)} expired and ${size(p.live)} live sessions (${p.fileMb.toFixed(0)} MB, filled in ${p.fillSeconds.toFixed(1)} s). ` +
+        "The load stops when the command exits.",
+      "",
+      `- Wall time of the command (spawn to exit): **${p.wallSeconds.toFixed(1)} s**${p.timedOut ? " — **stopped**: it had not finished" : ""}; ` +
+        `the same command on an empty table takes ${p.idleSeconds.toFixed(1)} s (Node, tsx and the app's start-up and shut-down).`,
+      `- Progress lines: ${p.progressLines}` +
+        (p.deletingSeconds === null
+          ? p.progressLines === 1
+            ? " (the purge was one step, reported once at its end)."
+            : "."
+          : `, ${p.deletingSeconds.toFixed(1)} s from the first to the last (one per batch).`),
+      `- Rows removed: ${num(p.removed)} of ${num(p.expired)} (exit ${p.exit}); rows left: ${p.left === null ? "?" : num(p.left)} (${num(p.live)} live).`,
+      "",
+      "A's responses by the time they completed:",
+      "",
+      table(
+        ["A, " + scale.connections + " connections", "Window s", "Responses", "req/s", "p50 ms", "p99 ms", "max ms", "longest without a response, ms", "non-2xx"],
+        [
+          windowRow("without a purge (just before)", p.baseline),
+          windowRow("while the command ran (spawn to exit)", p.during),
+          ...(p.deleting ? [windowRow("between its first and last progress lines", p.deleting)] : []),
+        ],
+      ),
+      "",
+      `*Longest without a response*: the longest time in which not one of the ${scale.connections} connections got an answer. A stall of the server shows as such a gap: ` +
+        "for instance its event loop waiting in SQLite's busy handler (up to busy_timeout) while the command holds the database's write lock.",
+      "",
+    );
+    if (p.output) out.push("The command's output (progress lines left out):", "", "```", p.output, "```", "");
+  }
+  const r = scale.rss;
+  if (r) {
+    out.push(`### 3. Memory: RSS while creating ${size(r.created)} sessions`, "");
+    out.push(
+      `A fresh server on an empty file: RSS ${r.beforeWarmupMb.toFixed(0)} MB once listening, **${r.startMb.toFixed(0)} MB** after ${size(r.warmup)} new-visitor requests of warm-up (the start). ` +
+        `Then scenario B (${scale.connections} connections, no cookie: each request creates and saves a session) for ${size(r.created)} more requests in steps, ` +
+        `RSS read from /proc after each: **${r.endMb.toFixed(0)} MB** at the end (${r.ratio.toFixed(2)}× the start), peak ${r.peakMb === null ? "n/a" : `${r.peakMb.toFixed(0)} MB`} (VmHWM). ` +
+        `It took ${r.seconds.toFixed(0)} s (${num(r.created / r.seconds)} sessions/s); the table then held ${r.tableRows === null ? "?" : size(r.tableRows)} rows. ` +
+        `Once those figures were read, a full garbage collection (the server runs with --expose-gc for this) left ${r.heapAfterGcMb.toFixed(0)} MB of V8 heap in use and an RSS of ${r.rssAfterGcMb.toFixed(0)} MB: ` +
+        "heap that grows in the table but not past a full collection is garbage V8 had not collected yet, not sessions kept.",
+      "",
+      table(
+        ["Sessions created", "RSS MB", "× start", "V8 heap used MB", "external MB", "req/s of the step"],
+        [
+          ["0 (the start)", r.startMb.toFixed(0), "1.00×", r.startHeapMb.toFixed(0), "", ""],
+          ...r.steps.map((s) => [size(s.created), s.rssMb.toFixed(0), `${(s.rssMb / r.startMb).toFixed(2)}×`, s.heapMb.toFixed(0), s.externalMb.toFixed(0), num(s.rps)]),
+        ],
+      ),
+      "",
+    );
+  }
+  if (scale.errors.length) out.push(...scale.errors.map((e) => `- **FAILED**: ${e}`), "");
+  return out;
 }
 
 const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

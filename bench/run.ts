@@ -5,10 +5,13 @@
  *
  *   npm run bench [-- --quick] [--only=db-sqlite,fastify-session-memory] [--scenario=A,C]
  *                  [--rounds=3] [--duration=2] [--connections=50] [--profile=db-sqlite [--scenario=A]]
+ *                  [--no-scale | --scale-only] [--scale-rows=N]
+ * The scale part (bench/scale.ts: 1,000,000 sessions; 100,000 with --quick) runs after the
+ * scenarios on a run of every server and scenario, or alone with --scale-only.
  * Each flag can also be given as an environment variable: BENCH_QUICK=1, BENCH_ONLY=..., ...
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +21,8 @@ import { SCENARIO_INFO, SCENARIOS, SERVERS, pathFor, type Scenario, type ServerS
 import { createSessions, fire, madeUpCookies, type LoadResult } from "./load.js";
 import { ServerProcess, killAll, type Stats } from "./processes.js";
 import { summariseFile } from "./profile-summary.js";
-import { aggregate, markdown, median, svgChart, targets, type Check, type Sample } from "./report.js";
+import { aggregate, markdown, median, scaleTargets, svgChart, targets, type Check, type Sample } from "./report.js";
+import { BASE_ROWS, FULL_ROWS, QUICK_ROWS, runScale, type ScaleResult } from "./scale.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 process.chdir(ROOT);
@@ -40,7 +44,21 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const known = new Set(["quick", "only", "scenario", "rounds", "duration", "connections", "warmup", "profile", "profile-duration", "out"]);
+const known = new Set([
+  "quick",
+  "only",
+  "scenario",
+  "rounds",
+  "duration",
+  "connections",
+  "warmup",
+  "profile",
+  "profile-duration",
+  "out",
+  "no-scale",
+  "scale-only",
+  "scale-rows",
+]);
 for (const arg of process.argv.slice(2)) {
   const name = /^--([a-z-]+)/.exec(arg)?.[1];
   if (!name || !known.has(name)) fail(`unknown argument ${arg}; flags: ${[...known].map((k) => `--${k}`).join(" ")}`);
@@ -74,11 +92,35 @@ const scenarioFilter = list(option("scenario"))?.map((s) => s.toUpperCase());
 for (const s of scenarioFilter ?? []) if (!SCENARIOS.includes(s as Scenario)) fail(`unknown scenario ${s}; scenarios: ${SCENARIOS.join(", ")}`);
 const scenarios = SCENARIOS.filter((s) => !scenarioFilter || scenarioFilter.includes(s));
 
-const partialReasons = [quick && "--quick", only && `--only=${only.join(",")}`, scenarioFilter && `--scenario=${scenarioFilter.join(",")}`].filter(
+const flag = (name: string) => option(name) !== undefined && option(name) !== "0";
+const scaleOnly = flag("scale-only");
+const noScale = flag("no-scale");
+if (scaleOnly && (noScale || only || scenarioFilter || PROFILE)) fail("--scale-only runs the scale part alone: it takes no --no-scale, --only, --scenario or --profile");
+const SCALE_ROWS = option("scale-rows") === undefined ? (quick ? QUICK_ROWS : FULL_ROWS) : Math.round(number("scale-rows", FULL_ROWS));
+if (SCALE_ROWS < 2 * BASE_ROWS) fail(`--scale-rows must be at least ${2 * BASE_ROWS}`);
+/** Why the scale part does not run (null: it runs). */
+const scaleSkipped = scaleOnly
+  ? null
+  : noScale
+    ? "--no-scale"
+    : only || scenarioFilter
+      ? "--only/--scenario; --scale-only runs it alone"
+      : null;
+
+const partialReasons = [
+  quick && "--quick",
+  only && `--only=${only.join(",")}`,
+  scenarioFilter && `--scenario=${scenarioFilter.join(",")}`,
+  noScale && "--no-scale",
+  scaleOnly && "--scale-only",
+  option("scale-rows") !== undefined && `--scale-rows=${SCALE_ROWS}`,
+].filter(
   (x): x is string => typeof x === "string",
 );
 const partial = partialReasons.length ? partialReasons.join(" ") : null;
 const OUT = option("out") ?? (partial ? "bench/RESULTS.partial.md" : "bench/RESULTS.md");
+/** Hand-written: what each change to the framework bought, copied into RESULTS.md as it is. */
+const CHANGES = "bench/CHANGES.md";
 const SVG = OUT.replace(/RESULTS(\.partial)?\.md$/, (_m, p: string | undefined) => `results${p ?? ""}.svg`).replace(/\.md$/, ".svg");
 
 // ---- what this run creates, and its cleanup -------------------------------------------
@@ -183,14 +225,17 @@ async function probe(service: Service): Promise<string | null> {
 
 const BENCH_SECRET_KEY = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ";
 
-function serverEnv(spec: ServerSpec): NodeJS.ProcessEnv {
-  // The caller's own settings must not change what is measured: drop the app's variables.
-  const base = Object.fromEntries(
+/** The caller's environment without the app's variables: the caller's own settings must not change what is measured. */
+function baseEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
     Object.entries(process.env).filter(
       ([name]) => !/^(SESSION_|SECRET_KEY|CACHE_|DATABASE_|REDIS_|BENCH_|MIGRATE_ON_START$|TRUST_PROXY$|LOG_LEVEL$|HOST$|PORT$|NODE_ENV$)/.test(name),
     ),
   );
-  const env: NodeJS.ProcessEnv = { ...base, NODE_ENV: "production", BENCH_DIR: dir };
+}
+
+function serverEnv(spec: ServerSpec): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...baseEnv(), NODE_ENV: "production", BENCH_DIR: dir };
   if (spec.variant) env.BENCH_VARIANT = spec.variant;
   if (spec.needs.includes("postgres")) Object.assign(env, { DATABASE_URL, BENCH_PG_SCHEMA: pgSchema });
   if (spec.needs.includes("redis")) Object.assign(env, { REDIS_URL, BENCH_REDIS_PREFIX: `${redisPrefix}:${spec.id}:` });
@@ -211,19 +256,8 @@ interface Active {
   server: ServerProcess;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** The server's counters once in-flight requests have finished (its answered count stops moving). */
-async function settled(server: ServerProcess, resetDistinct = false): Promise<Stats> {
-  let previous = await server.stats();
-  for (let i = 0; i < 40; i++) {
-    await sleep(50);
-    const current = await server.stats();
-    if (current.responses === previous.responses) break;
-    previous = current;
-  }
-  return server.stats(resetDistinct);
-}
+const settled = (server: ServerProcess, resetDistinct = false): Promise<Stats> => server.settled(resetDistinct);
 
 async function cookiesFor({ spec, server }: Active, scenario: Scenario): Promise<string[] | undefined> {
   if (!SCENARIO_INFO[scenario].cookies) return undefined;
@@ -436,12 +470,18 @@ async function main(): Promise<number> {
   }
   const started = performance.now();
   const loadBefore = load();
-  const specs = SERVERS.filter((s) => s.bare || !only || only.includes(s.id));
+  const specs = scaleOnly ? [] : SERVERS.filter((s) => s.bare || !only || only.includes(s.id));
   const skipped: string[] = [];
   const failures: string[] = [];
+  const scaleLine =
+    scaleSkipped === null
+      ? `scale part: ${SCALE_ROWS.toLocaleString("en-US")} sessions` + (SCALE_ROWS !== FULL_ROWS ? ` (not the targets' ${FULL_ROWS.toLocaleString("en-US")}: ${quick && option("scale-rows") === undefined ? "--quick" : "--scale-rows"})` : "")
+      : `scale part skipped (${scaleSkipped})`;
   console.log(
-    `bench: ${specs.length} servers, scenarios ${scenarios.join("")}, ${CONNECTIONS} connections, ${ROUNDS} round(s) of ${SECONDS} s, ` +
-      `warm-up ${WARMUP} s per server and scenario; load average ${loadBefore}`,
+    scaleOnly
+      ? `bench: the scale part alone, ${SCALE_ROWS.toLocaleString("en-US")} sessions${SCALE_ROWS !== FULL_ROWS ? ` (not the targets' ${FULL_ROWS.toLocaleString("en-US")})` : ""}, ${CONNECTIONS} connections; load average ${loadBefore}`
+      : `bench: ${specs.length} servers, scenarios ${scenarios.join("")}, ${CONNECTIONS} connections, ${ROUNDS} round(s) of ${SECONDS} s, ` +
+          `warm-up ${WARMUP} s per server and scenario; ${scaleLine}; load average ${loadBefore}`,
   );
   const active = await startAll(specs, skipped, failures);
   const runs = (a: Active) =>
@@ -451,7 +491,7 @@ async function main(): Promise<number> {
       return !reason;
     });
 
-  console.log("warm-up");
+  if (active.length) console.log("warm-up");
   for (const a of active) {
     for (const scenario of runs(a)) {
       const cookies = await cookiesFor(a, scenario);
@@ -486,6 +526,46 @@ async function main(): Promise<number> {
     }
   }
 
+  // The scenarios' servers are done: stop them before the scale part, which starts its own.
+  await Promise.allSettled(active.map((a) => a.server.stop(5000)));
+  running.length = 0;
+  let scale: ScaleResult | null = null;
+  if (scaleSkipped === null && !interrupted) {
+    const spec = SERVERS.find((s) => s.id === "db-sqlite")!;
+    scale = await runScale({
+      rows: SCALE_ROWS,
+      baseRows: BASE_ROWS,
+      connections: CONNECTIONS,
+      rounds: quick ? 5 : 7,
+      seconds: SECONDS,
+      // Each scale server is a fresh process: longer than the scenarios' warm-up.
+      warmup: Math.max(WARMUP, quick ? 2 : 3),
+      preRun: PRE_RUN,
+      baselineSeconds: quick ? 2 : 4,
+      rssWarmup: 20_000,
+      purgeCap: 180,
+      dir,
+      root: ROOT,
+      startServer: async (file, nodeArgs = []) => {
+        const t = performance.now();
+        const server = await ServerProcess.start(spec.file, { ...serverEnv(spec), BENCH_SQLITE_PATH: file }, nodeArgs);
+        running.push(server);
+        console.log(`  start ${spec.id} on ${path.basename(file)}: pid ${server.pid}, port ${server.port} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+        return server;
+      },
+      stopServer: async (server) => {
+        await server.stop(5000);
+        running.splice(running.indexOf(server), 1);
+      },
+      commandEnv: baseEnv(),
+      checks,
+      log: (line) => console.log(line),
+      interrupted: () => interrupted,
+    });
+    failures.push(...scale.errors);
+  }
+  if (interrupted) return 130;
+
   const loadAfter = load();
   const rows = aggregate(samples, checks);
   const generator = (id: string) => {
@@ -496,7 +576,7 @@ async function main(): Promise<number> {
   const info = {
     date: new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC"),
     machine: machine(),
-    method: [
+    method: !rows.length ? [`The scale part alone (--scale-only): see Scale. The whole run took ${minutes} min.`] : [
       `Servers: child processes (\`node --import tsx bench/servers/<file>.ts\`, NODE_ENV=production, no request logging), each on 127.0.0.1 at a free port; all Fastify ${version("fastify")}.`,
       `Load: autocannon ${version("autocannon")} in the harness's own process, ${CONNECTIONS} connections, no pipelining; a scenario with a session gives each connection its own cookie, from sessions created through the server's own new-visitor route just before the run.`,
       `Warm-up: ${WARMUP} s per server and scenario before the first round, and about ${PRE_RUN} s with the run's own cookies right before each run.`,
@@ -514,13 +594,18 @@ async function main(): Promise<number> {
     loadBefore,
     loadAfter,
     partial,
+    scale,
+    scaleSkipped: scaleSkipped ?? "",
+    changes: existsSync(CHANGES) ? readFileSync(CHANGES, "utf8") : null,
   };
   mkdirSync(path.dirname(OUT), { recursive: true });
   writeFileSync(OUT, markdown(info, rows, checks, path.basename(SVG)));
-  writeFileSync(SVG, svgChart(rows, `${info.date}; ${CONNECTIONS} connections; medians of ${ROUNDS} round(s); busy shared machine (load ${loadBefore} → ${loadAfter})`));
+  if (rows.length) {
+    writeFileSync(SVG, svgChart(rows, `${info.date}; ${CONNECTIONS} connections; medians of ${ROUNDS} round(s); busy shared machine (load ${loadBefore} → ${loadAfter})`));
+  }
 
   console.log(`\n${"target".padEnd(72)} measured`);
-  for (const t of targets(rows)) console.log(`${t.result.padEnd(5)} ${t.target.padEnd(66)} ${t.measured}`);
+  for (const t of [...targets(rows), ...scaleTargets(scale, scaleSkipped ?? "")]) console.log(`${t.result.padEnd(5)} ${t.target.padEnd(66)} ${t.measured}`);
   const failed = checks.filter((c) => !c.ok);
   const invalid = failed.filter((c) => c.kind === "validity");
   if (failed.length) {
@@ -536,7 +621,7 @@ async function main(): Promise<number> {
     console.error(bar);
   }
   for (const f of failures) console.error(`FAILED: ${f}`);
-  console.log(`\nwrote ${OUT} and ${SVG} (${minutes} min)`);
+  console.log(`\nwrote ${OUT}${rows.length ? ` and ${SVG}` : ""} (${minutes} min)`);
   return invalid.length || failures.length ? 1 : 0;
 }
 
