@@ -14,7 +14,7 @@
  * The db engine uses this when the application hands it the better-sqlite3 handle (the
  * `sqlite` resource); with a kysely instance alone it goes through kysely, which is slower.
  */
-import type { Database, Statement } from "better-sqlite3";
+import type { Database, Statement, Transaction } from "better-sqlite3";
 import { purgeExpiredSessions, type PurgeOptions } from "./sqlite-purge.js";
 
 /** A row as stored, and its data as JSON once a session has verified it. */
@@ -39,6 +39,8 @@ export interface SessionsTableWriter {
   /** INSERT a new row; false when the key is taken. */
   insert(key: string, text: string, expireDate: string): boolean;
 }
+
+type Outcome = { ok: true; value: unknown; written: [string, SessionRow][] } | { ok: false; error: unknown };
 
 interface Queued {
   work: (writer: SessionsTableWriter) => unknown;
@@ -66,6 +68,8 @@ export class SqliteSessions {
   #written: [string, SessionRow][] = [];
   #queue: Queued[] = [];
   #scheduled = false;
+  /** One turn's works in one transaction (made once: better-sqlite3 wraps it in BEGIN/COMMIT). */
+  readonly #runBatch: Transaction<(batch: Queued[]) => Outcome[]>;
 
   constructor(db: Database) {
     this.#db = db;
@@ -88,6 +92,16 @@ export class SqliteSessions {
       if (changes > 0) this.#written.push([key, { session_data: text, expire_date: expireDate }]);
       return changes > 0;
     };
+    this.#runBatch = db.transaction((batch: Queued[]) =>
+      batch.map((item): Outcome => {
+        this.#written = [];
+        try {
+          return { ok: true, value: item.work(this.#writer), written: this.#written };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
     this.#writer = {
       read: (key) => this.#any.get(key)?.session_data,
       updateIf: (key, text, expireDate, expected) => wrote(key, text, expireDate, this.#updateIf.run(text, expireDate, key, expected).changes),
@@ -152,7 +166,8 @@ export class SqliteSessions {
   /**
    * Runs `work` in this turn's write transaction (BEGIN IMMEDIATE: no other process writes
    * between its reads and its writes) and resolves once that transaction is committed. A work
-   * that throws is undone alone (a savepoint) and rejects; the others still commit.
+   * writes at most once, as its last step, so one that throws has written nothing: it rejects
+   * alone and the others still commit.
    */
   write<T>(work: (writer: SessionsTableWriter) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -173,24 +188,9 @@ export class SqliteSessions {
     this.#scheduled = false;
     const batch = this.#queue;
     this.#queue = [];
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    const written: [string, SessionRow][] = [];
-    const each = this.#db.transaction((item: Queued) => item.work(this.#writer));
+    let outcomes: Outcome[];
     try {
-      this.#db
-        .transaction(() => {
-          for (const item of batch) {
-            this.#written = [];
-            try {
-              // Nested: a savepoint, so a work that throws leaves the others' writes in place.
-              outcomes.push({ ok: true, value: each(item) });
-              written.push(...this.#written);
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      outcomes = this.#runBatch.immediate(batch);
     } catch (error) {
       // The commit itself failed (the database is locked past busy_timeout, the disk is full):
       // nothing of this batch is stored, and every save says so. What the cache learnt from it
@@ -199,11 +199,11 @@ export class SqliteSessions {
       for (const item of batch) item.reject(error);
       return;
     }
-    for (const [key, row] of written) this.#remember(key, row);
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
+      if (!outcome.ok) return item.reject(outcome.error);
+      for (const [key, row] of outcome.written) this.#remember(key, row);
+      item.resolve(outcome.value);
     });
   }
 }
