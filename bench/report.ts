@@ -452,7 +452,7 @@ export function scaleMarkdown(scale: ScaleResult | null, why: string): string[] 
     out.push(
       `The real command, as a user runs it: \`node --import tsx src/cli/clearsessions.ts\` (no options) with \`DATABASE_PATH\` set to the running server's SQLite file and \`DATABASE_URL\` empty, ` +
         `started 0.5 s into an A load (${scale.connections} connections, as fast as the server answers) on a table of ${size(p.expired)} expired and ${size(p.live)} live sessions (${p.fileMb.toFixed(0)} MB, filled in ${p.fillSeconds.toFixed(1)} s). ` +
-        "The load stops when the command exits.",
+        "The load goes on for 2 s after the command exits. Each window counts the requests *sent* in it (whenever their answer came).",
       "",
       `- Wall time of the command (spawn to exit): **${p.wallSeconds.toFixed(1)} s**${p.timedOut ? " — **stopped**: it had not finished" : ""}; ` +
         `the same command on an empty table takes ${p.idleSeconds.toFixed(1)} s (Node, tsx and the app's start-up and shut-down).`,
@@ -464,18 +464,17 @@ export function scaleMarkdown(scale: ScaleResult | null, why: string): string[] 
           : `, ${p.deletingSeconds.toFixed(1)} s from the first to the last (one per batch).`),
       `- Rows removed: ${num(p.removed)} of ${num(p.expired)} (exit ${p.exit}); rows left: ${p.left === null ? "?" : num(p.left)} (${num(p.live)} live).`,
       "",
-      "A's responses by the time they completed:",
-      "",
+
       table(
         ["A, " + scale.connections + " connections", "Window s", "Responses", "req/s", "p50 ms", "p99 ms", "max ms", "longest without a response, ms", "non-2xx"],
         [
           windowRow("without a purge (just before)", p.baseline),
-          windowRow("while the command ran (spawn to exit)", p.during),
-          ...(p.deleting ? [windowRow("between its first and last progress lines", p.deleting)] : []),
+          windowRow("sent while the command ran (spawn to exit)", p.during),
+          ...(p.deleting ? [windowRow("sent between its first and last progress lines", p.deleting)] : []),
         ],
       ),
       "",
-      `*Longest without a response*: the longest time in which not one of the ${scale.connections} connections got an answer. A stall of the server shows as such a gap: ` +
+      `*Longest without a response*: the longest time, from the window's start to the last answer to its requests, in which not one of the ${scale.connections} connections got an answer. A stall of the server shows as such a gap: ` +
         "for instance its event loop waiting in SQLite's busy handler (up to busy_timeout) while the command holds the database's write lock.",
       "",
     );

@@ -173,6 +173,9 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
+/** How long A goes on after the command exits (the requests it held up are answered meanwhile). */
+const AFTER_COMMAND_MS = 2000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const mb = (file: string) => ["", "-wal"].reduce((sum, suffix) => sum + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0) / 2 ** 20;
@@ -256,20 +259,31 @@ async function fill(file: string, plan: FillPlan): Promise<{ cookies: string[]; 
   return { cookies, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Stats of the responses (completion time, latency, status) that completed in [from, to]. */
+/**
+ * Stats of the requests SENT in [from, to] (a response's completion time less its latency), so a
+ * request the purge held up counts even when its answer came after the command had exited. `gap`
+ * is the longest time, from `from` to the last of those answers, in which no response at all
+ * (of any request) completed.
+ */
 function windowOf(at: number[], ms: number[], status: number[], from: number, to: number): Window {
   const latencies: number[] = [];
   let non2xx = 0;
+  let lastDone = from;
+  for (let i = 0; i < at.length; i++) {
+    const sent = at[i]! - ms[i]!;
+    if (sent < from || sent > to) continue;
+    latencies.push(ms[i]!);
+    lastDone = Math.max(lastDone, at[i]!);
+    if (status[i]! < 200 || status[i]! >= 300) non2xx++;
+  }
+  // Responses are recorded in completion order.
   let previous = from;
   let gap = 0;
-  for (let i = 0; i < at.length; i++) {
-    if (at[i]! < from || at[i]! > to) continue;
-    latencies.push(ms[i]!);
-    if (status[i]! < 200 || status[i]! >= 300) non2xx++;
-    gap = Math.max(gap, at[i]! - previous);
+  for (let i = 0; i < at.length && previous < lastDone; i++) {
+    if (at[i]! < from) continue;
+    gap = Math.max(gap, Math.min(at[i]!, lastDone) - previous);
     previous = at[i]!;
   }
-  gap = Math.max(gap, to - previous);
   latencies.sort((a, b) => a - b);
   const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : Number.NaN);
   const seconds = (to - from) / 1000;
@@ -509,6 +523,8 @@ async function purge(o: ScaleOptions, data: string, cookieName: string): Promise
     let run: CommandRun;
     try {
       run = await clearsessions(o, file);
+      // The load goes on a while, so the requests sent while the command ran get their answers.
+      await sleep(AFTER_COMMAND_MS);
     } finally {
       stopLoad();
     }
