@@ -5,9 +5,7 @@
  * Differences from `npm start`, each for a comparable figure:
  *   NODE_ENV=production   templates compiled once (as in production); JSON logs
  *   LOG_LEVEL=warn        no two log lines per request (no other server logs)
- *   synchronous=NORMAL    the same SQLite pragmas as the db engine's own row
  */
-import { sql } from "kysely";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { openRuntime } from "../../src/runtime.js";
@@ -15,8 +13,8 @@ import { cookieValue, countSqlite, serve } from "./link.js";
 
 await countSqlite();
 const config = loadConfig(process.env);
-const runtime = await openRuntime(config);
-await sql.raw("pragma synchronous = NORMAL").execute(runtime.database.db);
+// As src/server.ts: WAL, synchronous=NORMAL, checkpoints in a worker thread.
+const runtime = await openRuntime(config, { server: true });
 const app = await buildApp(config, { db: runtime.database.db, engine: runtime.engine, runtime });
 app.addHook("onClose", () => runtime.close());
 const { engine } = runtime;

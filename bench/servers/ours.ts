@@ -45,8 +45,8 @@ let database: OpenedDatabase | undefined;
 if (variant === "db-postgres") {
   database = openPostgres(env("DATABASE_URL"), `-c search_path=${env("BENCH_PG_SCHEMA")}`);
 } else if (variant === "db-sqlite" || variant === "cached_db") {
-  // WAL and synchronous=NORMAL, as the app opens it.
-  database = openSqlite(process.env.BENCH_SQLITE_PATH || join(env("BENCH_DIR"), `ours-${variant}.sqlite3`));
+  // WAL, synchronous=NORMAL and checkpoints in a worker thread, as `npm start` opens it.
+  database = openSqlite(process.env.BENCH_SQLITE_PATH || join(env("BENCH_DIR"), `ours-${variant}.sqlite3`), { backgroundCheckpoints: true });
 }
 if (database) await migrateToLatest(database.db);
 

@@ -49,7 +49,27 @@ function swappableSchema(db: Database): { table: string; indexes: string[] } | n
   return { table: table.sql, indexes };
 }
 
-export async function purgeExpiredSessions(db: Database, cutoff: string, { batchSize, onProgress }: PurgeOptions = {}): Promise<number> {
+/**
+ * Copies what the purge wrote to the WAL into the database now, without blocking anyone
+ * (PASSIVE): otherwise the next commit of the app would, inside a request.
+ */
+function checkpoint(db: Database): void {
+  try {
+    db.pragma("wal_checkpoint(PASSIVE)");
+  } catch {
+    // Not in WAL mode, or busy: the app's own checkpoints will do it.
+  }
+}
+
+export async function purgeExpiredSessions(db: Database, cutoff: string, options: PurgeOptions = {}): Promise<number> {
+  try {
+    return await purge(db, cutoff, options);
+  } finally {
+    checkpoint(db);
+  }
+}
+
+async function purge(db: Database, cutoff: string, { batchSize, onProgress }: PurgeOptions): Promise<number> {
   const count = db.prepare("SELECT count(*) FROM sessions WHERE expire_date < ?").pluck();
   const countLive = db.prepare("SELECT count(*) FROM sessions WHERE expire_date >= ?").pluck();
   const expired = count.get(cutoff) as number;
