@@ -21,6 +21,7 @@ import { SCENARIO_INFO, SCENARIOS, SERVERS, pathFor, type Scenario, type ServerS
 import { createSessions, fire, madeUpCookies, type LoadResult } from "./load.js";
 import { ServerProcess, killAll, type Stats } from "./processes.js";
 import { summariseFile } from "./profile-summary.js";
+import { flameGraph } from "./flamegraph.js";
 import { aggregate, markdown, median, scaleTargets, svgChart, targets, type Check, type Sample } from "./report.js";
 import { BASE_ROWS, FULL_ROWS, QUICK_ROWS, runScale, type ScaleResult } from "./scale.js";
 
@@ -460,7 +461,9 @@ async function profile(id: string): Promise<void> {
     `(the profiler slows it down)\n\n` +
     summariseFile(file, { top: 20, from, to });
   writeFileSync(path.join(profiles, `${name}.txt`), text + "\n");
-  console.log(`\n${text}\n\nprofile: ${path.relative(ROOT, file)}\nsummary: ${path.relative(ROOT, path.join(profiles, `${name}.txt`))}`);
+  const profileJson = JSON.parse(readFileSync(file, "utf8")) as Parameters<typeof flameGraph>[0];
+  writeFileSync(path.join(profiles, `${name}.svg`), flameGraph(profileJson, `${spec.label}, scenario ${scenario}: where the measured window's time went`, { from, to }));
+  console.log(`\n${text}\n\nprofile: ${path.relative(ROOT, file)}\nsummary: ${path.relative(ROOT, path.join(profiles, `${name}.txt`))}\nflame graph: ${path.relative(ROOT, path.join(profiles, `${name}.svg`))}`);
 }
 
 async function main(): Promise<number> {

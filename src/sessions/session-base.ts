@@ -12,7 +12,7 @@
  */
 import { parseIsoformat, toIsoformat } from "./dates.js";
 import { CreateError, KeyError, SessionNotLoadedError, SessionTooLarge, UpdateError } from "./errors.js";
-import type { JsonObject, JsonValue } from "./json.js";
+import { dumps, type JsonObject, type JsonValue } from "./json.js";
 import { BadSignature, type TimestampSigner } from "./signing.js";
 import { generateSessionKey, MIN_SESSION_KEY_LENGTH, SHOWN_KEY_PREFIX_LENGTH } from "./keys.js";
 import type { SessionSettings } from "./settings.js";
@@ -72,6 +72,8 @@ export interface LoadedRecord {
 export interface RecordWrite {
   readonly key: string;
   readonly text: string;
+  /** The data's JSON (what `text` signs, or is, for the cache engine). */
+  readonly json: string;
   readonly data: Map<string, JsonValue>;
   readonly expiresAt: Date;
   /** Seconds from now until it expires (a cache's TTL); 0 or less means already expired. */
@@ -475,9 +477,12 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
 
   // ---- what engines write --------------------------------------------------------------------
 
-  /** The stored text of `data` (Django's signed format; the cache engine stores plain JSON). */
-  protected encodeRecord(data: ReadonlyMap<string, JsonValue>): string {
-    return this.encode(data);
+  /**
+   * The stored text of data serialised as `json` (Django's signed format; the cache engine
+   * stores the JSON itself).
+   */
+  protected encodeJson(json: string): string {
+    return this.context.signer.signJson(json);
   }
 
   /** The data in a record's stored text (a record that does not verify reads as {}). */
@@ -489,7 +494,8 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   protected recordOf(data: Map<string, JsonValue>): RecordWrite {
     const key = this.#key;
     if (key === null) throw new UpdateError("The session has no key to save under.");
-    const text = this.encodeRecord(data);
+    const json = dumps(data);
+    const text = this.encodeJson(json);
     const limit = this.context.settings.SESSION_MAX_BYTES;
     // The stored text is ASCII, so its length is its size in bytes.
     if (limit > 0 && text.length > limit) throw new SessionTooLarge(text.length, limit);
@@ -497,6 +503,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     return {
       key,
       text,
+      json,
       data,
       expiresAt: this.getExpiryDate({ expiry }),
       ageSeconds: this.getExpiryAge({ expiry }),

@@ -106,8 +106,13 @@ export class TimestampSigner {
   }
 
   /** signing.dumps(obj, compress=True) with the JSON serializer. */
-  signObject(value: unknown, { compress = true }: { compress?: boolean } = {}): string {
-    const json = Buffer.from(dumps(value), "latin1");
+  signObject(value: unknown, options: { compress?: boolean } = {}): string {
+    return this.signJson(dumps(value), options);
+  }
+
+  /** The same for JSON already serialised as Django's dumps() does (ASCII). */
+  signJson(text: string, { compress = true }: { compress?: boolean } = {}): string {
+    const json = Buffer.from(text, "latin1");
     let payload = json;
     let prefix = "";
     // Django keeps the compressed form when it is shorter by more than one byte; where that

@@ -7,7 +7,6 @@
 import type { SessionCache } from "../cache.js";
 import { CacheUnavailable } from "../cache.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
-import { dumps, type JsonValue } from "../json.js";
 import { hasKeyAlphabet } from "../keys.js";
 import { countInKeyOrder, CursorCodec, listInKeyOrder, type KeyOrderStore } from "../listing.js";
 import { CreateError, UpdateError } from "../errors.js";
@@ -48,8 +47,8 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
   }
 
   /** Django's cache holds the raw dict: here its JSON. */
-  protected override encodeRecord(data: ReadonlyMap<string, JsonValue>): string {
-    return dumps(data);
+  protected override encodeJson(json: string): string {
+    return json;
   }
 
   protected override decodeRecord(text: string): SessionData {

@@ -231,7 +231,7 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
     const { db, dateValue, direct } = this.store;
     if (direct) {
       const expireDate = dateValue(write.expiresAt.getTime()) as string;
-      if (!(await direct.write((table) => table.insert(write.key, write.text, expireDate)))) throw new CreateError(write.key);
+      if (!(await direct.write((table) => table.insert(write.key, write.text, expireDate, write.json)))) throw new CreateError(write.key);
       return write;
     }
     const result = await db
@@ -263,9 +263,9 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
       // One transaction per event-loop turn: the conditional UPDATE, or on conflict read, merge, write.
       return direct.write((table) => {
         const ownDate = dateValue(own.expiresAt.getTime()) as string;
-        if (read !== undefined && table.updateIf(key, own.text, ownDate, read)) return own;
+        if (read !== undefined && table.updateIf(key, own.text, ownDate, read, own.json)) return own;
         const write = this.updatedRecord(table.read(key), own);
-        table.update(key, write.text, dateValue(write.expiresAt.getTime()) as string);
+        table.update(key, write.text, dateValue(write.expiresAt.getTime()) as string, write.json);
         return write;
       });
     }

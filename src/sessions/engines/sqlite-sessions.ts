@@ -32,12 +32,15 @@ const CACHED_ROWS = 10_000;
 export interface SessionsTableWriter {
   /** The stored text for `key` (expired or not), or undefined when there is no row. */
   read(key: string): string | undefined;
-  /** UPDATE the row only if it still holds `expected`; true when it did. */
-  updateIf(key: string, text: string, expireDate: string, expected: string): boolean;
+  /**
+   * UPDATE the row only if it still holds `expected`; true when it did. `json` is the data the
+   * new text signs, which the cache then needs not verify again.
+   */
+  updateIf(key: string, text: string, expireDate: string, expected: string, json?: string): boolean;
   /** UPDATE the row; true when there was one. */
-  update(key: string, text: string, expireDate: string): boolean;
+  update(key: string, text: string, expireDate: string, json?: string): boolean;
   /** INSERT a new row; false when the key is taken. */
-  insert(key: string, text: string, expireDate: string): boolean;
+  insert(key: string, text: string, expireDate: string, json?: string): boolean;
 }
 
 type Outcome = { ok: true; value: unknown; written: [string, SessionRow][] } | { ok: false; error: unknown };
@@ -87,9 +90,9 @@ export class SqliteSessions {
     this.#probe = db.prepare("SELECT (SELECT data_version FROM pragma_data_version()) AS version, total_changes() AS changes");
     this.#seen = this.#probe.get();
     // Rows written are remembered once their work has succeeded and the batch is committed.
-    const wrote = (key: string, text: string, expireDate: string, changes: number) => {
+    const wrote = (key: string, text: string, expireDate: string, json: string | undefined, changes: number) => {
       this.#ownChanges += changes;
-      if (changes > 0) this.#written.push([key, { session_data: text, expire_date: expireDate }]);
+      if (changes > 0) this.#written.push([key, { session_data: text, expire_date: expireDate, ...(json === undefined ? {} : { verified: json }) }]);
       return changes > 0;
     };
     this.#runBatch = db.transaction((batch: Queued[]) =>
@@ -104,9 +107,10 @@ export class SqliteSessions {
     );
     this.#writer = {
       read: (key) => this.#any.get(key)?.session_data,
-      updateIf: (key, text, expireDate, expected) => wrote(key, text, expireDate, this.#updateIf.run(text, expireDate, key, expected).changes),
-      update: (key, text, expireDate) => wrote(key, text, expireDate, this.#update.run(text, expireDate, key).changes),
-      insert: (key, text, expireDate) => wrote(key, text, expireDate, this.#insert.run(key, text, expireDate).changes),
+      updateIf: (key, text, expireDate, expected, json) =>
+        wrote(key, text, expireDate, json, this.#updateIf.run(text, expireDate, key, expected).changes),
+      update: (key, text, expireDate, json) => wrote(key, text, expireDate, json, this.#update.run(text, expireDate, key).changes),
+      insert: (key, text, expireDate, json) => wrote(key, text, expireDate, json, this.#insert.run(key, text, expireDate).changes),
     };
   }
 
