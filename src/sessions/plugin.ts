@@ -262,7 +262,7 @@ async function saveAndSendCookie(
 
 async function releaseLock(request: FastifyRequest): Promise<void> {
   const release = (request as SessionRequest)[kRelease];
-  if (release === null) return;
+  if (!release) return;
   (request as SessionRequest)[kRelease] = null;
   try {
     await release();
@@ -392,21 +392,24 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, opt
   }
 
   fastify.addHook("onSend", (request, reply, payload, next) => {
+    const r = request as SessionRequest;
     // Once per response: an error raised here re-enters onSend with the error page.
-    if ((reply as SessionReply)[kDone]) return next(null, payload);
+    if ((reply as SessionReply)[kDone] === true) return next(null, payload);
     (reply as SessionReply)[kDone] = true;
-    let session = (request as SessionRequest)[kSession];
+    // `?? null`: a plugin context made before this plugin was registered (static files, say)
+    // has none of its request decorators, yet its responses pass this hook too.
+    let session = r[kSession] ?? null;
     if (session === null) {
       // Never used: only a cookie that is no key (Django's rule A) or saving every request
       // still needs the session.
       const value = readCookie(request.headers.cookie, cookieName);
       if (value === undefined || (value.length >= MIN_SESSION_KEY_LENGTH && !settings.SESSION_SAVE_EVERY_REQUEST)) {
-        (request as SessionRequest)[kExchange] = UNTOUCHED;
+        r[kExchange] = UNTOUCHED;
         return next(null, payload);
       }
-      session = request.session;
+      session = r[kSession] = open(request);
     }
-    const held = (request as SessionRequest)[kRelease] !== null;
+    const held = (r[kRelease] ?? null) !== null;
     let work: Promise<void> | undefined;
     try {
       work = respond(settings, now, request, reply, session);

@@ -214,3 +214,20 @@ describe("bad input gets a clear page and a log line, never a stack trace", () =
     assert.ok(f.logs.some((l) => l.level === 50 && JSON.stringify(l).includes("no such table: sessions")));
   });
 });
+
+describe("static files", () => {
+  test("the stylesheet is served to a visitor with a session, and the session is not read", async () => {
+    const f = await appFixture();
+    const v = browse(f.app);
+    await v.get("/counter/");
+    const key = v.sessionKey();
+    assert.ok(key);
+    const before = await storedData(f, key);
+    const css = await f.app.inject({ url: "/static/style.css", headers: { cookie: v.jar.header() } });
+    assert.equal(css.statusCode, 200);
+    assert.match(String(css.headers["content-type"]), /^text\/css/);
+    assert.equal(css.headers["set-cookie"], undefined);
+    assert.equal(css.headers.vary, undefined);
+    assert.deepEqual(await storedData(f, key), before);
+  });
+});

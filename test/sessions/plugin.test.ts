@@ -525,6 +525,27 @@ describe("beyond Django: failures never lose what they should not", () => {
   });
 });
 
+describe("routes in a plugin context made before the sessions plugin (static files, say)", () => {
+  test("answer normally: untouched with or without a key, and Django's delete cookie for one that is no key", async () => {
+    const f = await dbFixture();
+    const app = Fastify();
+    await app.register(async (early) => {
+      early.get("/early", async () => "early");
+    });
+    await app.register(sessions, { settings: f.settings, engine: f.engine });
+    after(() => app.close());
+    for (const cookie of [undefined, "sessionid=abcdefghijklmnopqrstuvwxyz012345"]) {
+      const r = await app.inject({ url: "/early", headers: cookie ? { cookie } : {} });
+      assert.equal(r.statusCode, 200);
+      assert.equal(r.body, "early");
+      assert.equal(r.headers["set-cookie"], undefined);
+    }
+    const short = await app.inject({ url: "/early", headers: { cookie: "sessionid=short" } });
+    assert.equal(short.statusCode, 200);
+    assert.equal(short.headers["set-cookie"], DELETE_COOKIE);
+  });
+});
+
 describe("sessionExchange: what the session did for the response, for later hooks", () => {
   async function exchanged(h: Harness, url: string, key?: string) {
     let seen: SessionExchange | undefined;
