@@ -60,11 +60,13 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   });
   app.decorate("config", config);
   const engine = deps.engine;
+  // The session settings as the engine holds them: the one copy the plugin and the store follow.
+  const sessionSettings = engine.settings;
 
   await app.register(helmet, {
     contentSecurityPolicy: {
       // Upgrading to https would break the stylesheet on a plain-HTTP demo.
-      directives: { upgradeInsecureRequests: config.session.SESSION_COOKIE_SECURE ? [] : null },
+      directives: { upgradeInsecureRequests: sessionSettings.SESSION_COOKIE_SECURE ? [] : null },
     },
   });
   await app.register(rateLimit, { global: false });
@@ -72,7 +74,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(formbody);
   await app.register(csrf, {
     cookieKey: "csrftoken",
-    cookieOpts: { path: "/", sameSite: "lax", httpOnly: true, secure: config.session.SESSION_COOKIE_SECURE },
+    cookieOpts: { path: "/", sameSite: "lax", httpOnly: true, secure: sessionSettings.SESSION_COOKIE_SECURE },
   });
   await app.register(view, {
     engine: { ejs },
@@ -87,11 +89,11 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     });
     await assets.register(fastifyStatic, { root: path.join(ROOT, "public"), prefix: "/static/" });
   });
-  await app.register(sessions, { settings: config.session, engine });
+  await app.register(sessions, { engine });
   const dateValue = deps.runtime?.database.dateValue ?? toSqliteDatetime;
   const users = new Users(deps.db, dateValue);
-  const userSessions = new UserSessions({ db: deps.db, engine, secrets: config.session, dateValue });
-  await app.register(auth, { findUser: (id) => users.byId(id), secrets: config.session, userSessions });
+  const userSessions = new UserSessions({ db: deps.db, engine, secrets: sessionSettings, dateValue });
+  await app.register(auth, { findUser: (id) => users.byId(id), secrets: sessionSettings, userSessions });
 
   // Every state-changing request needs the form's CSRF token (checked after the body is parsed).
   app.addHook("preValidation", (request, reply, done) => {

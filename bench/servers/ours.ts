@@ -18,7 +18,6 @@ import {
   MemoryCache,
   RedisCache,
   createSessionEngine,
-  resolveSessionSettings,
   sessions,
   type SessionCache,
 } from "../../src/sessions/index.js";
@@ -79,14 +78,13 @@ if (variant === "cache-redis" || variant === "cached_db") {
   cache = countedMemoryCache(new MemoryCache({ maxEntries: 5_000_000 }));
 }
 
-const settings = resolveSessionSettings({ SECRET_KEY: BENCH_SECRET, SESSION_ENGINE: engineName });
-const engine = await createSessionEngine(settings, {
+const engine = await createSessionEngine({ SECRET_KEY: BENCH_SECRET, SESSION_ENGINE: engineName }, {
   ...(database ? { db: database.db, dateValue: database.dateValue, ...(database.sqlite ? { sqlite: database.sqlite } : {}) } : {}),
   ...(cache ? { caches: { default: cache } } : {}),
 });
 
 const app = Fastify();
-await app.register(sessions, { settings, engine });
+await app.register(sessions, { engine });
 
 // A: returning visitor, read-modify-write.
 app.get(PATHS.A, (request): VisitsBody => {
@@ -120,7 +118,7 @@ await serve({
       let visits = 0;
       let missing = 0;
       for (const header of cookies) {
-        const session = engine.open(cookieValue(header, settings.SESSION_COOKIE_NAME));
+        const session = engine.open(cookieValue(header, engine.settings.SESSION_COOKIE_NAME));
         await session.load();
         if (session.sessionKey === null) missing++;
         visits += Number(session.get("visits", 0));

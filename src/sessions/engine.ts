@@ -4,8 +4,10 @@
  */
 import type { SessionBase, SessionContext, SessionData, SessionLogger, SessionShape } from "./session-base.js";
 import { SHOWN_KEY_PREFIX_LENGTH } from "./keys.js";
+import { isJsonObject } from "./json.js";
 import type { TimestampSigner } from "./signing.js";
 import { SessionLocks, type LockStore } from "./locks.js";
+import type { SessionSettings } from "./settings.js";
 
 /** One stored session as an operator sees it: Django's Session row with get_decoded(). */
 export interface StoredSession {
@@ -62,7 +64,7 @@ export interface ClearOptions {
 export function decodeStored(signer: TimestampSigner, stored: string, log?: SessionLogger, key?: string): SessionData | null {
   try {
     const value = signer.unsignObject(stored);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
+    return isJsonObject(value) ? value : {};
   } catch {
     log?.warn({ logger: "django.security.SuspiciousSession", sessionKey: key?.slice(0, SHOWN_KEY_PREFIX_LENGTH) }, "Session data corrupted");
     return null;
@@ -72,6 +74,13 @@ export function decodeStored(signer: TimestampSigner, stored: string, log?: Sess
 export interface SessionEngine {
   /** The engine's short name, as SESSION_ENGINE spells it (db, cache, ...). */
   readonly name: string;
+  /**
+   * The settings every session of this engine follows, validated. The plugin reads the cookie's
+   * name, age and attributes from here, so the cookie and the store can never disagree.
+   */
+  readonly settings: SessionSettings;
+  /** The engine's clock in milliseconds (a test clock can replace it); cookie expiry uses it too. */
+  readonly now: () => number;
   /**
    * True when the cookie is the session (signed_cookies): the server keeps nothing, so it can
    * neither list sessions nor end one (a copied cookie stays valid until it expires).
@@ -163,6 +172,8 @@ export function defineEngine(
 ): SessionEngine {
   return {
     name,
+    settings: context.settings,
+    now: context.now,
     clientSide,
     mergesSaves,
     loadsSynchronously,

@@ -7,6 +7,11 @@ export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** Whether parsed JSON is an object (a session's data), not an array, a primitive or null. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 export class NotSerializableError extends TypeError {
   constructor(what: string) {
     super(`Object of type ${what} is not JSON serializable`);

@@ -20,13 +20,13 @@ import {
 } from "./errors.js";
 import type { LockOptions, ReleaseLock } from "./locks.js";
 import type { SessionBase, SessionData, SessionShape } from "./session-base.js";
-import { resolveSessionSettings, type SessionSettings, type SessionSettingsInput } from "./settings.js";
+import type { SessionSettings } from "./settings.js";
 
 /**
  * Augment this to declare your session's shape once; `get`/`set` are then checked:
  *   declare module "./sessions/index.js" { interface SessionTypes { data: MySession } }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: applications fill it in by declaration merging
 export interface SessionTypes {}
 
 export type AppSessionData = SessionTypes extends { data: infer D extends SessionShape<D> } ? D : SessionData;
@@ -56,11 +56,13 @@ export interface SessionRouteOptions {
   lock?: boolean | { waitSeconds?: number; leaseSeconds?: number };
 }
 
+/**
+ * The plugin's options: the engine alone. The engine carries the settings (cookie name, age,
+ * attributes, SESSION_SAVE_EVERY_REQUEST, ...) and the clock, so the cookie the plugin sends
+ * always matches what the store keeps. Make it with createSessionEngine(settings, resources).
+ */
 export interface SessionPluginOptions {
-  settings: SessionSettingsInput;
   engine: SessionEngine;
-  /** Current time in milliseconds for cookie expiry; a test clock can replace it. */
-  now?: () => number;
 }
 
 /** Laravel's block() defaults: a lease of 10 s, and 10 s of waiting for it. */
@@ -280,16 +282,13 @@ const UNTOUCHED: SessionExchange = Object.freeze({
   reason: "The session was not touched: nothing read, nothing written, no session headers.",
 });
 
-const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, done) => {
-  let settings: SessionSettings;
-  try {
-    settings = resolveSessionSettings(options.settings);
-  } catch (error) {
+const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, { engine }, done) => {
+  if (typeof engine?.open !== "function" || typeof engine.settings !== "object" || typeof engine.now !== "function") {
     // Through done(), so register()/ready() reject with it instead of an uncaught exception.
-    done(error as Error);
+    done(new ImproperlyConfigured("The sessions plugin needs { engine }: a SessionEngine, made by createSessionEngine() or defineEngine()."));
     return;
   }
-  const { engine, now = Date.now } = options;
+  const { settings, now } = engine;
   const cookieName = settings.SESSION_COOKIE_NAME;
 
   /** Django's SessionStore(request.COOKIES.get(name)): nothing is read until the data is. */

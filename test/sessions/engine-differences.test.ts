@@ -1,5 +1,6 @@
 /**
- * The reference's table 4.6 over HTTP: how each engine answers the same edge situations, as a
+ * How the engines differ at the edges (docs/django-sessions.md#how-the-engines-differ-at-the-edges),
+ * over HTTP: how each engine answers the same edge situations, as a
  * request that reads the session sees it.
  */
 import assert from "node:assert/strict";
@@ -40,7 +41,7 @@ async function harness(name: Engine): Promise<Harness> {
     { now: clock.now },
   );
   const app = Fastify();
-  await app.register(sessions, { settings, engine, now: clock.now });
+  await app.register(sessions, { engine });
   app.get("/read", async (request) => String(request.session.get("a", "none")));
   app.get("/write-after-delete", async (request) => {
     // This request has read its session when a concurrent logout deletes the record.
@@ -77,7 +78,7 @@ async function harness(name: Engine): Promise<Harness> {
   };
 }
 
-describe("table 4.6: edge outcomes by engine", () => {
+describe("edge outcomes by engine", () => {
   for (const name of SERVER_SIDE) {
     test(`${name}: an unknown key gives the delete cookie`, async () => {
       const h = await harness(name);

@@ -1,12 +1,19 @@
 /**
- * The response rules of Django's SessionMiddleware over HTTP (reference §3): every row of the
- * observed-outcomes table (§3.6) with the exact Set-Cookie attributes and Vary.
+ * The response rules of Django's SessionMiddleware over HTTP (docs/django-sessions.md#the-response-rules):
+ * every case, without a cookie, with a valid one and with a bad one, with the exact Set-Cookie
+ * attributes and Vary.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test, type TestContext } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
-import { sessionExchange, sessions, type SessionExchange, type SessionSettingsInput } from "../../src/sessions/index.js";
+import {
+  sessionExchange,
+  sessions,
+  type SessionExchange,
+  type SessionPluginOptions,
+  type SessionSettingsInput,
+} from "../../src/sessions/index.js";
 import { countStatements, dbFixture, type EngineFixture } from "../helpers.js";
 
 const KEY = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=([^;]+); HttpOnly; SameSite=Lax$/;
@@ -34,7 +41,7 @@ async function harness(overrides: Partial<SessionSettingsInput> = {}): Promise<H
   app.addHook("onRequest", async (_request, reply) => {
     reply.header("x-frame-options", "SAMEORIGIN");
   });
-  await app.register(sessions, { settings: fixture.settings, engine: fixture.engine, now: fixture.clock.now });
+  await app.register(sessions, { engine: fixture.engine });
   app.get("/nothing", async () => "ok");
   app.get("/read", async (request) => String(request.session.get("a", "none")));
   app.get("/write", async (request) => {
@@ -168,7 +175,7 @@ async function get(h: Harness, url: string, key?: string) {
   };
 }
 
-describe("§3.6 observed outcomes, no cookie", () => {
+describe("response rules, no cookie", () => {
   test("nothing: no Set-Cookie, no Vary, no store I/O", async () => {
     const h = await harness();
     const r = await get(h, "/nothing");
@@ -236,7 +243,7 @@ describe("§3.6 observed outcomes, no cookie", () => {
   });
 });
 
-describe("§3.6 observed outcomes, valid cookie", () => {
+describe("response rules, valid cookie", () => {
   test("nothing: no headers", async () => {
     const h = await harness();
     const key = await h.seed();
@@ -350,7 +357,7 @@ describe("§3.6 observed outcomes, valid cookie", () => {
   });
 });
 
-describe("§3.6 observed outcomes, bad cookies", () => {
+describe("response rules, bad cookies", () => {
   for (const value of ["", "short", "1234567"]) {
     test(`a value under 8 characters (${JSON.stringify(value)}): the delete cookie even untouched`, async () => {
       const h = await harness();
@@ -532,7 +539,7 @@ describe("routes in a plugin context made before the sessions plugin (static fil
     await app.register(async (early) => {
       early.get("/early", async () => "early");
     });
-    await app.register(sessions, { settings: f.settings, engine: f.engine });
+    await app.register(sessions, { engine: f.engine });
     after(() => app.close());
     for (const cookie of [undefined, "sessionid=abcdefghijklmnopqrstuvwxyz012345"]) {
       const r = await app.inject({ url: "/early", headers: cookie ? { cookie } : {} });
@@ -581,6 +588,19 @@ describe("sessionExchange: what the session did for the response, for later hook
   });
 });
 
+describe("options", () => {
+  test("registered without an engine, the plugin stops the app at start and says what it needs", async () => {
+    const app = Fastify();
+    await assert.rejects(
+      async () => {
+        await app.register(sessions, {} as unknown as SessionPluginOptions);
+        await app.ready();
+      },
+      /The sessions plugin needs \{ engine \}/,
+    );
+  });
+});
+
 describe("route locks: config: { session: { lock } } (beyond Django)", () => {
   test("a second request of the session waits; past waitSeconds it gets a 503 and its handler never runs", async () => {
     const h = await harness();
@@ -615,7 +635,7 @@ describe("route locks: config: { session: { lock } } (beyond Django)", () => {
   test("a lock option that makes no sense stops the app at start", async () => {
     const f = await dbFixture();
     const app = Fastify();
-    await app.register(sessions, { settings: f.settings, engine: f.engine });
+    await app.register(sessions, { engine: f.engine });
     assert.throws(
       () => app.get("/bad", { config: { session: { lock: { waitSeconds: -1 } } } }, async () => "never"),
       /Route \/bad: config.session.lock.waitSeconds must be a number of seconds above 0/,
@@ -688,10 +708,10 @@ describe("store I/O budget", () => {
 
 describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in the background", () => {
   async function withCleanup(settings: Partial<SessionSettingsInput>, engineSetting?: string) {
-    const f = await dbFixture(engineSetting ? { SESSION_ENGINE: engineSetting } : {});
+    const f = await dbFixture({ ...settings, ...(engineSetting ? { SESSION_ENGINE: engineSetting } : {}) });
     const logs: Record<string, unknown>[] = [];
     const app = Fastify({ logger: { level: "info", stream: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } } });
-    await app.register(sessions, { settings: { ...f.settings, ...settings }, engine: f.engine, now: f.clock.now });
+    await app.register(sessions, { engine: f.engine });
     return { f, app, logs };
   }
 
@@ -727,13 +747,7 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(await f.engine.open(null).exists(expired.sessionKey!), true);
     await app.close();
-    const bad = Fastify();
-    await assert.rejects(
-      async () => {
-        await bad.register(sessions, { settings: { ...f.settings, SESSION_CLEANUP_INTERVAL: -5 }, engine: f.engine });
-        await bad.ready();
-      },
-      /SESSION_CLEANUP_INTERVAL must not be negative/,
-    );
+    // The engine holds the settings, so a bad value stops the app when the engine is made.
+    await assert.rejects(dbFixture({ SESSION_CLEANUP_INTERVAL: -5 }), /SESSION_CLEANUP_INTERVAL must not be negative/);
   });
 });

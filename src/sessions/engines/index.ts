@@ -14,7 +14,7 @@ import {
   type EngineHooks,
   type SessionContext,
 } from "../session-base.js";
-import type { SessionSettings } from "../settings.js";
+import { resolveSessionSettings, type SessionSettings, type SessionSettingsInput } from "../settings.js";
 import { TimestampSigner } from "../signing.js";
 import { cacheEngine } from "./cache.js";
 import { cachedDbEngine } from "./cached-db.js";
@@ -130,12 +130,17 @@ export function engineNeeds(setting: string): { database: boolean; cache: boolea
   return { database: name === "db" || name === "cached_db", cache: name === "cache" || name === "cached_db" };
 }
 
-/** Builds the engine SESSION_ENGINE names. Throws ImproperlyConfigured with the reason. */
+/**
+ * Builds the engine SESSION_ENGINE names, with Django's defaults applied to `input` and every
+ * setting validated (ImproperlyConfigured names each bad one). The engine carries the settings
+ * and the clock; the plugin reads both from it.
+ */
 export async function createSessionEngine<DB extends SessionsDatabase>(
-  settings: SessionSettings,
+  input: SessionSettingsInput,
   { db, ...rest }: EngineResources<DB>,
   { now = Date.now, hooks }: { now?: () => number; hooks?: EngineHooks } = {},
 ): Promise<SessionEngine> {
+  const settings = resolveSessionSettings(input);
   const signer = new TimestampSigner({
     secret: settings.SECRET_KEY,
     fallbacks: settings.SECRET_KEY_FALLBACKS,
