@@ -93,7 +93,7 @@ test.describe("set, get, delete and flush", () => {
     await expect(page.locator("#session-data")).toHaveText("{}");
     await expect(page.locator("#session-key")).toHaveText("none");
     expect(await panelKey(page)).toBe("");
-    // Every engine removes the cookie on flush, signed_cookies included (reference §4.5).
+    // Every engine removes the cookie on flush, signed_cookies included (docs/django-sessions.md#signed_cookies).
     expect(await sessionCookie(context)).toBeUndefined();
     if (isServerSide()) {
       expect(await storedData(oldKey), "the flushed session is deleted from the store").toBeUndefined();
@@ -175,7 +175,7 @@ test.describe("set, get, delete and flush", () => {
       expect(await sessionCookie(context), "the delete cookie removed it").toBeUndefined();
       expect(await storedData(unknown)).toBeUndefined();
     } else {
-      // Reference §4.6: the bad cookie is replaced by a freshly signed empty dict (payload e30).
+      // The bad cookie is replaced by a freshly signed empty dict, payload e30 (docs/django-sessions.md#signed_cookies).
       const cookie = await requireSessionCookie(context);
       expect(cookie.value).toMatch(/^e30:/);
       expect(await storedData(cookie.value)).toEqual({});

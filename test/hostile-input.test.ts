@@ -7,7 +7,7 @@
  * and is unchanged in the store.
  *
  * Closer looks elsewhere: test/sessions/cookies.test.ts (readCookie's parsing rules),
- * test/sessions/engine-differences.test.ts (table 4.6 with a controlled clock),
+ * test/sessions/engine-differences.test.ts (how the engines differ, with a controlled clock),
  * test/sessions/plugin.test.ts (the middleware rules), test/routes/auth.test.ts (safeNext,
  * login CSRF, rate limits).
  */
@@ -583,7 +583,7 @@ describe("4. signed_cookies: a cookie that does not verify is an empty session a
 
   test("replayed after flush or logout: STILL ACCEPTED (Django's documented limitation of signed_cookies)", async () => {
     // The server keeps nothing, so it cannot revoke a copy: a cookie taken before logout works
-    // until SESSION_COOKIE_AGE runs out (reference §4.5; README, Engines). This test pins that
+    // until SESSION_COOKIE_AGE runs out (docs/django-sessions.md#signed_cookies; README, Engines). This test pins that
     // down so a change in it is noticed; it is not a property to rely on.
     const v = visitor(b.f.app);
     await v.get("/session/set/?key=secret&value=before-logout");
@@ -995,7 +995,7 @@ describe("10. a concurrent logout deletes the session while another request is w
       const r = await writing;
 
       if (engine === "signed_cookies") {
-        // Nothing server-side to lose: the write simply re-signs the cookie (Django; table 4.6).
+        // Nothing server-side to lose: the write simply re-signs the cookie (Django; docs/django-sessions.md#how-the-engines-differ-at-the-edges).
         assert.equal(r.statusCode, 200);
         assert.match(sessionSetCookie(r) ?? "", SIGNED);
       } else {

@@ -1,10 +1,12 @@
 /**
- * Django's login(), logout() and get_user() as they touch the session (reference section 6):
+ * Django's login(), logout() and get_user() as they touch the session (docs/django-sessions.md#login-logout-and-cycle_key):
  * which keys are stored, when the key is cycled or the session flushed, and how a password
  * change elsewhere logs a session out.
  */
 import { timingSafeEqual } from "node:crypto";
-import { saltedHmac, type JsonValue, type SessionBase, type SessionData, type SessionSettings } from "../sessions/index.js";
+import type { JsonValue, SessionBase, SessionData, SessionSettings } from "../sessions/index.js";
+// Django's salted_hmac, as django.contrib.auth uses it for the session auth hash.
+import { saltedHmac } from "../sessions/signing.js";
 
 export const SESSION_USER_ID = "_auth_user_id";
 export const SESSION_USER_BACKEND = "_auth_user_backend";

@@ -1,5 +1,5 @@
 /**
- * `npm run clearsessions`: Django's clearsessions (reference §7) for the configured engine, with
+ * `npm run clearsessions`: Django's clearsessions (docs/django-sessions.md#clearsessions) for the configured engine, with
  * what Django leaves out: a large table is purged in batches (each a short statement, so the
  * running app is never stalled), with progress and the number removed.
  */

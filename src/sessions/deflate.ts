@@ -1,6 +1,6 @@
 /**
- * zlib compression exactly as Django's `zlib.compress(data)` (reference zlib, level 6), reusing
- * one compressor. pako is reference zlib in JavaScript (Node's bundled zlib, Chromium's fork,
+ * zlib compression exactly as Django's `zlib.compress(data)` (the original zlib, level 6), reusing
+ * one compressor. pako is the original zlib in JavaScript (Node's bundled zlib, Chromium's fork,
  * can emit other bytes); its one-call `deflate()` builds and zeroes about 200 KB of tables for
  * every call, which cost more than everything else in a save. Resetting one stream between
  * calls (zlib's deflateReset) gives the same bytes for a fraction of the work; the unit tests

@@ -1,6 +1,5 @@
-/** login / get_user / logout as they touch the session (reference §6), on the db engine. */
+/** login / get_user / logout as they touch the session (docs/django-sessions.md#login-logout-and-cycle_key), on the db engine. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import {
   authenticatedUser,
@@ -14,13 +13,10 @@ import {
   type AuthUser,
 } from "../../src/auth/session-auth.js";
 import { createSessionEngine } from "../../src/sessions/index.js";
+import { djangoVectors } from "../fixtures/django-vectors.js";
 import { dbFixture, memoryDatabase, testSettings } from "../helpers.js";
 
-interface Vectors {
-  secret_key: string;
-  session_auth_hash: { password_hash: string; hex: string }[];
-}
-const vectors = JSON.parse(readFileSync(new URL("../fixtures/django-vectors.json", import.meta.url), "utf8")) as Vectors;
+const vectors = djangoVectors;
 
 
 const alice: AuthUser = { id: 1, password: "scrypt$salt$16384$8$5$aliceHash" };

@@ -1,4 +1,4 @@
-/** Log in / log out / account over HTTP, with Django's session rules (reference §6). */
+/** Log in / log out / account over HTTP, with Django's session rules (docs/django-sessions.md#login-logout-and-cycle_key). */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,12 +1,12 @@
-// Reading the session cookie like Django's parse_cookie (reference §3.1) and writing Django's set
-// and delete cookies (§3.3, §3.4).
+// Reading the session cookie like Django's parse_cookie and writing Django's set and delete cookies
+// (docs/django-sessions.md#reading-the-cookie and #the-cookies-it-writes).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { deleteSessionCookie, readCookie, sessionCookie } from "../../src/sessions/cookies.js";
 import type { SessionSettingsInput } from "../../src/sessions/index.js";
 import { testSettings } from "../helpers.js";
 
-// The instant of the reference's observed cookie: expires=Sun, 06 Dec 2026 01:29:51 GMT after two weeks.
+// A fixed instant: a two-week cookie set now expires=Sun, 06 Dec 2026 01:29:51 GMT.
 const NOW = Date.UTC(2026, 10, 22, 1, 29, 51);
 
 interface ParsedSetCookie {
@@ -99,7 +99,7 @@ describe("readCookie (Django's parse_cookie)", () => {
   });
 });
 
-describe("sessionCookie (§3.3)", () => {
+describe("sessionCookie: Django's set cookie", () => {
   test("defaults: exactly expires, HttpOnly, Max-Age, Path=/ and SameSite=Lax", () => {
     const cookie = parseSetCookie(sessionCookie(settings(), "l2kcbppvdtrrjc32itz1xshzoke9rg2y", 1209600, NOW));
     assert.equal(cookie.name, "sessionid");
@@ -143,7 +143,7 @@ describe("sessionCookie (§3.3)", () => {
     assert.deepEqual(cookie.attributes, { httponly: true, path: "/", samesite: "Lax" });
   });
 
-  test("the reference's second example: Domain, Path, SameSite=None, Secure, no HttpOnly, browser-close", () => {
+  test("every attribute away from its default: Domain, Path, SameSite=None, Secure, no HttpOnly, browser-close", () => {
     const s = settings({
       SESSION_COOKIE_NAME: "sid",
       SESSION_COOKIE_DOMAIN: ".example.com",
@@ -178,7 +178,7 @@ describe("sessionCookie (§3.3)", () => {
   });
 });
 
-describe("deleteSessionCookie (§3.4)", () => {
+describe("deleteSessionCookie: Django's delete cookie", () => {
   test("defaults: exactly expires=epoch, Max-Age=0, Path=/ and SameSite=Lax; no HttpOnly", () => {
     const cookie = parseSetCookie(deleteSessionCookie(settings()));
     assert.equal(cookie.name, "sessionid");
@@ -222,7 +222,7 @@ describe("deleteSessionCookie (§3.4)", () => {
     }
   });
 
-  test("the reference's third example: sid, Domain, SameSite=None, Secure", () => {
+  test("another name and every attribute away from its default: sid, Domain, SameSite=None, Secure", () => {
     const cookie = parseSetCookie(
       deleteSessionCookie(
         settings({ SESSION_COOKIE_NAME: "sid", SESSION_COOKIE_DOMAIN: ".example.com", SESSION_COOKIE_SAMESITE: "None", SESSION_COOKIE_HTTPONLY: false }),

@@ -1,4 +1,4 @@
-/** The reused compressor gives exactly pako's (reference zlib's) bytes, call after call. */
+/** The reused compressor gives exactly pako's (the original zlib's) bytes, call after call. */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";

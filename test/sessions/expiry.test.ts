@@ -1,7 +1,8 @@
-// Per-session expiry (reference §2.5) and the expire_date the db engine writes (§4.1).
+// Per-session expiry (docs/django-sessions.md#per-session-expiry) and the expire_date the db engine writes (#db).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { EXPIRY_KEY, type JsonObject } from "../../src/sessions/index.js";
+import type { JsonObject } from "../../src/sessions/index.js";
+import { EXPIRY_KEY } from "../../src/sessions/session-base.js";
 import { dbFixture, type EngineFixture } from "../helpers.js";
 
 // The fixture clock starts at 2026-11-22T01:00:00.000Z.

@@ -1,4 +1,4 @@
-// Session settings: Django's names and defaults (reference §1), environment parsing, validation.
+// Session settings: Django's names and defaults (docs/django-sessions.md#settings-and-defaults), environment parsing, validation.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
@@ -12,7 +12,7 @@ import {
 } from "../../src/sessions/index.js";
 import { memoryDatabase } from "../helpers.js";
 
-/** The settings of reference §1 that this project implements, with Django's defaults. */
+/** Django's session settings that this project implements, with Django's defaults. */
 const DJANGO_DEFAULTS = {
   SESSION_COOKIE_NAME: "sessionid",
   SESSION_COOKIE_AGE: 1209600,
@@ -28,7 +28,7 @@ const DJANGO_DEFAULTS = {
   SESSION_FILE_PATH: null,
 };
 
-/** Every setting name in the §1 table. */
+/** Every setting name in Django's table (docs/django-sessions.md#settings-and-defaults) but SESSION_SERIALIZER. */
 const DJANGO_SETTING_NAMES = new Set([
   "SESSION_ENGINE",
   "SESSION_COOKIE_NAME",
@@ -61,7 +61,7 @@ function assertNames(fn: () => unknown, ...names: string[]): void {
   });
 }
 
-describe("resolveSessionSettings defaults (§1)", () => {
+describe("resolveSessionSettings defaults (Django's)", () => {
   test("every default equals Django's", () => {
     const settings = resolveSessionSettings({ SECRET_KEY: "k" });
     for (const [name, value] of Object.entries(DJANGO_DEFAULTS)) {
