@@ -10,6 +10,7 @@ import {
   type SessionCache,
   resolveSessionSettings,
   type SessionEngine,
+  type SessionLogger,
   type SessionSettings,
   type SessionSettingsInput,
 } from "../src/sessions/index.js";
@@ -18,6 +19,28 @@ export const TEST_SECRET = "test-secret-key-123";
 
 export function testSettings(overrides: Partial<SessionSettingsInput> = {}): SessionSettings {
   return resolveSessionSettings({ SECRET_KEY: TEST_SECRET, ...overrides });
+}
+
+/** One call to a SessionLogger, as recordingLogger keeps it. */
+export interface LogEntry {
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+/** A SessionLogger that keeps what it is told, warnings and errors apart, for assertions. */
+export function recordingLogger(): SessionLogger & { warnings: LogEntry[]; errors: LogEntry[] } {
+  const warnings: LogEntry[] = [];
+  const errors: LogEntry[] = [];
+  return {
+    warnings,
+    errors,
+    warn(obj, msg) {
+      warnings.push({ obj: obj as Record<string, unknown>, msg });
+    },
+    error(obj, msg) {
+      errors.push({ obj: obj as Record<string, unknown>, msg });
+    },
+  };
 }
 
 /** A clock tests can move: `clock.now()` in ms, `clock.advance(seconds)`. */

@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, sql, SqliteDialect, type Generated } from "kys
 import pg from "pg";
 import { toSqliteDatetime, type SessionsDatabase } from "../sessions/index.js";
 import { checkpointInBackground } from "./wal-checkpointer.js";
+import { maskUrl } from "../sessions/urls.js";
 
 export interface UsersTable {
   id: Generated<number>;
@@ -76,16 +77,6 @@ export function openSqlite(path: string, { backgroundCheckpoints = false }: { ba
       await db.destroy();
     },
   };
-}
-
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
 }
 
 /** A PostgreSQL pool; `options` can set e.g. a search_path for an isolated test schema. */

@@ -12,7 +12,7 @@
  */
 import { parseIsoformat, toIsoformat } from "./dates.js";
 import { CreateError, KeyError, SessionNotLoadedError, SessionTooLarge, UpdateError } from "./errors.js";
-import { dumps, type JsonObject, type JsonValue } from "./json.js";
+import { dumps, isJsonObject, type JsonObject, type JsonValue } from "./json.js";
 import { BadSignature, type TimestampSigner } from "./signing.js";
 import { generateSessionKey, MIN_SESSION_KEY_LENGTH, SHOWN_KEY_PREFIX_LENGTH } from "./keys.js";
 import type { SessionSettings } from "./settings.js";
@@ -91,10 +91,6 @@ export const STORED_DATA_SALT = "django.contrib.sessions.SessionStore";
 
 function validKey(key: string | null | undefined): string | null {
   return key && key.length >= MIN_SESSION_KEY_LENGTH ? key : null;
-}
-
-function isPlainObject(value: unknown): value is SessionData {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The `_session_expiry` a data map holds, as expiry arithmetic reads it. */
@@ -382,6 +378,24 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
 
   // ---- lifecycle -------------------------------------------------------------------------
 
+  /**
+   * How every engine that stores records starts save(), as Django's do: a session without a key
+   * is created (create() comes back here with mustCreate); an update loads the record first,
+   * since applying it drops a key the store does not know or has expired. Resolves to the key to
+   * write under, or null when create() did the whole save. An update whose key was dropped fails
+   * with UpdateError, as Django's forced update does.
+   */
+  protected async keyToSave(mustCreate: boolean): Promise<string | null> {
+    if (this.#key === null) {
+      await this.create();
+      return null;
+    }
+    if (!mustCreate) await this.load();
+    const key = this.#key;
+    if (key === null) throw new UpdateError("The session has no record to update.");
+    return key;
+  }
+
   /** A fresh key that the store does not have yet. */
   protected async newSessionKey(): Promise<string> {
     for (;;) {
@@ -660,7 +674,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   decode(sessionData: string): SessionData {
     try {
       const value = this.context.signer.unsignObject(sessionData);
-      return isPlainObject(value) ? value : {};
+      return isJsonObject(value) ? value : {};
     } catch (error) {
       if (error instanceof BadSignature) {
         this.context.log.warn(

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { dbStore, sessionsOnly, tableLocks } from "../../src/sessions/engines/db.js";
 import { lockFiles } from "../../src/sessions/engines/file.js";
-import { RedisCache, SessionLocks, toSqliteDatetime, type LockStore } from "../../src/sessions/index.js";
+import { RedisCache, toSqliteDatetime, type LockStore } from "../../src/sessions/index.js";
+import { SessionLocks } from "../../src/sessions/locks.js";
 import { memoryDatabase } from "../helpers.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
 

@@ -1,5 +1,5 @@
-// SessionBase through the db engine: the dict API and its flags (reference §2.3), emptiness and
-// the lifecycle (§2.4), the test-cookie helpers (§2.6), JSON consequences and the typed API.
+// SessionBase through the db engine: the dict API and its flags, emptiness and the lifecycle, the
+// test-cookie helpers (docs/django-sessions.md#the-session-api), JSON consequences and the typed API.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
@@ -8,14 +8,12 @@ import {
   KeyError,
   NotSerializableError,
   SessionNotLoadedError,
-  STORED_DATA_SALT,
-  TEST_COOKIE_NAME,
-  TEST_COOKIE_VALUE,
   TimestampSigner,
   UpdateError,
   type JsonObject,
   type SessionLogger,
 } from "../../src/sessions/index.js";
+import { STORED_DATA_SALT, TEST_COOKIE_NAME, TEST_COOKIE_VALUE } from "../../src/sessions/session-base.js";
 import { dbFixture, TEST_SECRET, type EngineFixture } from "../helpers.js";
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -184,9 +182,9 @@ describe("initial state and loading", () => {
   });
 });
 
-// ---- the dict API (§2.3), one block per table row ------------------------------------------
+// ---- the dict API, one block per method --------------------------------------------------------
 
-describe("dict API and flags (§2.3)", () => {
+describe("dict API and flags", () => {
   async function loadedWith(data: JsonObject) {
     const fixture = await dbFixture();
     const key = await storedSession(fixture, data);
@@ -401,9 +399,9 @@ describe("accessed is not set by", () => {
   });
 });
 
-// ---- emptiness (§2.4) ----------------------------------------------------------------------
+// ---- emptiness ------------------------------------------------------------------------------
 
-describe("isEmpty (§2.4)", () => {
+describe("isEmpty", () => {
   test("no key and never touched: empty", async () => {
     const { engine } = await dbFixture();
     assert.equal(engine.open(null).isEmpty(), true);
@@ -454,7 +452,7 @@ describe("isEmpty (§2.4)", () => {
   });
 });
 
-// ---- lifecycle (§2.4) ----------------------------------------------------------------------
+// ---- lifecycle ------------------------------------------------------------------------------
 
 describe("flush()", () => {
   test("key null, record gone, data empty, accessed and modified", async () => {
@@ -625,9 +623,9 @@ describe("create/save/exists/deleteRecord", () => {
   });
 });
 
-// ---- test cookie (§2.6) --------------------------------------------------------------------
+// ---- test cookie ----------------------------------------------------------------------------
 
-describe("test-cookie helpers (§2.6)", () => {
+describe("test-cookie helpers", () => {
   test("constants", () => {
     assert.equal(TEST_COOKIE_NAME, "testcookie");
     assert.equal(TEST_COOKIE_VALUE, "worked");
@@ -674,7 +672,7 @@ describe("test-cookie helpers (§2.6)", () => {
   });
 });
 
-// ---- JSON consequences (§2.3, §5) ------------------------------------------------------------
+// ---- JSON consequences (docs/django-sessions.md#the-signing-format) ------------------------------------
 
 describe("JSON round trip", () => {
   test("JSON values come back deep-equal", async () => {
@@ -703,7 +701,7 @@ describe("JSON round trip", () => {
     assert.deepEqual(session.get("nested"), { "1": "one" });
   });
 
-  test("top-level insertion order is kept in the stored JSON, integer-like keys included (§5 step 1)", async () => {
+  test("top-level insertion order is kept in the stored JSON, integer-like keys included", async () => {
     const fixture = await dbFixture();
     const session = fixture.engine.open(null);
     session.set("b", 1);

@@ -8,6 +8,7 @@
 import { Redis } from "ioredis";
 import { CacheUnavailable, cacheKeyFunction, type SessionCache, type SwapResult } from "../cache.js";
 import type { LockStore } from "../locks.js";
+import { maskUrl } from "../urls.js";
 
 // KEYS[1]: the entry; ARGV: expected text, new text, TTL in ms (0: delete). Returns 1 when it
 // swapped, else {0, what is there} (false for no entry).
@@ -35,16 +36,6 @@ export interface RedisCacheOptions {
   timeoutMs?: number;
 }
 
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "redis";
-  }
-}
-
 export class RedisCache implements SessionCache {
   readonly description: string;
   private readonly client: ScriptedRedis;
@@ -54,7 +45,7 @@ export class RedisCache implements SessionCache {
   private lastConnectionError: Error | undefined;
 
   constructor({ url, keyPrefix = "", timeoutMs = 2000 }: RedisCacheOptions) {
-    this.description = `Redis at ${redacted(url)}`;
+    this.description = `Redis at ${maskUrl(url)}`;
     this.key = cacheKeyFunction(keyPrefix);
     this.client = new Redis(url, {
       lazyConnect: true,

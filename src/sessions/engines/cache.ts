@@ -9,7 +9,8 @@ import { CacheUnavailable } from "../cache.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import { hasKeyAlphabet } from "../keys.js";
 import { countInKeyOrder, CursorCodec, listInKeyOrder, type KeyOrderStore } from "../listing.js";
-import { CreateError, UpdateError } from "../errors.js";
+import { CreateError } from "../errors.js";
+import { isJsonObject } from "../json.js";
 import {
   MISSING_RECORD,
   SessionBase,
@@ -25,7 +26,7 @@ export const CACHE_KEY_PREFIX = "django.contrib.sessions.cache";
 export function parseEntry(text: string): SessionData | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as SessionData) : undefined;
+    return isJsonObject(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -93,10 +94,8 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
   }
 
   async save(mustCreate = false): Promise<void> {
-    if (this.sessionKey === null) return this.create();
-    if (!mustCreate) await this.load();
-    const key = this.sessionKey;
-    if (key === null) throw new UpdateError("The session has no record to update.");
+    const key = await this.keyToSave(mustCreate);
+    if (key === null) return;
     const cacheKey = this.cacheKey(key);
     if (mustCreate) {
       const write = this.newRecord();

@@ -24,16 +24,12 @@ import { defineEngine, type EngineContext, type SessionEngine } from "../engine.
 import { dumps } from "../json.js";
 import type { LoadedRecord, RecordWrite, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
-import { CursorCodec } from "../listing.js";
 import { parseEntry } from "./cache.js";
 import {
-  clearExpiredRows,
-  countRows,
   DbSession,
   dbStore,
-  listRows,
   sessionsOnly,
-  tableLocks,
+  tableEngineOptions,
   type DbEngineOptions,
   type DbStore,
   type SessionsDatabase,
@@ -153,10 +149,8 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
   }
 
   override async save(mustCreate = false): Promise<void> {
-    if (this.sessionKey === null) return this.create();
-    if (!mustCreate) await this.load();
-    const key = this.sessionKey;
-    if (key === null) return super.save(mustCreate); // fails as the db engine does
+    const key = await this.keyToSave(mustCreate);
+    if (key === null) return;
     const cacheKey = this.cacheKey(key);
     if (mustCreate) {
       const write = await this.insertRecord();
@@ -174,7 +168,7 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
         this.cacheFailed(error, cacheKey);
       }
     }
-    const write = await this.updateRecord();
+    const write = await this.updateRecord(key);
     this.recordWritten(write);
     if (!marked) return;
     try {
@@ -214,15 +208,9 @@ export function cachedDbEngine<DB extends SessionsDatabase>(
 ): SessionEngine {
   const store = dbStore(sessionsOnly(db), dateValue, sqlite);
   const unmarked = new UnmarkedEntries(cache);
-  const cursors = new CursorCodec(context.settings.SECRET_KEY);
   return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache, unmarked), {
-    clearExpired: (options) => clearExpiredRows(context, store, options),
-    listSessions: (options) => listRows(context, store, cursors, options),
-    countSessions: (options) => countRows(context, store, cursors, options),
-    listOrder: "expiry",
-    mergesSaves: true,
-    // The database is shared and stays up when the cache does not: the lock lives there.
-    lockStore: tableLocks(store),
+    // Purge, listing and the route locks' leases are the table's, as for db.
+    ...tableEngineOptions(context, store),
     close: async () => unmarked.stop(),
   });
 }

@@ -16,7 +16,8 @@ import {
 } from "../engine.js";
 import { generateSessionKey, hasKeyAlphabet, MAX_SESSION_KEY_LENGTH } from "../keys.js";
 import { CursorCodec, InvalidCursor, withLazyCursor } from "../listing.js";
-import { CreateError, UpdateError } from "../errors.js";
+import { CreateError } from "../errors.js";
+import { isJsonObject } from "../json.js";
 import type { LockStore } from "../locks.js";
 import { SqliteSessions, type SessionRow } from "./sqlite-sessions.js";
 import type { Database as BetterSqlite3Database } from "better-sqlite3";
@@ -50,8 +51,9 @@ export interface SessionsDatabase {
   session_locks: SessionLocksTable;
 }
 
-/** Any kysely database that has the sessions table (the app's own may have more tables). */
+/** What the db engine is given by the application. */
 export interface DbEngineOptions<DB extends SessionsDatabase = SessionsDatabase> {
+  /** Any kysely database that has the sessions table (the application's own may have more tables). */
   db: Kysely<DB>;
   /**
    * The better-sqlite3 handle behind `db`, when it is SQLite: the engine then prepares its own
@@ -181,9 +183,9 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
     try {
       const json = this.context.signer.unsignJson(row.session_data);
       const value: unknown = JSON.parse(json);
-      if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+      if (!isJsonObject(value)) return {};
       row.verified = json;
-      return value as SessionData;
+      return value;
     } catch {
       // decode() reads it as Django does: {}, with the security warning for a bad signature.
       return this.decode(row.session_data);
@@ -220,9 +222,9 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
   }
 
   async save(mustCreate = false): Promise<void> {
-    if (this.sessionKey === null) return this.create();
-    if (!mustCreate) await this.load();
-    this.recordWritten(mustCreate ? await this.insertRecord() : await this.updateRecord());
+    const key = await this.keyToSave(mustCreate);
+    if (key === null) return;
+    this.recordWritten(mustCreate ? await this.insertRecord() : await this.updateRecord(key));
   }
 
   /** Django's INSERT: CreateError when the key is taken. */
@@ -251,10 +253,7 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
    * row's (SELECT ... FOR UPDATE), so a concurrent save waits and then merges onto this one's
    * result, and a concurrent delete either lands first (UpdateError: never brought back) or after.
    */
-  protected async updateRecord(): Promise<RecordWrite> {
-    const key = this.sessionKey;
-    // The key was unknown and loading dropped it: Django fails the forced update the same way.
-    if (key === null) throw new UpdateError("The session has no record to update.");
+  protected async updateRecord(key: string): Promise<RecordWrite> {
     const own = this.ownRecord();
     const { db, dateValue, sqlite, direct } = this.store;
     await this.beforeWrite(key);
@@ -508,20 +507,31 @@ export function sessionsOnly<DB extends SessionsDatabase>(db: Kysely<DB>): Kysel
   return db as unknown as Kysely<SessionsDatabase>;
 }
 
+/**
+ * What an engine whose records are rows of the sessions table (db, cached_db) does with the
+ * table as a whole: purge, list and count it, merge saves, and keep the route locks' leases in
+ * it (the database is shared by every process, and stays up when a cache does not).
+ */
+export function tableEngineOptions(context: EngineContext, store: DbStore) {
+  const cursors = new CursorCodec(context.settings.SECRET_KEY);
+  return {
+    clearExpired: (options?: ClearOptions) => clearExpiredRows(context, store, options),
+    listSessions: (options?: ListOptions) => listRows(context, store, cursors, options),
+    countSessions: (options?: CountOptions) => countRows(context, store, cursors, options),
+    listOrder: "expiry" as const,
+    mergesSaves: true,
+    lockStore: tableLocks(store),
+  };
+}
+
 export function dbEngine<DB extends SessionsDatabase>(
   context: EngineContext,
   { db, dateValue = toSqliteDatetime, sqlite }: DbEngineOptions<DB>,
 ): SessionEngine {
   const store = dbStore(sessionsOnly(db), dateValue, sqlite);
-  const cursors = new CursorCodec(context.settings.SECRET_KEY);
   // The database belongs to the application, which closes it.
   return defineEngine("db", context, (key, ctx) => new DbSession(key, ctx, store), {
+    ...tableEngineOptions(context, store),
     loadsSynchronously: store.direct !== null,
-    clearExpired: (options) => clearExpiredRows(context, store, options),
-    listSessions: (options) => listRows(context, store, cursors, options),
-    countSessions: (options) => countRows(context, store, cursors, options),
-    listOrder: "expiry",
-    mergesSaves: true,
-    lockStore: tableLocks(store),
   });
 }

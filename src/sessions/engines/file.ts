@@ -1,5 +1,5 @@
 /**
- * The `file` engine (reference §4.4): one file per session, named SESSION_COOKIE_NAME + key, in a
+ * The `file` engine (docs/django-sessions.md#file): one file per session, named SESSION_COOKIE_NAME + key, in a
  * directory (Django's SESSION_FILE_PATH). The content is Django's signed format, so a Django app
  * with the same SECRET_KEY and directory reads the same files.
  *
@@ -252,12 +252,8 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
   }
 
   async save(mustCreate = false): Promise<void> {
-    if (this.sessionKey === null) return this.create();
-    if (!mustCreate) await this.load();
-    // After loading: applying the loaded record may replace the key (expired file).
-    const key = this.sessionKey;
-    // The key was unknown and loading dropped it: Django fails the forced update the same way.
-    if (key === null) throw new UpdateError("The session has no record to update.");
+    const key = await this.keyToSave(mustCreate);
+    if (key === null) return;
     const file = this.fileFor(key);
     if (file === null) {
       throw mustCreate ? new CreateError(key) : new UpdateError("Invalid characters in session key");

@@ -1,5 +1,5 @@
 /**
- * The `signed_cookies` engine (reference §4.5): the cookie value is the whole session, Django's
+ * The `signed_cookies` engine (docs/django-sessions.md#signed_cookies): the cookie value is the whole session, Django's
  * `signing.dumps(data, compress=True, salt="django.contrib.sessions.backends.signed_cookies")`.
  * Nothing is stored server-side, so nothing can be revoked: a copied cookie stays valid until
  * SESSION_COOKIE_AGE has passed since it was signed, whatever setExpiry() said.
@@ -14,13 +14,10 @@ import {
 } from "../session-base.js";
 import { BadSignature, SignatureExpired, TimestampSigner } from "../signing.js";
 import { SessionTooLarge } from "../errors.js";
+import { isJsonObject } from "../json.js";
 
 /** Django's salt for the cookie value (not the stored-data salt). */
 export const SIGNED_COOKIE_SALT = "django.contrib.sessions.backends.signed_cookies";
-
-function isPlainObject(value: unknown): value is SessionData {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 export class SignedCookieSession<T extends SessionShape<T> = SessionData> extends SessionBase<T> {
   protected override readonly keepsRecords = false;
@@ -50,7 +47,7 @@ export class SignedCookieSession<T extends SessionShape<T> = SessionData> extend
   protected override loadRecordSync(): LoadedRecord {
     try {
       const value = this.cookieSigner.unsignObject(this.sessionKey!, this.getSessionCookieAge());
-      if (isPlainObject(value)) return { data: value };
+      if (isJsonObject(value)) return { data: value };
     } catch (error) {
       if (error instanceof BadSignature) {
         const expired = error instanceof SignatureExpired;

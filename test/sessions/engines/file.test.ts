@@ -1,4 +1,4 @@
-// The `file` engine (reference §4.4, §4.6 and §7): file names, key safety, exclusive create and
+// The `file` engine (docs/django-sessions.md#file): file names, key safety, exclusive create and
 // forced update, atomic writes, the expiry reference (custom expiry or mtime + cookie age),
 // Django's expired-load behaviour (new key) and its positive-integer quirk, clearExpired.
 import assert from "node:assert/strict";
@@ -11,7 +11,6 @@ import { assertUsableDirectory, fileEngine } from "../../../src/sessions/engines
 import {
   CreateError,
   ImproperlyConfigured,
-  STORED_DATA_SALT,
   TimestampSigner,
   UpdateError,
   type JsonObject,
@@ -20,7 +19,8 @@ import {
   type SessionSettings,
   type SessionSettingsInput,
 } from "../../../src/sessions/index.js";
-import { TestClock, testSettings } from "../../helpers.js";
+import { STORED_DATA_SALT } from "../../../src/sessions/session-base.js";
+import { recordingLogger, TestClock, testSettings } from "../../helpers.js";
 
 // ---- fixture --------------------------------------------------------------------------------
 
@@ -106,19 +106,6 @@ async function allFiles(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
     .sort();
-}
-
-function recordingLogger(): SessionLogger & { messages: string[] } {
-  const messages: string[] = [];
-  return {
-    messages,
-    warn(_obj, msg) {
-      messages.push(`warn:${msg}`);
-    },
-    error(_obj, msg) {
-      messages.push(`error:${msg}`);
-    },
-  };
 }
 
 // ---- the directory ---------------------------------------------------------------------------
@@ -423,7 +410,8 @@ describe("load", () => {
     assert.deepEqual(session.items(), []);
     assert.equal(session.sessionKey, key);
     assert.equal(session.modified, false);
-    assert.deepEqual(logger.messages, ["warn:Session data corrupted"]);
+    assert.deepEqual(logger.warnings.map((w) => w.msg), ["Session data corrupted"]);
+    assert.deepEqual(logger.errors, []);
     assert.equal(await exists(sessionFile(fixture, key)), true);
   });
 

@@ -1,12 +1,11 @@
-// The `signed_cookies` engine (reference §4.5, §4.6, §7): the cookie value is the session,
+// The `signed_cookies` engine (docs/django-sessions.md#signed_cookies): the cookie value is the session,
 // verified against Django's vectors; failures read as {} with `modified` and keep the key;
 // fallback keys; save/create/exists/delete/cycleKey/flush; no server-side expiry beyond the age.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { SIGNED_COOKIE_SALT, signedCookiesEngine } from "../../../src/sessions/engines/signed-cookies.js";
+import { STORED_DATA_SALT } from "../../../src/sessions/session-base.js";
 import {
-  STORED_DATA_SALT,
   TimestampSigner,
   type JsonObject,
   type SessionEngine,
@@ -14,44 +13,11 @@ import {
   type SessionSettings,
   type SessionSettingsInput,
 } from "../../../src/sessions/index.js";
-import { TestClock, testSettings } from "../../helpers.js";
+import { djangoVectors } from "../../fixtures/django-vectors.js";
+import { recordingLogger, TestClock, testSettings } from "../../helpers.js";
 
-interface DjangoVector {
-  timestamp: number;
-  data: JsonObject;
-  db_session_data: string;
-  signed_cookie_value: string;
-}
-
-interface DjangoVectors {
-  secret_key: string;
-  vectors: DjangoVector[];
-  tampered_examples: string[];
-}
-
-const VECTORS_FILE = new URL("../../fixtures/django-vectors.json", import.meta.url);
-const vectors = JSON.parse(readFileSync(VECTORS_FILE, "utf8")) as DjangoVectors;
+const vectors = djangoVectors;
 const TWO_WEEKS = 1_209_600;
-
-interface LogEntry {
-  obj: Record<string, unknown>;
-  msg: string;
-}
-
-function recordingLogger(): SessionLogger & { warnings: LogEntry[]; errors: LogEntry[] } {
-  const warnings: LogEntry[] = [];
-  const errors: LogEntry[] = [];
-  return {
-    warnings,
-    errors,
-    warn(obj, msg) {
-      warnings.push({ obj: obj as Record<string, unknown>, msg });
-    },
-    error(obj, msg) {
-      errors.push({ obj: obj as Record<string, unknown>, msg });
-    },
-  };
-}
 
 interface CookieFixture {
   settings: SessionSettings;
