@@ -1,5 +1,8 @@
-// Finds a Chromium for Playwright: its own download if present, else a system Chromium, else
-// (as root, on Debian/Ubuntu) installs Debian's `chromium` package. Prints the path on stdout.
+// Finds a Chromium for Playwright: its own download if present, else a system Chromium. Prints
+// the path on stdout. It changes nothing on the machine unless asked: with INSTALL_BROWSER=1 in
+// the environment (`INSTALL_BROWSER=1 npm test`) or `--install-browser` on its command line, and
+// only as root on Debian/Ubuntu, it installs Debian's `chromium` package with apt-get, saying so
+// first. Without the opt-in it prints what to do and fails.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -29,11 +32,17 @@ function systemChromium() {
   return CANDIDATES.find((path) => path && existsSync(path));
 }
 
+const installAllowed = process.env.INSTALL_BROWSER === "1" || process.argv.includes("--install-browser");
+
 function installDebianChromium() {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const hasApt = spawnSync("sh", ["-c", "command -v apt-get"]).status === 0;
-  if (!isRoot || !hasApt) return false;
-  log("no Chromium found; installing Debian's chromium package (apt-get install -y chromium)...");
+  if (!isRoot || !hasApt) {
+    log(`INSTALL_BROWSER=1 was given, but installing needs ${isRoot ? "apt-get (Debian/Ubuntu)" : "root"}; nothing installed.`);
+    return false;
+  }
+  log("no Chromium found; INSTALL_BROWSER=1, so installing Debian's chromium package:");
+  log("  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium");
   try {
     execFileSync("apt-get", ["update", "-qq"], { stdio: ["ignore", "ignore", "inherit"] });
     execFileSync("apt-get", ["install", "-y", "-qq", "chromium"], {
@@ -48,13 +57,15 @@ function installDebianChromium() {
 }
 
 let path = (await playwrightsOwn()) ?? systemChromium();
-if (!path && installDebianChromium()) path = systemChromium();
+if (!path && installAllowed && installDebianChromium()) path = systemChromium();
 if (!path) {
-  log("No Chromium browser is available for the end-to-end tests.");
+  log("No Chromium browser is available for the end-to-end tests, and none was installed.");
   log("Fix it with one of:");
   log("  npx playwright install chromium        (where Playwright can download browsers)");
   log("  sudo apt-get install -y chromium       (Debian/Ubuntu)");
+  log("  INSTALL_BROWSER=1 npm test             (as root on Debian/Ubuntu: the tests run apt-get for you)");
   log("  CHROMIUM_PATH=/path/to/chrome npm test (any Chromium or Chrome you already have)");
+  log("Or run only the unit and HTTP tests: npm run test:unit");
   process.exit(1);
 }
 process.stdout.write(path);
