@@ -1,0 +1,56 @@
+// ESLint over every TypeScript and JavaScript file of the project, with typescript-eslint's
+// type-checked rules: a promise nobody awaits or handles (no-floating-promises) or one passed
+// where a callback's result is ignored (no-misused-promises) is an error. Formatting is
+// Prettier's job (npm run format), so eslint-config-prettier turns off the rules it owns.
+import js from "@eslint/js";
+import prettier from "eslint-config-prettier";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  {
+    ignores: [
+      "node_modules/",
+      "public/",
+      "data/",
+      "e2e/.output/",
+      "test-results/",
+      "playwright-report/",
+      "bench/profiles/",
+      "scratch/",
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        // The project's tsconfig for .ts files; the .js/.mjs scripts and configs by default.
+        projectService: { allowDefaultProject: ["*.js", "scripts/*.mjs"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        {
+          // node:test runs and reports what test()/describe() return; awaiting them would change nothing.
+          allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe", "it", "suite"] }],
+        },
+      ],
+      "@typescript-eslint/no-misused-promises": "error",
+      // Off: the engine, cache and plugin contracts are promise-returning, and an `async` method
+      // that awaits nothing still turns a throw into a rejection, which callers rely on.
+      "@typescript-eslint/require-await": "off",
+      // `_name` marks a parameter a signature needs but the body does not use.
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+    },
+  },
+  {
+    // Plain Node scripts: no type information to check against beyond what TypeScript infers.
+    files: ["**/*.js", "**/*.mjs"],
+    languageOptions: {
+      globals: { process: "readonly", console: "readonly", URL: "readonly" },
+    },
+  },
+  prettier,
+);
