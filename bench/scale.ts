@@ -456,8 +456,8 @@ function clearsessions(o: ScaleOptions, file: string): Promise<CommandRun> {
       output += line + "\n";
     }
   };
-  child.stdout!.setEncoding("utf8").on("data", lines);
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stdout.setEncoding("utf8").on("data", lines);
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   const timer = setTimeout(() => {
     timedOut = true;
     if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGTERM");

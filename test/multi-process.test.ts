@@ -115,7 +115,7 @@ async function startApp(name: string, env: Record<string, string>, cleanup: Clea
     };
     const check = () => {
       const found = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-      if (found) finish(null, found[1]!);
+      if (found) finish(null, found[1]);
     };
     const exited = (code: number | null, signal: string | null) =>
       finish(new Error(`app ${name} exited (${code ?? signal}) before listening\n${output()}`));

@@ -254,7 +254,7 @@ export function describeSessionEngine(
     if (serverSide && !options.noListing) {
       test("listSessions yields stored sessions with data, expiry and size; a key prefix narrows it", async () => {
         const e = await engine();
-        assert.ok(e.listSessions, "the engine can list its sessions");
+        assert.ok(e.listSessions !== undefined, "the engine can list its sessions");
         const one = e.open(null);
         one.set("listed", "one");
         await one.save();
@@ -400,10 +400,10 @@ export function describeSessionEngine(
       if (!e.mergesSaves) return t.skip("the engine says the last save wins (mergesSaves is false)");
       const key = await seeded(e, { cart: ["apple"], gone: 1, other: "x" });
       const [inPlace, deleting, adding] = await Promise.all([reopen(e, key), reopen(e, key), reopen(e, key)]);
-      (inPlace!.get("cart") as string[]).push("pear");
-      deleting!.delete("gone");
-      adding!.set("added", true);
-      await Promise.all([inPlace!.save(), deleting!.save(), adding!.save()]);
+      (inPlace.get("cart") as string[]).push("pear");
+      deleting.delete("gone");
+      adding.set("added", true);
+      await Promise.all([inPlace.save(), deleting.save(), adding.save()]);
       assert.deepEqual(await storedData(e, key), { cart: ["apple", "pear"], other: "x", added: true });
     });
 
@@ -412,11 +412,11 @@ export function describeSessionEngine(
       if (!e.mergesSaves) return t.skip("the engine says the last save wins (mergesSaves is false)");
       const key = await seeded(e, { a: 1 });
       const [clearing, adding] = await Promise.all([reopen(e, key), reopen(e, key)]);
-      adding!.set("b", 2);
-      await adding!.save();
-      clearing!.clear();
-      clearing!.set("c", 3);
-      await clearing!.save();
+      adding.set("b", 2);
+      await adding.save();
+      clearing.clear();
+      clearing.set("c", 3);
+      await clearing.save();
       assert.deepEqual(await storedData(e, key), { c: 3 });
     });
 
@@ -425,11 +425,11 @@ export function describeSessionEngine(
       if (!e.mergesSaves) return t.skip("the engine says the last save wins (mergesSaves is false)");
       const key = await seeded(e, { a: 1 });
       const [first, second] = await Promise.all([reopen(e, key), reopen(e, key)]);
-      first!.set("b", 2);
-      await first!.save();
-      second!.set("c", 3);
-      await second!.save();
-      assert.deepEqual(Object.fromEntries(second!.items()), { a: 1, b: 2, c: 3 });
+      first.set("b", 2);
+      await first.save();
+      second.set("c", 3);
+      await second.save();
+      assert.deepEqual(Object.fromEntries(second.items()), { a: 1, b: 2, c: 3 });
     });
 
     if (serverSide) {
@@ -452,7 +452,10 @@ export function describeSessionEngine(
           try {
             const save = saving.save().then(
               () => "saved",
-              (error: unknown) => (error instanceof UpdateError ? "interrupted" : Promise.reject(error)),
+              (error: unknown) => {
+                if (error instanceof UpdateError) return "interrupted";
+                throw error;
+              },
             );
             await reachedWrite;
             const ending = how === "flush" ? reopen(e, key).then((s) => s.flush()) : e.open(null).deleteRecord(key);

@@ -54,7 +54,7 @@ export class CursorCodec {
     if (!Array.isArray(parsed) || parsed.length !== count + 1 || parsed[0] !== kind || !parsed.every((part) => typeof part === "string")) {
       throw new InvalidCursor();
     }
-    return (parsed as string[]).slice(1);
+    return (parsed).slice(1);
   }
 }
 

@@ -413,7 +413,7 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, { e
     try {
       work = respond(settings, now, request, reply, session);
     } catch (error) {
-      work = Promise.reject(error);
+      work = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     // Most responses need no I/O: no promise then.
     if (work === undefined && !held) return next(null, payload);

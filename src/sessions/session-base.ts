@@ -211,7 +211,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     if (this.#cache !== undefined) return this.#cache;
     const fetched = this.#fetched;
     this.#fetched = undefined;
-    if (this.#key === null || noLoad) return (this.#cache = new Map());
+    if (this.#key === null || noLoad) return (this.#cache = new Map<string, JsonValue>());
     if (fetched === undefined) return this.#apply(this.loadRecordSync());
     return this.#apply(fetched);
   }
@@ -297,7 +297,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   }
 
   set<K extends Key<T>>(key: K, value: Value<T, K>): void {
-    this.data().set(key, value as JsonValue);
+    this.data().set(key, value);
     this.#touch(key);
   }
 
@@ -328,7 +328,7 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
   setdefault<K extends Key<T>>(key: K, value: Value<T, K>): Value<T, K> {
     const data = this.data();
     if (data.has(key)) return this.#handOut(key, data.get(key) as Value<T, K>);
-    data.set(key, value as JsonValue);
+    data.set(key, value);
     this.#touch(key);
     return this.#handOut(key, value);
   }

@@ -268,7 +268,7 @@ describe("response rules, valid cookie", () => {
     const r = await get(h, "/write", key);
     const match = KEY.exec(r.setCookie[0] ?? "");
     assert.equal(match?.[1], key);
-    assert.equal(new Date(match![2]!).getTime(), h.clock.now() + 1_209_600_000);
+    assert.equal(new Date(match[2]!).getTime(), h.clock.now() + 1_209_600_000);
     assert.equal(r.vary, "Cookie");
     const [row] = await h.rows();
     assert.equal(row!.expire_date, "2026-12-06 02:00:00.000000");
@@ -555,10 +555,9 @@ describe("routes in a plugin context made before the sessions plugin (static fil
 
 describe("sessionExchange: what the session did for the response, for later hooks", () => {
   async function exchanged(h: Harness, url: string, key?: string) {
-    let seen: SessionExchange | undefined;
     const probe = h.app.inject({ url, headers: cookieHeader(key) });
     const response = await probe;
-    seen = JSON.parse(String(response.headers["x-exchange"] ?? "null")) as SessionExchange | undefined;
+    const seen = JSON.parse(String(response.headers["x-exchange"] ?? "null")) as SessionExchange | undefined;
     return { response, seen };
   }
 
@@ -575,14 +574,14 @@ describe("sessionExchange: what the session did for the response, for later hook
     assert.equal(read.seen?.read, true);
     assert.equal(read.seen?.written, false);
     assert.equal(read.seen?.vary, true);
-    assert.match(read.seen!.reason, /read but not changed/);
+    assert.match(read.seen.reason, /read but not changed/);
     const written = await exchanged(h, "/write", key);
     assert.equal(written.seen?.written, true);
     assert.equal(written.seen?.setCookie, written.response.headers["set-cookie"]);
-    assert.match(written.seen!.reason, /changed: it was saved/);
+    assert.match(written.seen.reason, /changed: it was saved/);
     const flushed = await exchanged(h, "/flush", key);
     assert.equal(flushed.seen?.setCookie, DELETE_COOKIE);
-    assert.match(flushed.seen!.reason, /cookie is deleted/);
+    assert.match(flushed.seen.reason, /cookie is deleted/);
     const failed = await exchanged(h, "/write-500");
     assert.match(failed.seen!.reason, /500 or more saves nothing/);
   });

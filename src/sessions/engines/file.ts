@@ -118,6 +118,7 @@ export function lockFiles(directory: string, prefix: string, suffix: string, now
 
 /** Django's file encoding is ASCII: anything else is an unreadable file. */
 function isAscii(text: string): boolean {
+  // eslint-disable-next-line no-control-regex -- the range starts at NUL on purpose: every ASCII code
   return /^[\x00-\x7f]*$/.test(text);
 }
 

@@ -176,8 +176,8 @@ describe("a value that does not verify: {} + modified, key kept, warning", () =>
       assert.equal(logger.warnings[0]!.msg, "Session cookie signature invalid");
       // The middleware then saves: the cookie becomes a freshly signed empty dict (payload e30).
       await session.save();
-      assert.ok(session.sessionKey!.startsWith("e30:"), session.sessionKey!);
-      assert.deepEqual(fixture.cookieSigner.unsignObject(session.sessionKey!), {});
+      assert.ok(session.sessionKey.startsWith("e30:"), session.sessionKey);
+      assert.deepEqual(fixture.cookieSigner.unsignObject(session.sessionKey), {});
     });
   }
 
@@ -333,7 +333,7 @@ describe("save, create, deleteRecord, flush, cycleKey", () => {
     await session.cycleKey();
     assert.notEqual(session.sessionKey, value);
     assert.equal(session.get("a"), 1);
-    assert.deepEqual(fixture.cookieSigner.unsignObject(session.sessionKey!), { a: 1 });
+    assert.deepEqual(fixture.cookieSigner.unsignObject(session.sessionKey), { a: 1 });
   });
 
   test("cycleKey() on a new session signs an empty dict", async () => {
@@ -370,7 +370,7 @@ describe("expiry", () => {
     await session.save();
     fixture.clock.advance(50);
     assert.equal((await opened(fixture, first)).get("a"), undefined);
-    assert.equal((await opened(fixture, session.sessionKey!)).get("a"), 2);
+    assert.equal((await opened(fixture, session.sessionKey)).get("a"), 2);
   });
 
   test("getSessionCookieAge() is the max_age used to verify", async () => {

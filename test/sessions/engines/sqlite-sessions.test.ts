@@ -85,7 +85,7 @@ test("one turn's saves commit together; one that fails (its session deleted) fai
   const keys = await Promise.all([1, 2, 3].map((n) => saved(engine, { n })));
   const sessions = keys.map((key) => engine.open(key));
   sessions.forEach((session, i) => session.set("n", 10 + i));
-  await engine.open(null).deleteRecord(keys[1]!);
+  await engine.open(null).deleteRecord(keys[1]);
   const results = await Promise.allSettled(sessions.map((session) => session.save()));
   assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
   assert.ok((results[1] as PromiseRejectedResult).reason instanceof UpdateError);
