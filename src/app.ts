@@ -30,7 +30,9 @@ import { StoredSessions } from "./admin/stored-sessions.js";
 import { Users } from "./auth/users.js";
 import { UserSessions } from "./auth/user-sessions.js";
 import auth from "./auth/plugin.js";
-import { sessions, toSqliteDatetime, type SessionEngine } from "./sessions/index.js";
+import { sessions, toSqliteDatetime, type SessionCache, type SessionEngine } from "./sessions/index.js";
+import teach from "./teach/plugin.js";
+import { recordReader } from "./teach/stored-record.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -47,6 +49,8 @@ export interface AppDependencies {
   /** What the app runs on, for the settings page and /healthz. */
   runtime?: Pick<Runtime, "database" | "caches">;
   logger?: FastifyServerOptions["logger"];
+  /** The caches when there is no runtime (tests): the teaching panel reads the session's entry. */
+  caches?: Readonly<Record<string, SessionCache>>;
 }
 
 export async function buildApp(config: AppConfig, deps: AppDependencies): Promise<FastifyInstance> {
@@ -92,6 +96,18 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   const users = new Users(deps.db, dateValue);
   const userSessions = new UserSessions({ db: deps.db, engine, secrets: config.session, dateValue });
   await app.register(auth, { findUser: (id) => users.byId(id), secrets: config.session, userSessions });
+  // After the session plugin, so its onSend sees the response's session headers as sent.
+  await app.register(teach, {
+    config,
+    clientSide: engine.clientSide,
+    views: path.join(ROOT, "views"),
+    readRecord: recordReader({
+      settings: config.session,
+      db: deps.db,
+      caches: deps.runtime?.caches ?? deps.caches ?? {},
+      cache: { backend: config.cache.backend, keyPrefix: config.cache.keyPrefix },
+    }),
+  });
 
   // Every state-changing request needs the form's CSRF token (checked after the body is parsed).
   app.addHook("preValidation", (request, reply, done) => {

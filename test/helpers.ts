@@ -84,6 +84,7 @@ export async function appFixture(env: Record<string, string> = {}, stores: Fixtu
     engine,
     ...(stores.database ? { runtime: { database: { db, dateValue, dialect: "postgres", location: "test", close: () => db.destroy() }, caches } } : {}),
     logger: loggerOptions({ ...config, logLevel: "info" }, stream),
+    caches,
   });
   return { app, db, config, engine, logs };
 }
