@@ -1,6 +1,7 @@
 /** Log in, log out, and the account page: your sessions, sign out elsewhere, change password. */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { hashPassword, verifyPassword } from "../auth/passwords.js";
+import { MIN_PASSWORD_LENGTH, passwordProblems } from "../auth/password-rules.js";
 import type { User, Users } from "../auth/users.js";
 import type { UserSessions } from "../auth/user-sessions.js";
 import { AttemptLimiter } from "../auth/attempt-limiter.js";
@@ -26,15 +27,11 @@ const FAILED = "Please enter a correct username and password. Note that both fie
 /** Shown once on the account page after an action (popped, like the cart's flash). */
 const NOTICE = "account_notice";
 
-/** Django's PasswordChangeForm checks, with its messages; the validators trimmed to two. */
+/** Django's PasswordChangeForm checks: the two fields match, then the shared password rules. */
 export function passwordChangeErrors(body: { new_password1: string; new_password2: string }, username: string): string[] {
   const errors: string[] = [];
-  const next = body.new_password1;
-  if (next !== body.new_password2) errors.push("The two password fields didn’t match.");
-  if (next.length < 8) errors.push("This password is too short. It must contain at least 8 characters.");
-  if (/^\d+$/.test(next)) errors.push("This password is entirely numeric.");
-  if (next.toLowerCase() === username.toLowerCase()) errors.push("The password is too similar to the username.");
-  return errors;
+  if (body.new_password1 !== body.new_password2) errors.push("The two password fields didn’t match.");
+  return [...errors, ...passwordProblems(body.new_password1, username)];
 }
 
 export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSessions; attemptsPerMinute: number }> = async (
@@ -57,6 +54,7 @@ export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSe
       engine: app.config.session.SESSION_ENGINE,
       notice: request.session.pop(NOTICE, null),
       passwordErrors,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
     });
   }
 
