@@ -86,6 +86,10 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
       route.config = { ...route.config, session: false };
     });
     await assets.register(fastifyStatic, { root: path.join(ROOT, "public"), prefix: "/static/" });
+    // Browsers ask for /favicon.ico whatever the page links to: the same small SVG.
+    assets.get("/favicon.ico", (_request, reply) =>
+      reply.type("image/svg+xml").sendFile("favicon.svg"),
+    );
   });
   await app.register(sessions, { settings: config.session, engine });
   const dateValue = deps.runtime?.database.dateValue ?? toSqliteDatetime;
@@ -101,7 +105,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
 
   registerErrorPages(app);
   await app.register(homeRoutes);
-  await app.register(sessionRoutes);
+  await app.register(sessionRoutes, { clientSide: engine.clientSide });
   await app.register(counterRoutes, { clientSide: engine.clientSide });
   await app.register(cartRoutes, { clientSide: engine.clientSide });
   await app.register(expiryRoutes);
