@@ -29,6 +29,8 @@ import { adminRoutes } from "./routes/admin.js";
 import { StoredSessions } from "./admin/stored-sessions.js";
 import { Users } from "./auth/users.js";
 import { UserSessions } from "./auth/user-sessions.js";
+import { EndedSessions } from "./auth/ended-sessions.js";
+import { tellEndedSessions } from "./routes/signed-out.js";
 import auth from "./auth/plugin.js";
 import { sessions, toSqliteDatetime, type SessionEngine } from "./sessions/index.js";
 
@@ -94,7 +96,8 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(sessions, { settings: config.session, engine });
   const dateValue = deps.runtime?.database.dateValue ?? toSqliteDatetime;
   const users = new Users(deps.db, dateValue);
-  const userSessions = new UserSessions({ db: deps.db, engine, secrets: config.session, dateValue });
+  const endedSessions = new EndedSessions({ db: deps.db, dateValue, lifetimeSeconds: config.session.SESSION_COOKIE_AGE });
+  const userSessions = new UserSessions({ db: deps.db, engine, secrets: config.session, dateValue, ended: endedSessions });
   await app.register(auth, { findUser: (id) => users.byId(id), secrets: config.session, userSessions });
 
   // Every state-changing request needs the form's CSRF token (checked after the body is parsed).
@@ -102,6 +105,9 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     if (SAFE_METHODS.has(request.method)) done();
     else app.csrfProtection(request, reply, done);
   });
+
+  // Only server-side engines can end a session from elsewhere.
+  if (!engine.clientSide) tellEndedSessions(app, endedSessions);
 
   registerErrorPages(app);
   await app.register(homeRoutes);
@@ -112,7 +118,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(healthRoutes, { db: deps.db, caches: deps.runtime?.caches });
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });
   await app.register(authRoutes, { users, userSessions, attemptsPerMinute: config.loginAttemptsPerMinute });
-  await app.register(adminRoutes, { storedSessions: new StoredSessions(engine, users, userSessions) });
+  await app.register(adminRoutes, { storedSessions: new StoredSessions(engine, users, userSessions, endedSessions) });
   app.addHook("onClose", () => engine.close());
   return app;
 }
