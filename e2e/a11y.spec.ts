@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Every page works on a phone and with a keyboard: no serious or critical accessibility
  * violations (axe-core) at desktop and phone width, no sideways scrolling at 390 px, the header

@@ -114,7 +114,7 @@ for (const engine of ["db", "cache", "cached_db", "file"]) {
     });
 
     test("a form sent with the dead cookie carries the reason to the next page", async () => {
-      const { f, logIn } = await setup();
+      const { logIn } = await setup();
       const a = await logIn("ada");
       const b = await logIn("ada");
       await b.get("/cart/");
