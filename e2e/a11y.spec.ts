@@ -5,7 +5,7 @@
  * across the page, the session panel one link away, the skip link first, the current page marked.
  * Run on db and signed_cookies (the two kinds of account and admin pages).
  */
-import AxeBuilder from "@axe-core/playwright";
+import { AxeBuilder } from "@axe-core/playwright";
 import { expect, type Page } from "@playwright/test";
 import { engineOf, isServerSide, newUser, requireSessionCookie, submitLogin, testWithOtherBrowser } from "./support.js";
 

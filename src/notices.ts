@@ -16,7 +16,8 @@ export const NOTICE_COOKIE = "notice";
 const NOTICE_MAX_AGE = 300;
 const SALT = "demo.notices";
 
-const pending = new WeakMap<FastifyReply, string>();
+/** Notices left by this request, with any that arrived unshown (a form posted from a page that had none). */
+const pending = new WeakMap<FastifyReply, string[]>();
 
 function signer(request: FastifyRequest): TimestampSigner {
   const { SECRET_KEY, SECRET_KEY_FALLBACKS } = request.server.config.session;
@@ -28,32 +29,40 @@ function cookieOptions(request: FastifyRequest) {
   return { path: "/", httpOnly: true, sameSite: "lax" as const, secure };
 }
 
-/** Leaves `text` for the next page this browser renders (or this one, if it renders a page). */
-export function leaveNotice(reply: FastifyReply, text: string): void {
-  const request = reply.request;
-  const value = signer(request).sign(Buffer.from(text, "utf8").toString("base64url"));
-  reply.setCookie(NOTICE_COOKIE, value, { ...cookieOptions(request), maxAge: NOTICE_MAX_AGE });
-  pending.set(reply, text);
-}
-
-/**
- * The notice to show on the page being rendered, or null; the cookie is deleted, so it shows
- * once. A notice left by this same request wins over one that arrived with it.
- */
-export function takeNotice(request: FastifyRequest, reply: FastifyReply): string | null {
-  const own = pending.get(reply);
+/** The notices the request's cookie carries, verified; [] when none or not ours. */
+function arrived(request: FastifyRequest): string[] {
   const sent = request.cookies[NOTICE_COOKIE];
-  if (own === undefined && sent === undefined) return null;
-  pending.delete(reply);
-  reply.clearCookie(NOTICE_COOKIE, cookieOptions(request));
-  if (own !== undefined) return own;
+  if (sent === undefined || sent === "") return [];
   try {
-    return Buffer.from(signer(request).unsign(sent!, NOTICE_MAX_AGE), "base64url").toString("utf8");
+    const json = Buffer.from(signer(request).unsign(sent, NOTICE_MAX_AGE), "base64url").toString("utf8");
+    const list: unknown = JSON.parse(json);
+    return Array.isArray(list) ? list.filter((m): m is string => typeof m === "string") : [];
   } catch (error) {
-    if (error instanceof BadSignature) {
+    if (error instanceof BadSignature || error instanceof SyntaxError) {
       request.log.warn("notice cookie with a bad or expired signature ignored");
-      return null;
+      return [];
     }
     throw error;
   }
+}
+
+/** Leaves `text` for the next page this browser renders (or this one, if it renders a page). */
+export function leaveNotice(reply: FastifyReply, text: string): void {
+  const request = reply.request;
+  const list = pending.get(reply) ?? arrived(request);
+  list.push(text);
+  pending.set(reply, list);
+  const value = signer(request).sign(Buffer.from(JSON.stringify(list), "utf8").toString("base64url"));
+  reply.setCookie(NOTICE_COOKIE, value, { ...cookieOptions(request), maxAge: NOTICE_MAX_AGE });
+}
+
+/**
+ * The notices to show on the page being rendered, oldest first; the cookie is deleted, so each
+ * shows once.
+ */
+export function takeNotices(request: FastifyRequest, reply: FastifyReply): string[] {
+  const list = pending.get(reply) ?? arrived(request);
+  pending.delete(reply);
+  if (list.length > 0 || request.cookies[NOTICE_COOKIE] !== undefined) reply.clearCookie(NOTICE_COOKIE, cookieOptions(request));
+  return list;
 }

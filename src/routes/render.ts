@@ -2,7 +2,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { SHOWN_KEY_PREFIX_LENGTH, type JsonValue, type Session } from "../sessions/index.js";
 import { readCookie } from "../sessions/cookies.js";
-import { takeNotice } from "../notices.js";
+import { takeNotices } from "../notices.js";
 
 export interface SessionPanel {
   key: string | null;
@@ -41,7 +41,7 @@ export async function renderPage(
   // Every page shows who is logged in, so every page verifies the session's password hash.
   const currentUser = await request.getUser();
   // Taken before the view renders, so the notice cookie's deletion goes out with this page.
-  const feedback = takeNotice(request, reply);
+  const feedback = takeNotices(request, reply);
   return reply.view(template, {
     ...locals,
     csrfToken,

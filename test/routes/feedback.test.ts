@@ -11,8 +11,10 @@ import { appFixture, visitor } from "../helpers.js";
 
 /** The notice a page shows (`#notice`), unescaped, or null. */
 function notice(html: string): string | null {
-  const match = /<p class="flash feedback" id="notice" role="status">([^<]*)<\/p>/.exec(html);
-  return match ? match[1]!.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, "&") : null;
+  const match = /<div class="flash feedback" id="notice" role="status">(.*?)<\/div>/s.exec(html);
+  if (!match) return null;
+  const messages = [...match[1]!.matchAll(/<p>([^<]*)<\/p>/g)].map((m) => m[1]!.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, "&"));
+  return messages.join("\n");
 }
 
 /** The panel's stored data. */
