@@ -205,7 +205,7 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/counter.ts",
         lang: "typescript",
-        lines: ['  app.post("/counter/reset/", { config: oneAtATime }, (request, reply) => {', s('    request.session.pop("visits", null);'), '    return reply.redirect("/counter/", 303);'],
+        lines: ['  app.post("/counter/reset/", { config: oneAtATime }, (request, reply) => {', s('    const visits = request.session.pop("visits", null);'), '    return reply.redirect("/counter/", 303);'],
       },
     ],
   },
@@ -252,7 +252,7 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/cart.ts",
         lang: "typescript",
-        lines: [s('    const cart = request.session.get("cart", []);'), s('    request.session.set("cart", [...cart, request.body.item.trim()]);'), '    return reply.redirect("/cart/", 303);'],
+        lines: [s('    const cart = request.session.get("cart", []);'), "    const item = request.body.item.trim();", s('    request.session.set("cart", [...cart, item]);'), '    return reply.redirect("/cart/", 303);'],
       },
     ],
   },
@@ -277,7 +277,7 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/cart.ts",
         lang: "typescript",
-        lines: [s('    const cart = request.session.setdefault("cart", []);'), s("    cart.push(request.body.item.trim());"), '    return reply.redirect("/cart/", 303);'],
+        lines: [s('    const cart = request.session.setdefault("cart", []);'), "    const item = request.body.item.trim();", s("    cart.push(item);"), '    return reply.redirect("/cart/", 303);'],
       },
     ],
     note: (config) =>
@@ -309,7 +309,8 @@ export const SNIPPETS: readonly Snippet[] = [
         lang: "typescript",
         lines: [
           s('    const cart = request.session.get("cart", []);'),
-          "    const index = cart.indexOf(request.body.item.trim());",
+          "    const item = request.body.item.trim();",
+          "    const index = cart.indexOf(item);",
           s('    if (index >= 0) request.session.set("cart", cart.toSpliced(index, 1));'),
         ],
       },
@@ -395,7 +396,7 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/expiry.ts",
         lang: "typescript",
-        lines: ["      const { seconds } = request.body;", s('      request.session.setExpiry(seconds === "" ? null : Number(seconds));'), '      return reply.redirect("/expiry/", 303);'],
+        lines: ["      const { seconds } = request.body;", '      const value = seconds === "" ? null : Number(seconds);', "      const session = request.session;", s("      session.setExpiry(value);"), '      return reply.redirect("/expiry/", 303);'],
       },
     ],
     variant: ({ body }) => (text(body.seconds) === "" ? "none" : text(body.seconds) === "0" ? "zero" : "seconds"),
