@@ -29,8 +29,12 @@ import { adminRoutes } from "./routes/admin.js";
 import { StoredSessions } from "./admin/stored-sessions.js";
 import { Users } from "./auth/users.js";
 import { UserSessions } from "./auth/user-sessions.js";
+import { EndedSessions } from "./auth/ended-sessions.js";
+import { tellEndedSessions } from "./routes/signed-out.js";
 import auth from "./auth/plugin.js";
-import { sessions, toSqliteDatetime, type SessionEngine } from "./sessions/index.js";
+import { sessions, toSqliteDatetime, type SessionCache, type SessionEngine } from "./sessions/index.js";
+import teach from "./teach/plugin.js";
+import { recordReader } from "./teach/stored-record.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -47,6 +51,8 @@ export interface AppDependencies {
   /** What the app runs on, for the settings page and /healthz. */
   runtime?: Pick<Runtime, "database" | "caches">;
   logger?: FastifyServerOptions["logger"];
+  /** The caches when there is no runtime (tests): the teaching panel reads the session's entry. */
+  caches?: Readonly<Record<string, SessionCache>>;
 }
 
 export async function buildApp(config: AppConfig, deps: AppDependencies): Promise<FastifyInstance> {
@@ -88,12 +94,29 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
       route.config = { ...route.config, session: false };
     });
     await assets.register(fastifyStatic, { root: path.join(ROOT, "public"), prefix: "/static/" });
+    // Browsers ask for /favicon.ico whatever the page links to: the same small SVG.
+    assets.get("/favicon.ico", (_request, reply) =>
+      reply.type("image/svg+xml").sendFile("favicon.svg"),
+    );
   });
   await app.register(sessions, { engine });
   const dateValue = deps.runtime?.database.dateValue ?? toSqliteDatetime;
   const users = new Users(deps.db, dateValue);
-  const userSessions = new UserSessions({ db: deps.db, engine, secrets: sessionSettings, dateValue });
+  const endedSessions = new EndedSessions({ db: deps.db, dateValue, lifetimeSeconds: sessionSettings.SESSION_COOKIE_AGE });
+  const userSessions = new UserSessions({ db: deps.db, engine, secrets: sessionSettings, dateValue, ended: endedSessions });
   await app.register(auth, { findUser: (id) => users.byId(id), secrets: sessionSettings, userSessions });
+  // After the session plugin, so its onSend sees the response's session headers as sent.
+  await app.register(teach, {
+    config,
+    clientSide: engine.clientSide,
+    views: path.join(ROOT, "views"),
+    readRecord: recordReader({
+      settings: sessionSettings,
+      db: deps.db,
+      caches: deps.runtime?.caches ?? deps.caches ?? {},
+      cache: { backend: config.cache.backend, keyPrefix: config.cache.keyPrefix },
+    }),
+  });
 
   // Every state-changing request needs the form's CSRF token (checked after the body is parsed).
   app.addHook("preValidation", (request, reply, done) => {
@@ -101,16 +124,19 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     else app.csrfProtection(request, reply, done);
   });
 
+  // Only server-side engines can end a session from elsewhere.
+  if (!engine.clientSide) tellEndedSessions(app, endedSessions);
+
   registerErrorPages(app);
   await app.register(homeRoutes);
-  await app.register(sessionRoutes);
+  await app.register(sessionRoutes, { clientSide: engine.clientSide });
   await app.register(counterRoutes, { clientSide: engine.clientSide });
   await app.register(cartRoutes, { clientSide: engine.clientSide });
   await app.register(expiryRoutes);
   await app.register(healthRoutes, { db: deps.db, caches: deps.runtime?.caches });
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });
   await app.register(authRoutes, { users, userSessions, attemptsPerMinute: config.loginAttemptsPerMinute });
-  await app.register(adminRoutes, { storedSessions: new StoredSessions(engine, users, userSessions) });
+  await app.register(adminRoutes, { storedSessions: new StoredSessions(engine, users, userSessions, endedSessions) });
   app.addHook("onClose", () => engine.close());
   return app;
 }

@@ -107,6 +107,7 @@ export async function appFixture(env: Record<string, string> = {}, stores: Fixtu
     engine,
     ...(stores.database ? { runtime: { database: { db, dateValue, dialect: "postgres", location: "test", close: () => db.destroy() }, caches } } : {}),
     logger: loggerOptions({ ...config, logLevel: "info" }, stream),
+    caches,
   });
   return { app, db, config, engine, logs };
 }
@@ -147,7 +148,8 @@ export class CookieJar {
       const eq = pair!.indexOf("=");
       const name = pair!.slice(0, eq);
       const value = pair!.slice(eq + 1);
-      if (/Max-Age=0/.test(line) || value === "" || value === '""') this.cookies.delete(name);
+      // A browser drops a cookie whose Max-Age is zero or negative (a negative setExpiry()).
+      if (/Max-Age=(0|-\d+)/.test(line) || value === "" || value === '""') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
   }

@@ -52,8 +52,13 @@ after(async () => {
 // ---- what every answer must (not) contain ----------------------------------------------------
 
 /** A stack frame, an error class name or a source path would tell an attacker about the code. */
-function assertNoLeak(response: LightMyRequestResponse): void {
-  const body = response.body;
+function assertNoLeak(response: LightMyRequestResponse, reflected?: string): void {
+  // The teaching sections show Django's code (`KeyError`), our route files and where the store
+  // keeps this session on purpose; they are built from fixed snippets and this session's own
+  // record, never from an error, so the leak checks look at the rest of the page. `reflected`:
+  // the cookie this request sent, which the exchange panel shows back (escaped) as it came.
+  let body = response.body.replace(/<section class="teach-(?:code|panel teach-record)"[\s\S]*?<\/section>/g, "");
+  if (reflected) body = body.split(reflected).join("");
   assert.doesNotMatch(body, /\bat (?:async )?[\w$.<>[\] ]*\(?(?:file:\/\/|\/|node:)[^\s)]*:\d+:\d+/, "no stack frame");
   assert.doesNotMatch(body, /\b[A-Z][A-Za-z]*Error\b|Error:/, "no error class name");
   assert.doesNotMatch(body, /\b(?:SessionInterrupted|BadSignature|SignatureExpired|SessionCookieTooLarge|FST_[A-Z_]+)\b/);
@@ -490,7 +495,7 @@ describe("3. the file engine never reads, writes or deletes outside SESSION_FILE
         assert.equal(read.statusCode, 200);
         assert.ok(!read.body.includes("planted-data"), "a sentinel was read as a session");
         assert.ok(!read.body.includes(BYSTANDER_VALUE));
-        assertNoLeak(read);
+        assertNoLeak(read, value);
       }
       const written = await b.send(`sessionid=${value}`, "/session/set/?key=mine&value=attacker");
       assert.match(sessionSetCookie(written) ?? "", FRESH_KEY, "a write gets a fresh key");

@@ -56,6 +56,8 @@ function countedMemoryCache(cache: SessionCache): SessionCache {
   return {
     description: cache.description,
     get: read(cache.get.bind(cache)),
+    // Without it the engine would take the asynchronous path the in-process cache does not need.
+    ...(cache.getSync && { getSync: read(cache.getSync.bind(cache)) }),
     has: read(cache.has.bind(cache)),
     expiresAt: read(cache.expiresAt.bind(cache)),
     keys: cache.keys.bind(cache),

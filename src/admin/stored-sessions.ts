@@ -15,6 +15,7 @@ import {
 } from "../sessions/index.js";
 import { SESSION_USER_ID, storedUserId } from "../auth/session-auth.js";
 import type { Users } from "../auth/users.js";
+import type { EndedSessions } from "../auth/ended-sessions.js";
 import type { UserSessions } from "../auth/user-sessions.js";
 
 /** How many characters of a key identify a session in lists and URLs. */
@@ -87,6 +88,8 @@ export class StoredSessions {
     private readonly engine: SessionEngine,
     private readonly users: Pick<Users, "byId">,
     private readonly userSessions?: Pick<UserSessions, "forget">,
+    /** Where the ended session's browser is told why, at its next request. */
+    private readonly ended?: Pick<EndedSessions, "record">,
   ) {}
 
   get listable(): boolean {
@@ -198,6 +201,7 @@ export class StoredSessions {
     const found = await this.find(key);
     await this.engine.open(found.key).deleteRecord(found.key);
     await this.userSessions?.forget(found.key);
+    await this.ended?.record(found.key, "admin", userIdOf(found.data) !== null);
     return found;
   }
 }

@@ -94,7 +94,7 @@ const authPlugin: FastifyPluginCallback<AuthPluginOptions> = (fastify, { findUse
     await updateSessionAuthHash(this.session, user, secrets);
     state.user = Promise.resolve(user);
     state.resolved = user;
-    return userSessions.endOthers(user, [before, this.session.sessionKey]);
+    return userSessions.endOthers(user, [before, this.session.sessionKey], "password");
   });
 
   fastify.addHook("onRequest", (request, _reply, next) => {

@@ -8,6 +8,7 @@ import type { Kysely } from "kysely";
 import { LRUCache } from "lru-cache";
 import type { Database } from "../db/database.js";
 import { datetimeColumnMs, SHOWN_KEY_PREFIX_LENGTH, type SessionEngine } from "../sessions/index.js";
+import type { EndedSessions, EndReason } from "./ended-sessions.js";
 import { sessionBelongsTo, sessionUserId, type AuthUser, type Secrets } from "./session-auth.js";
 
 /** Where a request came from, recorded with the session. */
@@ -37,6 +38,8 @@ export interface UserSessionsOptions {
   now?: () => number;
   /** A session's last-seen time is written at most this often (ms), not on every request. */
   touchInterval?: number;
+  /** Where an ended session's browser is told why, at its next request. */
+  ended?: Pick<EndedSessions, "record">;
 }
 
 export class UserSessions {
@@ -46,10 +49,12 @@ export class UserSessions {
   private readonly dateValue: (epochMs: number) => string | Date;
   private readonly now: () => number;
   private readonly touchInterval: number;
+  private readonly ended: Pick<EndedSessions, "record"> | undefined;
   /** Key → when this process last wrote its row. */
   private readonly written = new LRUCache<string, number>({ max: 10_000 });
 
-  constructor({ db, engine, secrets, dateValue, now = Date.now, touchInterval = 60_000 }: UserSessionsOptions) {
+  constructor({ db, engine, secrets, dateValue, now = Date.now, touchInterval = 60_000, ended }: UserSessionsOptions) {
+    this.ended = ended;
     this.db = db;
     this.engine = engine;
     this.secrets = secrets;
@@ -126,9 +131,10 @@ export class UserSessions {
   /**
    * Ends every session of the user except those in `keep`: each record is deleted from the store,
    * so the next request with it is anonymous. Sessions with an outdated password hash are ended
-   * too (after a password change). Resolves to how many live sessions were ended.
+   * too (after a password change). Resolves to how many live sessions were ended. `reason` is what
+   * their browsers are told.
    */
-  async endOthers(user: AuthUser, keep: ReadonlyArray<string | null>): Promise<number> {
+  async endOthers(user: AuthUser, keep: ReadonlyArray<string | null>, reason: EndReason = "elsewhere"): Promise<number> {
     if (!this.enabled) return 0;
     const rows = await this.db.selectFrom("user_sessions").select("session_key").where("user_id", "=", user.id).execute();
     let ended = 0;
@@ -138,6 +144,7 @@ export class UserSessions {
       await session.load();
       if (session.sessionKey !== null && sessionUserId(session) === user.id) {
         await session.deleteRecord(key);
+        await this.ended?.record(key, reason, true);
         ended++;
       }
       await this.forget(key);

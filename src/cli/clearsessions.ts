@@ -3,6 +3,7 @@
  * what Django leaves out: a large table is purged in batches (each a short statement, so the
  * running app is never stalled), with progress and the number removed.
  */
+import { EndedSessions } from "../auth/ended-sessions.js";
 import { openRuntime } from "../runtime.js";
 import { ClearExpiredNotSupported } from "../sessions/index.js";
 import { CommandError, commandConfig, runCommand } from "./command.js";
@@ -59,6 +60,15 @@ async function main(args: string[]): Promise<number> {
       }
       throw error;
     }
+    // The reasons kept for sessions ended by someone else, once no cookie can bring them back.
+    const ended = new EndedSessions({
+      db: runtime.database.db,
+      dateValue: runtime.database.dateValue,
+      lifetimeSeconds: config.session.SESSION_COOKIE_AGE,
+    });
+    // A database not yet migrated to the table (the command does not migrate) has none to clear.
+    const tables = await runtime.database.db.introspection.getTables();
+    const endedRemoved = tables.some((t) => t.name === "ended_sessions") ? await ended.clearExpired() : 0;
     if (removed === undefined) {
       process.stdout.write(
         engine.clientSide
@@ -67,6 +77,9 @@ async function main(args: string[]): Promise<number> {
       );
     } else {
       process.stdout.write(`Removed ${removed} expired session${removed === 1 ? "" : "s"} (${engine.name} engine).\n`);
+    }
+    if (endedRemoved > 0) {
+      process.stdout.write(`Removed ${endedRemoved} expired record${endedRemoved === 1 ? "" : "s"} of sessions ended by someone else.\n`);
     }
     return 0;
   } finally {

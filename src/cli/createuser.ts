@@ -6,13 +6,15 @@
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { hashPassword } from "../auth/passwords.js";
+import { passwordProblems } from "../auth/password-rules.js";
 import { openDatabase } from "../db/database.js";
 import { migrateToLatest } from "../db/migrations.js";
 import { CommandError, commandConfig, runCommand } from "./command.js";
 
 const HELP = `Usage: npm run createuser -- NAME [--staff] [--noinput]
 
-Creates the user NAME (1-150 letters, digits and @.+-_).
+Creates the user NAME (1-150 letters, digits and @.+-_). The password follows the
+change-password form's rules: at least 8 characters, not all digits, not the username.
 
 Options:
   --staff     make the user staff (is_staff 1)
@@ -151,7 +153,11 @@ async function main(args: string[]): Promise<number> {
     const taken = await db.selectFrom("users").select("id").where("username", "=", username).executeTakeFirst();
     const takenError = new CommandError(`the username ${username} is already taken`);
     if (taken) throw takenError;
-    const password = await hashPassword(await readPassword(options.noinput));
+    const chosen = await readPassword(options.noinput);
+    // The change-password form's rules: a user made here could not have chosen this password there.
+    const problems = passwordProblems(chosen, username);
+    if (problems.length > 0) throw new CommandError(`password refused: ${problems.join(" ")}`);
+    const password = await hashPassword(chosen);
     try {
       await db
         .insertInto("users")

@@ -4,6 +4,7 @@
  */
 import { CannotList, KEY_PREFIX_LENGTH, SessionNotFound, StoredSessions } from "../admin/stored-sessions.js";
 import { UserSessions } from "../auth/user-sessions.js";
+import { EndedSessions } from "../auth/ended-sessions.js";
 import { Users } from "../auth/users.js";
 import type { AppConfig } from "../config.js";
 import { openRuntime, type Runtime } from "../runtime.js";
@@ -98,7 +99,8 @@ async function main(args: string[]): Promise<number> {
     const { engine, database } = runtime;
     const users = new Users(database.db, database.dateValue);
     const userSessions = new UserSessions({ db: database.db, engine, secrets: config.session, dateValue: database.dateValue });
-    const stored = new StoredSessions(engine, users, userSessions);
+    const ended = new EndedSessions({ db: database.db, dateValue: database.dateValue, lifetimeSeconds: config.session.SESSION_COOKIE_AGE });
+    const stored = new StoredSessions(engine, users, userSessions, ended);
     if (command.name === "list") await list(stored, command.limit);
     else if (command.name === "show") await show(stored, command.key);
     else {

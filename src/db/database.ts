@@ -30,10 +30,20 @@ export interface UserSessionsTable {
   ip_address: string;
 }
 
+/** One row per session ended by someone else, until its cookie can no longer come back (src/auth/ended-sessions.ts). */
+export interface EndedSessionsTable {
+  /** SHA-256 (hex) of the session key. */
+  key_hash: string;
+  reason: string;
+  logged_in: number;
+  expire_date: string | Date;
+}
+
 /** Every table the app uses. */
 export interface Database extends SessionsDatabase {
   users: UsersTable;
   user_sessions: UserSessionsTable;
+  ended_sessions: EndedSessionsTable;
 }
 
 export interface OpenedDatabase {

@@ -1,9 +1,12 @@
 /** Log in, log out, and the account page: your sessions, sign out elsewhere, change password. */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { hashPassword, verifyPassword } from "../auth/passwords.js";
+import { MIN_PASSWORD_LENGTH, passwordProblems } from "../auth/password-rules.js";
 import type { User, Users } from "../auth/users.js";
 import type { UserSessions } from "../auth/user-sessions.js";
 import { AttemptLimiter } from "../auth/attempt-limiter.js";
+import { sessionUserId } from "../auth/session-auth.js";
+import { leaveNotice } from "../notices.js";
 import { renderPage } from "./render.js";
 
 /**
@@ -26,15 +29,31 @@ const FAILED = "Please enter a correct username and password. Note that both fie
 /** Shown once on the account page after an action (popped, like the cart's flash). */
 const NOTICE = "account_notice";
 
-/** Django's PasswordChangeForm checks, with its messages; the validators trimmed to two. */
+/** Django's PasswordChangeForm checks: the two fields match, then the shared password rules. */
 export function passwordChangeErrors(body: { new_password1: string; new_password2: string }, username: string): string[] {
   const errors: string[] = [];
-  const next = body.new_password1;
-  if (next !== body.new_password2) errors.push("The two password fields didn’t match.");
-  if (next.length < 8) errors.push("This password is too short. It must contain at least 8 characters.");
-  if (/^\d+$/.test(next)) errors.push("This password is entirely numeric.");
-  if (next.toLowerCase() === username.toLowerCase()) errors.push("The password is too similar to the username.");
-  return errors;
+  if (body.new_password1 !== body.new_password2) errors.push("The two password fields didn’t match.");
+  return [...errors, ...passwordProblems(body.new_password1, username)];
+}
+
+/** What login() did to the session, in words. */
+export function loginNotice(
+  username: string,
+  before: { key: string | null; userId: number | undefined },
+  after: string | null,
+  engine: string,
+): string {
+  const who = `Logged in as ${username}.`;
+  if (engine === "signed_cookies") {
+    return `${who} login() stored your user in the session; on signed_cookies the cookie itself is the session, so it was re-signed with the new data.`;
+  }
+  if (before.userId !== undefined && before.key === after) return `${who} Same user and password: login() kept your session and its key.`;
+  if (before.userId !== undefined) {
+    return `${who} The session belonged to another login, so login() flushed it and started a new one with a new key.`;
+  }
+  return before.key === null
+    ? `${who} login() created your session with a new key.`
+    : `${who} login() gave your session a new key (cycle_key) and kept its data; the record under the old key was deleted, so a key planted before login is useless.`;
 }
 
 export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSessions; attemptsPerMinute: number }> = async (
@@ -57,6 +76,7 @@ export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSe
       engine: app.config.session.SESSION_ENGINE,
       notice: request.session.pop(NOTICE, null),
       passwordErrors,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
     });
   }
 
@@ -96,7 +116,11 @@ export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSe
         reply.code(400);
         return renderPage(request, reply, "login.ejs", { title: "Log in", next: safeNext(next), error: FAILED, username, user: null });
       }
+      // The user first: reading the data drops a key the store does not know.
+      const userId = sessionUserId(request.session);
+      const before = { key: request.session.sessionKey, userId };
       await request.login(user);
+      leaveNotice(reply, loginNotice(user.username, before, request.session.sessionKey, app.config.session.SESSION_ENGINE));
       // Django's rotate_token(): the CSRF secret issued before login is dropped; the next page
       // issues a new one, so a token an attacker saw or planted before login is useless.
       reply.clearCookie("csrftoken", { path: "/" });
@@ -107,7 +131,14 @@ export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSe
   );
 
   app.post("/logout/", async (request, reply) => {
+    const wasLoggedIn = (await request.getUser()) !== null;
     await request.logout();
+    leaveNotice(
+      reply,
+      wasLoggedIn
+        ? "You are logged out: logout() flushed the session, so its data is gone, the stored record was deleted and the cookie removed."
+        : "You were not logged in; the session was flushed all the same (logout() always flushes).",
+    );
     return reply.redirect("/", 303);
   });
 

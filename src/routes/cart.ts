@@ -1,5 +1,6 @@
 /** A shopping cart kept in the session, and a flash message shown exactly once. */
 import type { FastifyPluginAsync } from "fastify";
+import { leaveNotice } from "../notices.js";
 import { renderPage } from "./render.js";
 
 interface ItemBody {
@@ -31,7 +32,9 @@ export const cartRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async (ap
   // Django's way: read, build a new list, assign it back, so the session is marked modified.
   app.post<{ Body: ItemBody }>("/cart/add/", { schema: itemSchema, config: oneAtATime }, (request, reply) => {
     const cart = request.session.get("cart", []);
-    request.session.set("cart", [...cart, request.body.item.trim()]);
+    const item = request.body.item.trim();
+    request.session.set("cart", [...cart, item]);
+    leaveNotice(reply, `Added “${item}”: a new list was assigned to “cart”, so the session is marked modified and saved.`);
     return reply.redirect("/cart/", 303);
   });
 
@@ -39,14 +42,23 @@ export const cartRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async (ap
   // is detected and saved (unless SESSION_DETECT_MUTATIONS=false restores Django's rule).
   app.post<{ Body: ItemBody }>("/cart/add-inplace/", { schema: itemSchema, config: oneAtATime }, (request, reply) => {
     const cart = request.session.setdefault("cart", []);
-    cart.push(request.body.item.trim());
+    const item = request.body.item.trim();
+    cart.push(item);
+    leaveNotice(
+      reply,
+      app.config.session.SESSION_DETECT_MUTATIONS
+        ? `Added “${item}” in place (push onto the stored list). Django would not save that without session.modified = True; this framework saw the change and saved it.`
+        : `Pushed “${item}” onto the stored list in place. With SESSION_DETECT_MUTATIONS=false (Django's rule) nothing marks the session modified, so it was not saved.`,
+    );
     return reply.redirect("/cart/", 303);
   });
 
   app.post<{ Body: ItemBody }>("/cart/remove/", { schema: itemSchema, config: oneAtATime }, (request, reply) => {
     const cart = request.session.get("cart", []);
-    const index = cart.indexOf(request.body.item.trim());
+    const item = request.body.item.trim();
+    const index = cart.indexOf(item);
     if (index >= 0) request.session.set("cart", cart.toSpliced(index, 1));
+    leaveNotice(reply, index >= 0 ? `Removed “${item}” from your cart.` : `“${item}” was not in your cart: nothing removed.`);
     return reply.redirect("/cart/", 303);
   });
 

@@ -1,5 +1,6 @@
 /** A visit counter: the simplest thing a session remembers, and the simplest lost update. */
 import type { FastifyPluginAsync } from "fastify";
+import { leaveNotice } from "../notices.js";
 import { renderPage } from "./render.js";
 
 /**
@@ -16,7 +17,13 @@ export const counterRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async 
   });
 
   app.post("/counter/reset/", { config: oneAtATime }, (request, reply) => {
-    request.session.pop("visits", null);
+    const visits = request.session.pop("visits", null);
+    leaveNotice(
+      reply,
+      visits === null
+        ? "Nothing to reset: “visits” was not in your session. This visit counts as 1."
+        : `Counter reset: “visits” (${visits}) was removed from your session with pop, so this visit counts as 1 again.`,
+    );
     return reply.redirect("/counter/", 303);
   });
 };

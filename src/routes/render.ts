@@ -2,6 +2,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { SHOWN_KEY_PREFIX_LENGTH, type JsonValue, type Session } from "../sessions/index.js";
 import { readCookie } from "../sessions/cookies.js";
+import { teachLocals } from "../teach/plugin.js";
+import { takeNotices } from "../notices.js";
 
 export interface SessionPanel {
   key: string | null;
@@ -39,5 +41,16 @@ export async function renderPage(
   const csrfToken = await reply.generateCsrf();
   // Every page shows who is logged in, so every page verifies the session's password hash.
   const currentUser = await request.getUser();
-  return reply.view(template, { ...locals, csrfToken, currentUser, panel: sessionPanel(request, request.session), path: request.url });
+  // Taken before the view renders, so the notice cookie's deletion goes out with this page.
+  const feedback = takeNotices(request, reply);
+  return reply.view(template, {
+    ...locals,
+    csrfToken,
+    currentUser,
+    feedback,
+    panel: sessionPanel(request, request.session),
+    path: request.url,
+    // Django's code beside ours (the teaching panels; see src/teach/).
+    teach: teachLocals(request, reply),
+  });
 }

@@ -1,5 +1,8 @@
-/** Set, get, delete and flush one session value; the session as JSON. */
+/** Set, get, delete and flush one session value; the session as JSON (a page, and raw for scripts). */
 import type { FastifyPluginAsync } from "fastify";
+import { SESSION_USER_ID } from "../auth/session-auth.js";
+import { leaveNotice } from "../notices.js";
+import { SHOWN_KEY_PREFIX_LENGTH } from "../sessions/index.js";
 import { renderPage } from "./render.js";
 
 // Keys starting with "_" are the framework's (_session_expiry, _auth_user_id, ...).
@@ -10,7 +13,23 @@ interface SetQuery {
   value?: string;
 }
 
-export const sessionRoutes: FastifyPluginAsync = async (app) => {
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** What a flush did, said after it: the data, the stored record, the cookie, the key. */
+export function flushNotice(before: { key: string | null; keys: string[] }, clientSide: boolean, cookieName: string): string {
+  const own = before.keys.filter((k) => !k.startsWith("_")).length;
+  const loggedIn = before.keys.includes(SESSION_USER_ID);
+  if (before.key === null && before.keys.length === 0) {
+    return "Nothing to flush: this browser had no session yet (no key, nothing stored).";
+  }
+  const data = `its data was removed (${plural(own, "key")} of yours${loggedIn ? " and the login" : ""})`;
+  const record = clientSide
+    ? `the browser was told to delete the ${cookieName} cookie, which held all of it (this engine stores nothing on the server)`
+    : `the stored record of ${before.key!.slice(0, SHOWN_KEY_PREFIX_LENGTH)}… was deleted and the browser was told to delete the ${cookieName} cookie`;
+  return `Session flushed: ${data}, ${record}. The next value you store gets a new key.${loggedIn ? " You are logged out." : ""}`;
+}
+
+export const sessionRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async (app, { clientSide }) => {
   app.get<{ Querystring: SetQuery }>(
     "/session/set/",
     {
@@ -56,14 +75,27 @@ export const sessionRoutes: FastifyPluginAsync = async (app) => {
     (request, reply) => {
       const { key } = request.body;
       // pop with a default: deleting a key that is not there is not an error for a visitor.
+      const had = request.session.has(key);
       request.session.pop(key, null);
+      leaveNotice(reply, had ? `Deleted “${key}” from your session (pop).` : `“${key}” was not set: nothing to delete.`);
       return reply.redirect(`/session/get/?key=${encodeURIComponent(key)}`, 303);
     },
   );
 
   app.post("/session/flush/", async (request, reply) => {
+    // Read first: reading drops a key the store does not know, so the notice names a real record.
+    const keys: string[] = request.session.keys();
+    const before = { key: request.session.sessionKey, keys };
     await request.session.flush();
+    leaveNotice(reply, flushNotice(before, clientSide, app.config.session.SESSION_COOKIE_NAME));
     return reply.redirect("/session/set/", 303);
+  });
+
+  // The navigation's page: the same JSON as /session/json/, formatted (that one stays raw for scripts).
+  app.get("/session/", (request, reply) => {
+    const session = Object.fromEntries(request.session.items());
+    const json = JSON.stringify({ session_key: request.session.sessionKey, session }, null, 2);
+    return renderPage(request, reply, "session-json.ejs", { title: "Your session as JSON", json });
   });
 
   app.get("/session/json/", (request) => {

@@ -181,3 +181,24 @@ test("errors are one line: no sessions table, a bad argument; --help explains", 
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Usage: npm run clearsessions/);
 });
+
+test("the reasons kept for sessions ended by someone else go once past their date, on any engine", async () => {
+  for (const engine of ["db", "cache", "signed_cookies"]) {
+    const path = await sqliteWith(`ended-${engine}.sqlite3`, 0, 0);
+    const sqlite = new SQLite(path);
+    const insert = sqlite.prepare("insert into ended_sessions (key_hash, reason, logged_in, expire_date) values (?, ?, 1, ?)");
+    insert.run("a".repeat(64), "elsewhere", toSqliteDatetime(Date.now() - HOUR));
+    insert.run("b".repeat(64), "admin", toSqliteDatetime(Date.now() - 2 * HOUR));
+    insert.run("c".repeat(64), "password", toSqliteDatetime(Date.now() + HOUR));
+    sqlite.close();
+    const result = clearsessions({ SESSION_ENGINE: engine, CACHE_BACKEND: "locmem", DATABASE_PATH: path });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^Removed 2 expired records of sessions ended by someone else\.$/m, engine);
+    const left = new SQLite(path, { readonly: true });
+    try {
+      assert.deepEqual(left.prepare("select key_hash from ended_sessions").all(), [{ key_hash: "c".repeat(64) }], engine);
+    } finally {
+      left.close();
+    }
+  }
+});

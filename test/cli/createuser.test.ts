@@ -7,6 +7,10 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import SQLite from "better-sqlite3";
 import { verifyPassword } from "../../src/auth/passwords.js";
+import { passwordProblems } from "../../src/auth/password-rules.js";
+
+/** Passes the password rules (the change-password form's). */
+const STRONG = "pass word 1";
 
 const dir = mkdtempSync(join(tmpdir(), "createuser-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,7 +79,7 @@ test("--noinput creates the user on a fresh database with CREATEUSER_PASSWORD", 
 
 test("--staff sets is_staff 1", () => {
   const path = freshDatabase();
-  const result = createuser(path, ["--staff", "boss@example.com", "--noinput"], { password: "pw" });
+  const result = createuser(path, ["--staff", "boss@example.com", "--noinput"], { password: STRONG });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout, "Created user boss@example.com (staff)\n");
   assert.deepEqual(
@@ -86,8 +90,8 @@ test("--staff sets is_staff 1", () => {
 
 test("a taken username exits 1 with one line and adds nothing", () => {
   const path = freshDatabase();
-  assert.equal(createuser(path, ["carol", "--noinput"], { password: "pw" }).status, 0);
-  const again = createuser(path, ["carol", "--noinput", "--staff"], { password: "other" });
+  assert.equal(createuser(path, ["carol", "--noinput"], { password: STRONG }).status, 0);
+  const again = createuser(path, ["carol", "--noinput", "--staff"], { password: "another strong one" });
   assertOneLineError(again, /^error: the username carol is already taken$/m);
   assert.equal(again.stdout, "");
   assert.equal(users(path).length, 1);
@@ -103,11 +107,11 @@ test("--noinput without CREATEUSER_PASSWORD exits 1 with one line", () => {
 test("a bad username exits 1 with one line", () => {
   const path = freshDatabase();
   for (const name of ["has space", "semi;colon", "x".repeat(151), "slash/name", ""]) {
-    assertOneLineError(createuser(path, [name, "--noinput"], { password: "pw" }), /invalid username/);
+    assertOneLineError(createuser(path, [name, "--noinput"], { password: STRONG }), /invalid username/);
   }
   // 150 characters of the allowed set is fine.
   const longest = "a.b@c+d-e_" + "z".repeat(140);
-  assert.equal(createuser(path, [longest, "--noinput"], { password: "pw" }).status, 0);
+  assert.equal(createuser(path, [longest, "--noinput"], { password: STRONG }).status, 0);
   assert.deepEqual(users(path).map((u) => u.username), [longest]);
 });
 
@@ -127,6 +131,27 @@ test("interactive mode refuses mismatched, blank or missing passwords", () => {
   assertOneLineError(createuser(path, ["frank"], { input: "\n\n" }), /blank password/i);
   assertOneLineError(createuser(path, ["frank"], { input: "only-one\n" }), /two lines/);
   assert.deepEqual(users(path), []);
+});
+
+test("a password the change-password form would refuse is refused with the form's messages, and nothing is added", () => {
+  const path = freshDatabase();
+  for (const [name, password] of [
+    ["gus", "abc"],
+    ["gus", "12345678901"],
+    ["gustavo123", "GUSTAVO123"],
+  ] as const) {
+    const expected = passwordProblems(password, name);
+    assert.ok(expected.length > 0, `${password} breaks a rule`);
+    const refused = createuser(path, [name, "--noinput"], { password });
+    assertOneLineError(refused, /^error: password refused: /m);
+    for (const problem of expected) assert.ok(refused.stderr.includes(problem), `${refused.stderr} names: ${problem}`);
+  }
+  // Interactive mode checks the same rules after the two entries match.
+  assertOneLineError(createuser(path, ["gus"], { input: "short\nshort\n" }), /too short\. It must contain at least 8 characters\./);
+  assert.deepEqual(users(path), []);
+  // Exactly the minimum length is enough.
+  assert.equal(createuser(path, ["gus", "--noinput"], { password: "abcdefgh" }).status, 0);
+  assert.deepEqual(users(path).map((u) => u.username), ["gus"]);
 });
 
 test("--help prints usage and exits 0; bad invocations exit 2 with one line", () => {

@@ -25,7 +25,7 @@ function tables(databasePath: string): string[] {
   const db = new SQLite(databasePath, { readonly: true });
   try {
     return db
-      .prepare("select name from sqlite_master where type in ('table', 'index') and (name like 'session%' or name like 'user%') order by name")
+      .prepare("select name from sqlite_master where type in ('table', 'index') and (name like 'session%' or name like 'user%' or name like 'ended%') order by name")
       .all()
       .map((row) => (row as { name: string }).name);
   } finally {
@@ -41,8 +41,8 @@ test("up applies pending migrations, status lists them, down undoes the last", (
 
   const up = migrate(path);
   assert.equal(up.status, 0, up.stderr);
-  assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks/);
-  assert.deepEqual(tables(path), ["session_locks", "sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"]);
+  assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks\nApplied 0005_create_ended_sessions/);
+  assert.deepEqual(tables(path), ["ended_sessions", "ended_sessions_expire_date_idx", "session_locks", "sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"]);
 
   const again = migrate(path, "up");
   assert.match(again.stdout, /No pending migrations/);
@@ -51,8 +51,10 @@ test("up applies pending migrations, status lists them, down undoes the last", (
 
   const down = migrate(path, "down");
   assert.equal(down.status, 0, down.stderr);
-  assert.match(down.stdout, /Undid 0004_create_session_locks/);
-  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"], "only the last migration is undone");
+  assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
+  assert.deepEqual(tables(path), ["session_locks", "sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"], "only the last migration is undone");
+  assert.match(migrate(path, "down").stdout, /Undid 0004_create_session_locks/);
+  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"]);
   assert.match(migrate(path, "down").stdout, /Undid 0003_create_user_sessions/);
   assert.match(migrate(path, "down").stdout, /Undid 0002_create_users/);
   assert.match(migrate(path, "down").stdout, /Undid 0001_create_sessions/);
@@ -90,13 +92,13 @@ test("on PostgreSQL (DATABASE_URL): status, up and down in the database's own sc
     assert.match(run("status").stdout, /\[ \] 0001_create_sessions\s+\(pending\)/);
     const up = run();
     assert.equal(up.status, 0, up.stderr);
-    assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks/);
-    assert.deepEqual(await tablesInSchema(), ["session_locks", "sessions", "user_sessions", "users"]);
-    assert.match(run("status").stdout, /\[x\] 0004_create_session_locks\s+\(applied /);
+    assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks\nApplied 0005_create_ended_sessions/);
+    assert.deepEqual(await tablesInSchema(), ["ended_sessions", "session_locks", "sessions", "user_sessions", "users"]);
+    assert.match(run("status").stdout, /\[x\] 0005_create_ended_sessions\s+\(applied /);
     const down = run("down");
     assert.equal(down.status, 0, down.stderr);
-    assert.match(down.stdout, /Undid 0004_create_session_locks/);
-    assert.deepEqual(await tablesInSchema(), ["sessions", "user_sessions", "users"]);
+    assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
+    assert.deepEqual(await tablesInSchema(), ["session_locks", "sessions", "user_sessions", "users"]);
   } finally {
     await admin.query(`drop schema ${schema} cascade`);
     await admin.end();

@@ -1,0 +1,151 @@
+/// <reference lib="dom" />
+/**
+ * Every page works on a phone and with a keyboard: no serious or critical accessibility
+ * violations (axe-core) at desktop and phone width, no sideways scrolling at 390 px, the header
+ * across the page, the session panel one link away, the skip link first, the current page marked.
+ * Run on db and signed_cookies (the two kinds of account and admin pages).
+ */
+import { AxeBuilder } from "@axe-core/playwright";
+import { expect, type Page } from "@playwright/test";
+import { engineOf, isServerSide, newUser, requireSessionCookie, submitLogin, testWithOtherBrowser } from "./support.js";
+
+const test = testWithOtherBrowser;
+test.skip(() => !["db", "signed_cookies"].includes(engineOf()), "the pages are the same on the other engines");
+
+const PASSWORD = "correct horse battery";
+const WIDTHS = [
+  { name: "desktop", width: 1280, height: 800 },
+  { name: "phone", width: 390, height: 844 },
+] as const;
+
+/** Serious and critical violations on the page as it is now, one line each. */
+async function violations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
+}
+
+/** How far the page reaches past the viewport's width (0 = no sideways scrolling). */
+function overflow(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth);
+}
+
+test("every page: no serious or critical axe violations, and no sideways scrolling at 390 px", async ({ page, other }, testInfo) => {
+  test.setTimeout(180_000);
+  const staff = await newUser(testInfo, PASSWORD, { staff: true });
+
+  // A second browser logged in too, so the account and admin pages list more than one session.
+  await other.page.goto("/login/");
+  await submitLogin(other.page, staff, PASSWORD);
+  await expect(other.page).toHaveURL("/account/");
+
+  await page.goto("/cart/");
+  await page.locator("#item").fill("a rather long item name to see how the cart wraps");
+  await page.locator("#add-button").click();
+  await page.goto("/login/");
+  await submitLogin(page, staff, PASSWORD);
+  await expect(page).toHaveURL("/account/");
+  const prefix = isServerSide() ? (await requireSessionCookie(other.context)).value.slice(0, 8) : null;
+
+  const pages = [
+    "/",
+    "/session/set/?key=colour&value=blue",
+    "/session/get/?key=colour",
+    "/session/",
+    "/counter/",
+    "/cart/",
+    "/expiry/",
+    "/settings/",
+    "/account/",
+    "/admin/sessions/",
+    ...(prefix ? [`/admin/sessions/${prefix}/`] : []),
+    "/no-such-page/",
+    "/session/set/?key=_reserved",
+  ];
+  const problems: string[] = [];
+  for (const size of WIDTHS) {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    for (const url of pages) {
+      await page.goto(url);
+      for (const v of await violations(page)) problems.push(`${size.name} ${url}: ${v}`);
+      if (size.name === "phone") {
+        const extra = await overflow(page);
+        if (extra > 0) problems.push(`phone ${url}: ${extra} px wider than the screen`);
+        const header = await page.locator("header.site").boundingBox();
+        if (!header || Math.round(header.width) !== size.width) problems.push(`phone ${url}: the header is ${header?.width} px wide`);
+      }
+    }
+  }
+
+  // The login page and the logged-out navigation, in a browser that is not logged in.
+  for (const size of WIDTHS) {
+    await other.page.setViewportSize({ width: size.width, height: size.height });
+    await other.page.context().clearCookies();
+    await other.page.goto("/login/");
+    for (const v of await violations(other.page)) problems.push(`${size.name} /login/ (logged out): ${v}`);
+    if (size.name === "phone" && (await overflow(other.page)) > 0) problems.push("phone /login/: wider than the screen");
+  }
+  expect(problems).toEqual([]);
+});
+
+test("the keyboard: the skip link is the first stop and moves focus to main; focus is visible", async ({ page }) => {
+  for (const url of ["/", "/cart/", "/settings/"]) {
+    await page.goto(url);
+    await page.keyboard.press("Tab");
+    const skip = page.getByRole("link", { name: "Skip to main content" });
+    await expect(skip).toBeFocused();
+    await expect(skip).toBeInViewport();
+    // A visible focus ring, not the browser's default only.
+    expect(await skip.evaluate((el) => getComputedStyle(el).outlineStyle)).not.toBe("none");
+    await page.keyboard.press("Enter");
+    await expect(page.locator("main#main")).toBeFocused();
+    // The next Tab goes on from the page's content, not back to the navigation.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.closest("main") !== null)).toBe(true);
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe("none");
+  }
+});
+
+test("the navigation marks the current page, and admin detail pages under Admin", async ({ page }, testInfo) => {
+  const staff = await newUser(testInfo, PASSWORD, { staff: true });
+  await page.goto("/login/");
+  await submitLogin(page, staff, PASSWORD);
+  const nav = page.locator("header.site nav");
+  for (const [url, name] of [
+    ["/counter/", "Counter"],
+    ["/session/", "JSON"],
+    ["/account/", `Account: ${staff}`],
+    ["/admin/sessions/", "Admin"],
+  ] as const) {
+    await page.goto(url);
+    await expect(nav.locator('[aria-current="page"]')).toHaveCount(1);
+    await expect(nav.getByRole("link", { name, exact: true })).toHaveAttribute("aria-current", "page");
+  }
+  await page.goto("/");
+  await expect(nav.locator('[aria-current="page"]')).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Sessions demo" })).toHaveAttribute("aria-current", "page");
+});
+
+test("on a phone the session panel is one link away", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/account/"); // the login page, a long one on a phone with the panel below
+  await page.goto("/settings/");
+  const panel = page.locator("#session-panel");
+  await expect(panel).not.toBeInViewport();
+  const jump = page.locator("#jump-to-panels");
+  await expect(jump).toBeInViewport();
+  await jump.click();
+  await expect(panel).toBeInViewport();
+  // On a wide screen the panel is beside the page and the link is not needed.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await expect(jump).toBeHidden();
+  await expect(panel).toBeInViewport();
+});
+
+test("/favicon.ico is served", async ({ request }) => {
+  const response = await request.get("/favicon.ico");
+  expect(response.status()).toBe(200);
+  expect(response.headers()["content-type"]).toContain("image/svg+xml");
+  expect((await response.text()).startsWith("<svg")).toBe(true);
+});
