@@ -5,7 +5,7 @@
  */
 import { openRuntime } from "../runtime.js";
 import { ClearExpiredNotSupported } from "../sessions/index.js";
-import { CommandError, commandConfig, runCommand } from "./command.js";
+import { command, CommandError, commandConfig, runCommand, type CommandIO } from "./command.js";
 
 const HELP = `Usage: npm run clearsessions [-- --batch-size N]
 
@@ -36,13 +36,14 @@ function parseArgs(args: string[]): { batchSize: number } | "help" {
   return { batchSize };
 }
 
-async function main(args: string[]): Promise<number> {
+/** The command, in-process: arguments and streams in, exit status out. */
+export const main = command(async (args: string[], io: CommandIO): Promise<number> => {
   const options = parseArgs(args);
   if (options === "help") {
-    process.stdout.write(HELP + "\n");
+    io.stdout.write(HELP + "\n");
     return 0;
   }
-  const config = commandConfig();
+  const config = commandConfig(io);
   const setting = config.session.SESSION_ENGINE;
   const runtime = await openRuntime({ ...config, migrateOnStart: false });
   try {
@@ -51,7 +52,7 @@ async function main(args: string[]): Promise<number> {
     try {
       removed = await engine.clearExpired({
         batchSize: options.batchSize,
-        onProgress: (total) => process.stdout.write(`  ${total} removed so far\n`),
+        onProgress: (total) => io.stdout.write(`  ${total} removed so far\n`),
       });
     } catch (error) {
       if (error instanceof ClearExpiredNotSupported) {
@@ -60,18 +61,18 @@ async function main(args: string[]): Promise<number> {
       throw error;
     }
     if (removed === undefined) {
-      process.stdout.write(
+      io.stdout.write(
         engine.clientSide
           ? `Nothing to clear: the ${engine.name} engine keeps sessions in the browser's cookie, the server stores none.\n`
           : `Nothing to clear: the ${engine.name} engine's entries expire by themselves.\n`,
       );
     } else {
-      process.stdout.write(`Removed ${removed} expired session${removed === 1 ? "" : "s"} (${engine.name} engine).\n`);
+      io.stdout.write(`Removed ${removed} expired session${removed === 1 ? "" : "s"} (${engine.name} engine).\n`);
     }
     return 0;
   } finally {
     await runtime.close();
   }
-}
+});
 
-runCommand(main);
+runCommand(import.meta.url, main);
