@@ -98,6 +98,8 @@ export default defineConfig({
   fullyParallel: true,
   retries: 0,
   reporter: [["list"]],
+  // The ten slowest spec files (per project) at the end of the run.
+  reportSlowTests: { max: 10, threshold: 0 },
   use: {
     screenshot: "only-on-failure",
     launchOptions: {
