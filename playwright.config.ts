@@ -97,9 +97,8 @@ export default defineConfig({
   workers: 2,
   fullyParallel: true,
   retries: 0,
-  reporter: [["list"]],
-  // The ten slowest spec files (per project) at the end of the run.
-  reportSlowTests: { max: 10, threshold: 0 },
+  // `list`, then the ten slowest tests (e2e/slowest-reporter.ts).
+  reporter: [["list"], ["./e2e/slowest-reporter.ts"]],
   use: {
     screenshot: "only-on-failure",
     launchOptions: {
