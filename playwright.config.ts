@@ -97,7 +97,8 @@ export default defineConfig({
   workers: 2,
   fullyParallel: true,
   retries: 0,
-  reporter: [["list"]],
+  // `list`, then the ten slowest tests (e2e/slowest-reporter.ts).
+  reporter: [["list"], ["./e2e/slowest-reporter.ts"]],
   use: {
     screenshot: "only-on-failure",
     launchOptions: {

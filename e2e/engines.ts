@@ -65,5 +65,8 @@ export function engineEnv(store: SessionStoreLocation): Record<string, string> {
     ...(store.redisUrl ? { REDIS_URL: store.redisUrl } : {}),
     // "" is "unset" (the OS temp directory), overriding anything inherited.
     SESSION_FILE_PATH: store.sessionFilePath ?? "",
+    // Every e2e server and createuser run is a test's: the cheap password hasher (same format),
+    // since no browser test is about the hash's cost (test/auth/passwords.test.ts is about the hash).
+    PASSWORD_HASHER: "fast",
   };
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { panelKey, sessionCookie } from "./support.js";
+import { engineOf, panelKey, sessionCookie } from "./support.js";
 
 const DEMOS = [
   { link: "Set a value", path: "/session/set/", heading: "Set a value" },
@@ -17,6 +17,9 @@ const LOGIN_DEMOS = [
   { link: "Your account", path: "/account/" },
   { link: "Stored sessions", path: "/admin/sessions/" },
 ] as const;
+
+/** Links and headings are the same HTML on every engine: one project checks them. */
+const ONE_ENGINE = "navigation does not depend on the engine: checked on db only";
 
 test.describe("home page", () => {
   test("lists the demos and stores nothing", async ({ page, context }) => {
@@ -58,6 +61,7 @@ test.describe("home page", () => {
 
   for (const demo of DEMOS) {
     test(`the "${demo.link}" link opens ${demo.path}`, async ({ page }) => {
+      test.skip(engineOf() !== "db", ONE_ENGINE);
       await page.goto("/");
       await page.locator("#demo-list").getByRole("link", { name: demo.link, exact: true }).click();
       await expect(page).toHaveURL(demo.path);
@@ -84,6 +88,7 @@ test.describe("home page", () => {
   });
 
   test("the header navigation reaches every page", async ({ page }) => {
+    test.skip(engineOf() !== "db", ONE_ENGINE);
     await page.goto("/counter/");
     const nav = page.locator("header.site nav");
     for (const [name, path, heading] of [

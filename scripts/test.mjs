@@ -24,9 +24,28 @@ function testFiles(dir) {
     .map((f) => join(dir, f));
 }
 
+// Files run in parallel, a process each. Most of a file's time is waiting (child processes,
+// Redis, PostgreSQL, timers), so a few more than the 2 cores keep them busy; TEST_CONCURRENCY
+// overrides.
+const concurrency = Number(process.env.TEST_CONCURRENCY) || 4;
+
 if (part === "all" || part === "unit") {
   run("type check", "npx", ["tsc", "--noEmit"]);
-  run("unit and HTTP tests", process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...testFiles("test")]);
+  // Under c8 (coverage of src/sessions/, floors in .c8rc.json); the spec reporter as usual, and
+  // scripts/slowest-reporter.mjs printing the ten slowest tests and files at the end.
+  run("unit and HTTP tests", process.execPath, [
+    join(root, "node_modules/c8/bin/c8.js"),
+    process.execPath,
+    "--import",
+    "tsx",
+    "--test",
+    `--test-concurrency=${concurrency}`,
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    "--test-reporter=./scripts/slowest-reporter.mjs",
+    "--test-reporter-destination=stdout",
+    ...testFiles("test"),
+  ]);
 }
 if (part === "all" || part === "e2e") {
   process.stdout.write("\n=== browser ===\n");

@@ -135,7 +135,12 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(expiryRoutes);
   await app.register(healthRoutes, { db: deps.db, caches: deps.runtime?.caches });
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });
-  await app.register(authRoutes, { users, userSessions, attemptsPerMinute: config.loginAttemptsPerMinute });
+  await app.register(authRoutes, {
+    users,
+    userSessions,
+    attemptsPerMinute: config.loginAttemptsPerMinute,
+    passwordHasher: config.passwordHasher,
+  });
   await app.register(adminRoutes, { storedSessions: new StoredSessions(engine, users, userSessions, endedSessions) });
   app.addHook("onClose", () => engine.close());
   return app;

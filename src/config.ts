@@ -3,6 +3,7 @@
  * stops the app with one line naming the variable.
  */
 import { z } from "zod";
+import type { PasswordHasherName } from "./auth/passwords.js";
 import {
   ImproperlyConfigured,
   resolveSessionSettings,
@@ -38,6 +39,7 @@ const appSchema = z.object({
     .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
     .default("false")
     .transform((v) => v === "true" || v === "1" || v === "yes"),
+  PASSWORD_HASHER: z.enum(["scrypt", "fast"], { message: "must be scrypt or fast (fast is for tests only)" }).default("scrypt"),
   LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
@@ -55,6 +57,8 @@ export interface AppConfig {
   trustProxy: boolean;
   /** Login attempts allowed per client address and per username each minute. */
   loginAttemptsPerMinute: number;
+  /** How new password hashes are made: Django's scrypt, or "fast" for test servers (src/auth/passwords.ts). */
+  passwordHasher: PasswordHasherName;
   logLevel: z.output<typeof appSchema>["LOG_LEVEL"];
   /** Human-readable lines when NODE_ENV=development (the default), one JSON object per line otherwise. */
   logFormat: "pretty" | "json";
@@ -79,6 +83,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     CACHE_KEY_PREFIX: env.CACHE_KEY_PREFIX,
     TRUST_PROXY: blank(env.TRUST_PROXY)?.toLowerCase(),
     LOGIN_ATTEMPTS_PER_MINUTE: blank(env.LOGIN_ATTEMPTS_PER_MINUTE),
+    PASSWORD_HASHER: blank(env.PASSWORD_HASHER),
     MIGRATE_ON_START: blank(env.MIGRATE_ON_START)?.toLowerCase(),
     LOG_LEVEL: blank(env.LOG_LEVEL),
     NODE_ENV: blank(env.NODE_ENV),
@@ -92,6 +97,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const app = parsed.data;
   const production = app.NODE_ENV === "production";
   const usingDevelopmentSecret = !blank(env.SECRET_KEY) && !production;
+  if (production && app.PASSWORD_HASHER === "fast") {
+    throw new ImproperlyConfigured("PASSWORD_HASHER=fast is for tests only and is refused when NODE_ENV=production.");
+  }
   if (production) {
     const secret = blank(env.SECRET_KEY);
     if (!secret || secret === DEVELOPMENT_SECRET_KEY || secret.startsWith("django-insecure") || secret.length < 32) {
@@ -119,6 +127,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     migrateOnStart: app.MIGRATE_ON_START,
     trustProxy: app.TRUST_PROXY,
     loginAttemptsPerMinute: app.LOGIN_ATTEMPTS_PER_MINUTE,
+    passwordHasher: app.PASSWORD_HASHER,
     logLevel: app.LOG_LEVEL,
     logFormat: app.NODE_ENV === "development" ? "pretty" : "json",
     production,

@@ -96,7 +96,8 @@ export async function appFixture(env: Record<string, string> = {}, stores: Fixtu
   const memory = stores.database ? undefined : await memoryStore();
   const db = stores.database?.db ?? memory!.db;
   const dateValue = stores.database?.dateValue ?? toSqliteDatetime;
-  const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", ...env });
+  // The cheap hasher: a password hash is not what these tests are about (test/auth/passwords.test.ts is).
+  const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", PASSWORD_HASHER: "fast", ...env });
   const logs: Record<string, unknown>[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
   const caches = { default: stores.cache ?? new MemoryCache() };

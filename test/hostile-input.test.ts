@@ -755,7 +755,7 @@ describe("7. forms without a valid CSRF token: 403 page, a log line, the session
     });
 
     test("logout without a token: 403 and still logged in", async () => {
-      await b.f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse") }).execute();
+      await b.f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
       const ada = visitor(b.f.app);
       await ada.get("/login/");
       assert.equal((await ada.post("/login/", { username: "ada", password: "correct horse" })).statusCode, 303);
@@ -1028,7 +1028,7 @@ describe("login: oversized fields and foreign next URLs (see also test/routes/au
   let b: Battery;
   before(async () => {
     b = await battery("db");
-    await b.f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse") }).execute();
+    await b.f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
   });
 
   test("a username over 150 characters: 400 with the field's help, not logged in", async () => {

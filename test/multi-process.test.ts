@@ -95,7 +95,7 @@ async function startApp(name: string, env: Record<string, string>, cleanup: Clea
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
     cwd: ROOT,
     // NODE_ENV=test: JSON log lines, which loggedErrors reads (development would print pretty ones).
-    env: { ...inherited, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NODE_ENV: "test", SECRET_KEY: TEST_SECRET, ...env },
+    env: { ...inherited, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NODE_ENV: "test", SECRET_KEY: TEST_SECRET, PASSWORD_HASHER: "fast", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.add(child);

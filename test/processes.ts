@@ -47,7 +47,10 @@ export const SERVER_ARGS = ["--import", "tsx", "src/server.ts"];
 /**
  * A server process's environment: loopback, any free port, info logs, and SQLite without Redis
  * whatever CI exports (REDIS_URL/DATABASE_URL are for the service tests); `env` overrides.
+ * The cheap password hasher (the app hashes a stand-in password at start), except under
+ * NODE_ENV=production, which refuses it.
  */
 export function serverEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, DATABASE_URL: "", REDIS_URL: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env };
+  const hasher = env.NODE_ENV === "production" ? {} : { PASSWORD_HASHER: "fast" };
+  return { ...process.env, DATABASE_URL: "", REDIS_URL: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...hasher, ...env };
 }

@@ -86,6 +86,7 @@ interface Visit {
 async function redisApp(port: number, engineName: "cache" | "cached_db") {
   const config = loadConfig({
     SECRET_KEY: "k",
+    PASSWORD_HASHER: "fast",
     LOG_LEVEL: "silent",
     SESSION_ENGINE: engineName,
     CACHE_BACKEND: "redis",

@@ -16,6 +16,20 @@ export const DKLEN = 64;
 export const SALT_LENGTH = 22;
 const SALT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
+/**
+ * The hashers a hash can be made with, by name (Django's PASSWORD_HASHERS, first entry). Both
+ * write Django's scrypt format; a hash is always verified with the parameters stored in it.
+ *  - "scrypt": Django's ScryptPasswordHasher, the default and the only choice in production.
+ *  - "fast": for tests only, where the hash is not the subject (Django's own tests swap in
+ *    MD5PasswordHasher for the same reason): the same format at n=16, r=1, p=1, so hashing and
+ *    checking cost microseconds instead of ~350 ms. loadConfig refuses it when NODE_ENV=production.
+ */
+export const PASSWORD_HASHERS = {
+  scrypt: { n: WORK_FACTOR, r: BLOCK_SIZE, p: PARALLELISM },
+  fast: { n: 16, r: 1, p: 1 },
+} as const satisfies Record<string, { n: number; r: number; p: number }>;
+export type PasswordHasherName = keyof typeof PASSWORD_HASHERS;
+
 /** Limits on parameters read from a stored hash, so a hostile value cannot exhaust memory. */
 const MAX_WORK_FACTOR = 2 ** 20;
 const MAX_BLOCK_SIZE = 32;
@@ -45,11 +59,12 @@ async function derive(raw: string, salt: string, n: number, r: number, p: number
   return scrypt(raw, salt, DKLEN, { N: n, r, p, maxmem: scryptMaxmem(n, r, p) });
 }
 
-/** Hashes `raw` in Django's scrypt format with a fresh salt. */
-export async function hashPassword(raw: string): Promise<string> {
+/** Hashes `raw` in Django's scrypt format with a fresh salt (Django's parameters unless told). */
+export async function hashPassword(raw: string, hasher: PasswordHasherName = "scrypt"): Promise<string> {
+  const { n, r, p } = PASSWORD_HASHERS[hasher];
   const salt = generateSalt();
-  const key = await derive(raw, salt, WORK_FACTOR, BLOCK_SIZE, PARALLELISM);
-  return `${ALGORITHM}$${WORK_FACTOR}$${salt}$${BLOCK_SIZE}$${PARALLELISM}$${key.toString("base64")}`;
+  const key = await derive(raw, salt, n, r, p);
+  return `${ALGORITHM}$${n}$${salt}$${r}$${p}$${key.toString("base64")}`;
 }
 
 function parseInteger(value: string, max: number): number | null {

@@ -6,7 +6,7 @@
 import { EndedSessions } from "../auth/ended-sessions.js";
 import { openRuntime } from "../runtime.js";
 import { ClearExpiredNotSupported } from "../sessions/index.js";
-import { CommandError, commandConfig, runCommand } from "./command.js";
+import { command, CommandError, commandConfig, runCommand, type CommandIO } from "./command.js";
 
 const HELP = `Usage: npm run clearsessions [-- --batch-size N]
 
@@ -37,13 +37,14 @@ function parseArgs(args: string[]): { batchSize: number } | "help" {
   return { batchSize };
 }
 
-async function main(args: string[]): Promise<number> {
+/** The command, in-process: arguments and streams in, exit status out. */
+export const main = command(async (args: string[], io: CommandIO): Promise<number> => {
   const options = parseArgs(args);
   if (options === "help") {
-    process.stdout.write(HELP + "\n");
+    io.stdout.write(HELP + "\n");
     return 0;
   }
-  const config = commandConfig();
+  const config = commandConfig(io);
   const setting = config.session.SESSION_ENGINE;
   const runtime = await openRuntime({ ...config, migrateOnStart: false });
   try {
@@ -52,7 +53,7 @@ async function main(args: string[]): Promise<number> {
     try {
       removed = await engine.clearExpired({
         batchSize: options.batchSize,
-        onProgress: (total) => process.stdout.write(`  ${total} removed so far\n`),
+        onProgress: (total) => io.stdout.write(`  ${total} removed so far\n`),
       });
     } catch (error) {
       if (error instanceof ClearExpiredNotSupported) {
@@ -70,13 +71,13 @@ async function main(args: string[]): Promise<number> {
     const tables = await runtime.database.db.introspection.getTables();
     const endedRemoved = tables.some((t) => t.name === "ended_sessions") ? await ended.clearExpired() : 0;
     if (removed === undefined) {
-      process.stdout.write(
+      io.stdout.write(
         engine.clientSide
           ? `Nothing to clear: the ${engine.name} engine keeps sessions in the browser's cookie, the server stores none.\n`
           : `Nothing to clear: the ${engine.name} engine's entries expire by themselves.\n`,
       );
     } else {
-      process.stdout.write(`Removed ${removed} expired session${removed === 1 ? "" : "s"} (${engine.name} engine).\n`);
+      io.stdout.write(`Removed ${removed} expired session${removed === 1 ? "" : "s"} (${engine.name} engine).\n`);
     }
     if (endedRemoved > 0) {
       process.stdout.write(`Removed ${endedRemoved} expired record${endedRemoved === 1 ? "" : "s"} of sessions ended by someone else.\n`);
@@ -85,6 +86,6 @@ async function main(args: string[]): Promise<number> {
   } finally {
     await runtime.close();
   }
-}
+});
 
-runCommand(main);
+runCommand(import.meta.url, main);

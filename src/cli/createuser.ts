@@ -9,7 +9,7 @@ import { hashPassword } from "../auth/passwords.js";
 import { passwordProblems } from "../auth/password-rules.js";
 import { openDatabase } from "../db/database.js";
 import { migrateToLatest } from "../db/migrations.js";
-import { CommandError, commandConfig, runCommand } from "./command.js";
+import { command, CommandError, commandConfig, runCommand, type CommandIO } from "./command.js";
 
 const HELP = `Usage: npm run createuser -- NAME [--staff] [--noinput]
 
@@ -57,20 +57,20 @@ function parseArgs(args: string[]): Options | "help" {
 }
 
 /** Asks each prompt at the terminal with echo off; Ctrl-C aborts. */
-function askHidden(prompts: string[]): Promise<string[]> {
+function askHidden(io: CommandIO, prompts: string[]): Promise<string[]> {
   let muted = false;
   const output = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
-      if (!muted) process.stdout.write(chunk);
+      if (!muted) io.stdout.write(chunk);
       callback();
     },
   });
-  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  const rl = createInterface({ input: io.stdin, output, terminal: true });
   return new Promise((resolve, reject) => {
     const answers: string[] = [];
     rl.on("SIGINT", () => {
       rl.close();
-      process.stdout.write("\n");
+      io.stdout.write("\n");
       reject(new CommandError("aborted", 130));
     });
     const next = () => {
@@ -80,11 +80,11 @@ function askHidden(prompts: string[]): Promise<string[]> {
         resolve(answers);
         return;
       }
-      process.stdout.write(prompt);
+      io.stdout.write(prompt);
       muted = true;
       rl.question("", (answer) => {
         muted = false;
-        process.stdout.write("\n");
+        io.stdout.write("\n");
         answers.push(answer);
         next();
       });
@@ -94,8 +94,8 @@ function askHidden(prompts: string[]): Promise<string[]> {
 }
 
 /** Reads the first `count` lines of a piped stdin. */
-async function readLines(count: number): Promise<string[]> {
-  const rl = createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
+async function readLines(io: CommandIO, count: number): Promise<string[]> {
+  const rl = createInterface({ input: io.stdin, terminal: false, crlfDelay: Infinity });
   const lines: string[] = [];
   try {
     for await (const line of rl) {
@@ -111,18 +111,18 @@ async function readLines(count: number): Promise<string[]> {
   return lines;
 }
 
-async function readPassword(noinput: boolean): Promise<string> {
+async function readPassword(io: CommandIO, noinput: boolean): Promise<string> {
   if (noinput) {
-    const password = process.env.CREATEUSER_PASSWORD;
+    const password = io.env.CREATEUSER_PASSWORD;
     if (password === undefined) {
       throw new CommandError("with --noinput, set CREATEUSER_PASSWORD to the password");
     }
     if (password === "") throw new CommandError("blank passwords aren't allowed (CREATEUSER_PASSWORD is empty)");
     return password;
   }
-  const [password = "", again = ""] = process.stdin.isTTY
-    ? await askHidden(["Password: ", "Password (again): "])
-    : await readLines(2);
+  const [password = "", again = ""] = io.stdin.isTTY
+    ? await askHidden(io, ["Password: ", "Password (again): "])
+    : await readLines(io, 2);
   if (password !== again) throw new CommandError("your passwords didn't match");
   if (password === "") throw new CommandError("blank passwords aren't allowed");
   return password;
@@ -134,10 +134,11 @@ function isUniqueViolation(error: unknown): boolean {
   return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || /UNIQUE constraint failed/i.test(error.message);
 }
 
-async function main(args: string[]): Promise<number> {
+/** The command, in-process: arguments and streams in, exit status out. */
+export const main = command(async (args: string[], io: CommandIO): Promise<number> => {
   const options = parseArgs(args);
   if (options === "help") {
-    process.stdout.write(HELP + "\n");
+    io.stdout.write(HELP + "\n");
     return 0;
   }
   // Django's AbstractBaseUser.normalize_username.
@@ -147,17 +148,18 @@ async function main(args: string[]): Promise<number> {
       `invalid username ${JSON.stringify(options.username)}: use 1-150 letters, digits and @.+-_ only`,
     );
   }
-  const { db } = openDatabase(commandConfig());
+  const config = commandConfig(io);
+  const { db } = openDatabase(config);
   try {
     await migrateToLatest(db);
     const taken = await db.selectFrom("users").select("id").where("username", "=", username).executeTakeFirst();
     const takenError = new CommandError(`the username ${username} is already taken`);
     if (taken) throw takenError;
-    const chosen = await readPassword(options.noinput);
+    const chosen = await readPassword(io, options.noinput);
     // The change-password form's rules: a user made here could not have chosen this password there.
     const problems = passwordProblems(chosen, username);
     if (problems.length > 0) throw new CommandError(`password refused: ${problems.join(" ")}`);
-    const password = await hashPassword(chosen);
+    const password = await hashPassword(chosen, config.passwordHasher);
     try {
       await db
         .insertInto("users")
@@ -167,11 +169,11 @@ async function main(args: string[]): Promise<number> {
       if (isUniqueViolation(error)) throw takenError;
       throw error;
     }
-    process.stdout.write(`Created user ${username}${options.staff ? " (staff)" : ""}\n`);
+    io.stdout.write(`Created user ${username}${options.staff ? " (staff)" : ""}\n`);
     return 0;
   } finally {
     await db.destroy();
   }
-}
+});
 
-runCommand(main);
+runCommand(import.meta.url, main);

@@ -1,7 +1,7 @@
 /** `npm run migrate [-- up | status | down]`: kysely's Migrator over migrations/. */
 import { openDatabase } from "../db/database.js";
 import { createMigrator, migrateToLatest } from "../db/migrations.js";
-import { CommandError, commandConfig, runCommand } from "./command.js";
+import { command, CommandError, commandConfig, runCommand, type CommandIO } from "./command.js";
 
 const HELP = `Usage: npm run migrate [-- <command>]
 
@@ -13,42 +13,43 @@ Commands:
 The database is DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite, default
 data/sessions.sqlite3), read from the environment or .env.`;
 
-async function main(args: string[]): Promise<number> {
+/** The command, in-process: arguments and streams in, exit status out. */
+export const main = command(async (args: string[], io: CommandIO): Promise<number> => {
   const command = args[0] ?? "up";
   if (command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(HELP + "\n");
+    io.stdout.write(HELP + "\n");
     return 0;
   }
   if (!["up", "latest", "status", "down"].includes(command) || args.length > 1) {
     throw new CommandError(`unknown command ${JSON.stringify(args.join(" "))}. Run \`npm run migrate -- --help\`.`, 2);
   }
-  const { db, location } = openDatabase(commandConfig());
+  const { db, location } = openDatabase(commandConfig(io));
   try {
     const migrator = await createMigrator(db);
     if (command === "status") {
       const migrations = await migrator.getMigrations();
-      process.stdout.write(`Migrations for ${location}:\n`);
+      io.stdout.write(`Migrations for ${location}:\n`);
       for (const m of migrations) {
         const when = m.executedAt ? `applied ${m.executedAt.toISOString()}` : "pending";
-        process.stdout.write(`  [${m.executedAt ? "x" : " "}] ${m.name}  (${when})\n`);
+        io.stdout.write(`  [${m.executedAt ? "x" : " "}] ${m.name}  (${when})\n`);
       }
-      if (migrations.length === 0) process.stdout.write("  no migrations found\n");
+      if (migrations.length === 0) io.stdout.write("  no migrations found\n");
       return 0;
     }
     if (command === "down") {
       const { error, results = [] } = await migrator.migrateDown();
       if (error) throw error;
-      if (results.length === 0) process.stdout.write("Nothing to undo: no migration is applied.\n");
-      for (const r of results) process.stdout.write(`Undid ${r.migrationName}\n`);
+      if (results.length === 0) io.stdout.write("Nothing to undo: no migration is applied.\n");
+      for (const r of results) io.stdout.write(`Undid ${r.migrationName}\n`);
       return 0;
     }
     const { results = [] } = await migrateToLatest(db);
-    if (results.length === 0) process.stdout.write(`No pending migrations for ${location}.\n`);
-    for (const r of results) process.stdout.write(`Applied ${r.migrationName}\n`);
+    if (results.length === 0) io.stdout.write(`No pending migrations for ${location}.\n`);
+    for (const r of results) io.stdout.write(`Applied ${r.migrationName}\n`);
     return 0;
   } finally {
     await db.destroy();
   }
-}
+});
 
-runCommand(main);
+runCommand(import.meta.url, main);

@@ -9,7 +9,7 @@ import { Users } from "../auth/users.js";
 import type { AppConfig } from "../config.js";
 import { openRuntime, type Runtime } from "../runtime.js";
 import { builtInEngineName, engineNeeds } from "../sessions/index.js";
-import { CommandError, commandConfig, runCommand } from "./command.js";
+import { command, CommandError, commandConfig, runCommand, type CommandIO } from "./command.js";
 
 const HELP = `Usage: npm run sessions -- <command>
 
@@ -49,10 +49,10 @@ function inProcessCache(config: AppConfig): boolean {
   return engineNeeds(config.session.SESSION_ENGINE).cache && config.cache.backend === "locmem";
 }
 
-async function list(stored: StoredSessions, limit: number): Promise<void> {
+async function list(io: CommandIO, stored: StoredSessions, limit: number): Promise<void> {
   const { sessions, total } = await stored.list({ limit });
   if (total === 0) {
-    process.stdout.write("No sessions.\n");
+    io.stdout.write("No sessions.\n");
     return;
   }
   const rows = sessions.map((s) => [
@@ -65,29 +65,30 @@ async function list(stored: StoredSessions, limit: number): Promise<void> {
   const header = ["KEY", "USER", "EXPIRES (UTC)", "SIZE", ""];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) {
-    process.stdout.write(row.map((cell, i) => (i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ").trimEnd() + "\n");
+    io.stdout.write(row.map((cell, i) => (i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ").trimEnd() + "\n");
   }
-  process.stdout.write(`${sessions.length} of ${total} session${total === 1 ? "" : "s"} shown.\n`);
+  io.stdout.write(`${sessions.length} of ${total} session${total === 1 ? "" : "s"} shown.\n`);
 }
 
-async function show(stored: StoredSessions, key: string): Promise<void> {
+async function show(io: CommandIO, stored: StoredSessions, key: string): Promise<void> {
   const found = await stored.find(key);
   const user = found.username ?? (found.data && "_auth_user_id" in found.data ? `#${String(found.data._auth_user_id)} (no such user)` : "anonymous");
-  process.stdout.write(`key:      ${found.key}\nuser:     ${user}\nexpires:  ${when(found.expiresAt)} UTC\nsize:     ${found.size} bytes\n`);
+  io.stdout.write(`key:      ${found.key}\nuser:     ${user}\nexpires:  ${when(found.expiresAt)} UTC\nsize:     ${found.size} bytes\n`);
   if (found.data === null) {
-    process.stdout.write("data:     TAMPERED: the stored data does not verify (changed outside the app, or signed with another SECRET_KEY).\n");
+    io.stdout.write("data:     TAMPERED: the stored data does not verify (changed outside the app, or signed with another SECRET_KEY).\n");
   } else {
-    process.stdout.write(`data:\n${JSON.stringify(found.data, null, 2)}\n`);
+    io.stdout.write(`data:\n${JSON.stringify(found.data, null, 2)}\n`);
   }
 }
 
-async function main(args: string[]): Promise<number> {
+/** The command, in-process: arguments and streams in, exit status out. */
+export const main = command(async (args: string[], io: CommandIO): Promise<number> => {
   const command = parseArgs(args);
   if (command.name === "help") {
-    process.stdout.write(HELP + "\n");
+    io.stdout.write(HELP + "\n");
     return 0;
   }
-  const config = commandConfig();
+  const config = commandConfig(io);
   if (inProcessCache(config) && builtInEngineName(config.session.SESSION_ENGINE) === "cache") {
     throw new CommandError(
       "the cache engine here keeps sessions in the server's own memory (CACHE_BACKEND=locmem), which this command cannot see: use /admin/sessions/, or CACHE_BACKEND=redis.",
@@ -101,13 +102,13 @@ async function main(args: string[]): Promise<number> {
     const userSessions = new UserSessions({ db: database.db, engine, secrets: config.session, dateValue: database.dateValue });
     const ended = new EndedSessions({ db: database.db, dateValue: database.dateValue, lifetimeSeconds: config.session.SESSION_COOKIE_AGE });
     const stored = new StoredSessions(engine, users, userSessions, ended);
-    if (command.name === "list") await list(stored, command.limit);
-    else if (command.name === "show") await show(stored, command.key);
+    if (command.name === "list") await list(io, stored, command.limit);
+    else if (command.name === "show") await show(io, stored, command.key);
     else {
       const ended = await stored.end(command.key);
-      process.stdout.write(`Deleted session ${ended.key.slice(0, KEY_PREFIX_LENGTH)}…: its visitor is logged out.\n`);
+      io.stdout.write(`Deleted session ${ended.key.slice(0, KEY_PREFIX_LENGTH)}…: its visitor is logged out.\n`);
       if (inProcessCache(config)) {
-        process.stdout.write("Note: a running server's in-process cache may still hold it until the entry expires (use /admin/sessions/ or Redis).\n");
+        io.stdout.write("Note: a running server's in-process cache may still hold it until the entry expires (use /admin/sessions/ or Redis).\n");
       }
     }
     return 0;
@@ -117,6 +118,6 @@ async function main(args: string[]): Promise<number> {
   } finally {
     await runtime?.close();
   }
-}
+});
 
-runCommand(main);
+runCommand(import.meta.url, main);

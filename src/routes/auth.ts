@@ -1,6 +1,6 @@
 /** Log in, log out, and the account page: your sessions, sign out elsewhere, change password. */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { hashPassword, verifyPassword } from "../auth/passwords.js";
+import { hashPassword, verifyPassword, type PasswordHasherName } from "../auth/passwords.js";
 import { MIN_PASSWORD_LENGTH, passwordProblems } from "../auth/password-rules.js";
 import type { User, Users } from "../auth/users.js";
 import type { UserSessions } from "../auth/user-sessions.js";
@@ -56,13 +56,16 @@ export function loginNotice(
     : `${who} login() gave your session a new key (cycle_key) and kept its data; the record under the old key was deleted, so a key planted before login is useless.`;
 }
 
-export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSessions; attemptsPerMinute: number }> = async (
-  app,
-  { users, userSessions, attemptsPerMinute },
-) => {
+export const authRoutes: FastifyPluginAsync<{
+  users: Users;
+  userSessions: UserSessions;
+  attemptsPerMinute: number;
+  /** Makes new hashes (a changed password, the stand-in below); "scrypt" unless a test server says. */
+  passwordHasher?: PasswordHasherName;
+}> = async (app, { users, userSessions, attemptsPerMinute, passwordHasher = "scrypt" }) => {
   const perAccount = new AttemptLimiter(attemptsPerMinute);
   // Checked against for an unknown name, so a failed login takes as long either way.
-  const unknownUserHash = await hashPassword("no user has this password");
+  const unknownUserHash = await hashPassword("no user has this password", passwordHasher);
   // Guessing a password is slowed per client address (and per account at login).
   const perClient = app.rateLimit({ max: attemptsPerMinute, timeWindow: "1 minute", keyGenerator: (request) => `ip:${request.ip}` });
   const toLogin = (reply: FastifyReply) => reply.redirect(`/login/?next=${encodeURIComponent("/account/")}`, 303);
@@ -185,7 +188,7 @@ export const authRoutes: FastifyPluginAsync<{ users: Users; userSessions: UserSe
         reply.code(400);
         return accountPage(request, reply, user, errors);
       }
-      const changed = { ...user, password: await hashPassword(request.body.new_password1) };
+      const changed = { ...user, password: await hashPassword(request.body.new_password1, passwordHasher) };
       await users.setPassword(user.id, changed.password);
       const ended = await request.passwordChanged(changed);
       request.log.info({ userId: user.id, ended }, "password changed");

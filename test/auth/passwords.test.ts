@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { scryptSync } from "node:crypto";
 import { test } from "node:test";
 import { hashPassword, verifyPassword } from "../../src/auth/passwords.js";
+import { loadConfig } from "../../src/config.js";
 
 /** Django: "%s$%d$%s$%d$%d$%s" % ("scrypt", n, salt, r, p, base64(hash)). */
 const FORMAT = /^scrypt\$16384\$([A-Za-z0-9]{22})\$8\$5\$([A-Za-z0-9+/]{86}==)$/;
@@ -91,4 +92,20 @@ test("malformed or unknown hashes are false, never an exception", async () => {
   assert.equal(await verifyPassword(undefined as unknown as string, good), false);
   // The unmodified hash still verifies, so the cases above fail for the right reason.
   assert.equal(await verifyPassword("pw", good), true);
+});
+
+test('the "fast" hasher (tests only) writes the same format at n=16, r=1, p=1, and verifies like any other', async () => {
+  const encoded = await hashPassword("s3cret", "fast");
+  assert.match(encoded, /^scrypt\$16\$[A-Za-z0-9]{22}\$1\$1\$[A-Za-z0-9+/]{86}==$/);
+  assert.equal(await verifyPassword("s3cret", encoded), true);
+  assert.equal(await verifyPassword("s3cret!", encoded), false);
+});
+
+test("PASSWORD_HASHER: scrypt by default, fast on request, refused in production, anything else one line", () => {
+  const base = { SECRET_KEY: "a-real-production-secret-key-of-48-characters-xx" };
+  assert.equal(loadConfig(base).passwordHasher, "scrypt");
+  assert.equal(loadConfig({ ...base, PASSWORD_HASHER: "fast" }).passwordHasher, "fast");
+  assert.equal(loadConfig({ ...base, NODE_ENV: "production" }).passwordHasher, "scrypt");
+  assert.throws(() => loadConfig({ ...base, NODE_ENV: "production", PASSWORD_HASHER: "fast" }), /PASSWORD_HASHER=fast is for tests only/);
+  assert.throws(() => loadConfig({ ...base, PASSWORD_HASHER: "md5" }), /PASSWORD_HASHER must be scrypt or fast/);
 });

@@ -1,6 +1,7 @@
 /**
- * `npm run clearsessions` as a user runs it: a child process against a real SQLite file, the
- * file engine's directory, and PostgreSQL (when DATABASE_URL is set).
+ * `npm run clearsessions` against a real SQLite file, the file engine's directory, and PostgreSQL
+ * (when DATABASE_URL is set). The real command as a child process where another process (the
+ * app, writing meanwhile) or the exit status is the subject; its main() in-process otherwise.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -15,6 +16,8 @@ import { migrateToLatest } from "../../src/db/migrations.js";
 import { createSessionEngine, toSqliteDatetime } from "../../src/sessions/index.js";
 import { NO_POSTGRES, postgresSchema } from "../services.js";
 import { testSettings, TEST_SECRET } from "../helpers.js";
+import { main } from "../../src/cli/clearsessions.js";
+import { runInProcess } from "./in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "clearsessions-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,10 +25,14 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const ARGS = ["--import", "tsx", "src/cli/clearsessions.ts"];
 const baseEnv = (env: Record<string, string>) => ({ ...process.env, DATABASE_URL: "", REDIS_URL: "", SECRET_KEY: TEST_SECRET, ...env });
 
-function clearsessions(env: Record<string, string>, ...args: string[]) {
+/** `node --import tsx src/cli/clearsessions.ts ARGS`, as `npm run clearsessions` starts it. */
+function clearsessionsProcess(env: Record<string, string>, ...args: string[]) {
   const result = spawnSync(process.execPath, [...ARGS, ...args], { encoding: "utf8", env: baseEnv(env) });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** The same command's main() in this process. */
+const clearsessions = (env: Record<string, string>, ...args: string[]) => runInProcess(main, args, baseEnv(env));
 
 const HOUR = 3600_000;
 
@@ -86,7 +93,7 @@ test("db on SQLite: 100,000 expired rows among 30,000 live go in batches with pr
   assert.match(stdout, /^Removed 100000 expired sessions \(db engine\)\.$/m);
   assert.ok(written > 0);
   assert.equal(rowCount(path), 30_000 + written, "live rows, and every row the app wrote meanwhile, are kept");
-  assert.match(clearsessions({ DATABASE_PATH: path }).stdout, /^Removed 0 expired sessions \(db engine\)\.$/m);
+  assert.match((await clearsessions({ DATABASE_PATH: path })).stdout, /^Removed 0 expired sessions \(db engine\)\.$/m);
 });
 
 test("db on SQLite: 300,000 expired rows and 25 live go in one step (the live rows move to a new table) while the app keeps writing", async () => {
@@ -123,7 +130,7 @@ test("db on PostgreSQL: 100,000 expired rows removed in batches, live rows kept"
       select 'l' || lpad(i::text, 31, '0'), 'e30:x:y', now() + interval '1 hour' from generate_series(1, 7) i`.execute(pg.db);
     const url = new URL(process.env.DATABASE_URL!);
     url.searchParams.set("options", `-c search_path=${pg.schema}`);
-    const result = clearsessions({ DATABASE_URL: url.toString() }, "--batch-size=20000");
+    const result = await clearsessions({ DATABASE_URL: url.toString() }, "--batch-size=20000");
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(result.stdout.split("\n").filter((l) => l.includes("so far")), [20000, 40000, 60000, 80000, 100000].map((n) => `  ${n} removed so far`));
     assert.match(result.stdout, /Removed 100000 expired sessions \(db engine\)\./);
@@ -147,37 +154,34 @@ test("file engine: expired files are removed, live ones and foreign files kept",
       await session.save();
     }
   }
-  const result = clearsessions({ SESSION_ENGINE: "file", SESSION_FILE_PATH: files, DATABASE_PATH: join(dir, "file-engine.sqlite3") });
+  const result = await clearsessions({ SESSION_ENGINE: "file", SESSION_FILE_PATH: files, DATABASE_PATH: join(dir, "file-engine.sqlite3") });
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /^Removed 3 expired sessions \(file engine\)\.$/m);
   assert.equal(readdirSync(files).length, 2);
 });
 
-test("engines that store nothing to clear say so and succeed", () => {
-  const cache = clearsessions({ SESSION_ENGINE: "cache", CACHE_BACKEND: "locmem", DATABASE_PATH: join(dir, "c.sqlite3") });
+test("engines that store nothing to clear say so and succeed", async () => {
+  const cache = await clearsessions({ SESSION_ENGINE: "cache", CACHE_BACKEND: "locmem", DATABASE_PATH: join(dir, "c.sqlite3") });
   assert.equal(cache.status, 0, cache.stderr);
   assert.equal(cache.stdout, "Nothing to clear: the cache engine's entries expire by themselves.\n");
-  const signed = clearsessions({ SESSION_ENGINE: "signed_cookies", DATABASE_PATH: join(dir, "s.sqlite3") });
+  const signed = await clearsessions({ SESSION_ENGINE: "signed_cookies", DATABASE_PATH: join(dir, "s.sqlite3") });
   assert.equal(signed.status, 0, signed.stderr);
   assert.match(signed.stdout, /^Nothing to clear: the signed_cookies engine keeps sessions in the browser's cookie/);
 });
 
 test("an engine that cannot clear gets Django's message and exit 1", async () => {
   const engine = "./test/fixtures/engine-without-clear.ts";
-  const result = clearsessions({ SESSION_ENGINE: engine, DATABASE_PATH: await sqliteWith("x.sqlite3", 0, 0) });
+  const result = await clearsessions({ SESSION_ENGINE: engine, DATABASE_PATH: await sqliteWith("x.sqlite3", 0, 0) });
   assert.equal(result.status, 1);
   assert.equal(result.stderr, `error: Session engine '${engine}' doesn't support clearing expired sessions.\n`);
 });
 
-test("errors are one line: no sessions table, a bad argument; --help explains", () => {
-  const empty = clearsessions({ DATABASE_PATH: join(dir, "empty.sqlite3") });
+test("errors are one line: no sessions table; --help explains", async () => {
+  const empty = await clearsessions({ DATABASE_PATH: join(dir, "empty.sqlite3") });
   assert.equal(empty.status, 1);
   assert.equal(empty.stderr.trim().split("\n").length, 1);
   assert.match(empty.stderr, /sessions table does not exist .*npm run migrate/);
-  const bad = clearsessions({}, "--batch-size", "0");
-  assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^error: --batch-size needs a whole number from 1 to 100000, not "0"\n$/);
-  const help = clearsessions({}, "--help");
+  const help = await clearsessions({}, "--help");
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Usage: npm run clearsessions/);
 });
@@ -191,7 +195,7 @@ test("the reasons kept for sessions ended by someone else go once past their dat
     insert.run("b".repeat(64), "admin", toSqliteDatetime(Date.now() - 2 * HOUR));
     insert.run("c".repeat(64), "password", toSqliteDatetime(Date.now() + HOUR));
     sqlite.close();
-    const result = clearsessions({ SESSION_ENGINE: engine, CACHE_BACKEND: "locmem", DATABASE_PATH: path });
+    const result = await clearsessions({ SESSION_ENGINE: engine, CACHE_BACKEND: "locmem", DATABASE_PATH: path });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /^Removed 2 expired records of sessions ended by someone else\.$/m, engine);
     const left = new SQLite(path, { readonly: true });
@@ -201,4 +205,10 @@ test("the reasons kept for sessions ended by someone else go once past their dat
       left.close();
     }
   }
+});
+
+test("the real command: a bad argument is one line and exit 2", () => {
+  const bad = clearsessionsProcess({}, "--batch-size", "0");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^error: --batch-size needs a whole number from 1 to 100000, not "0"\n$/);
 });

@@ -1,4 +1,7 @@
-/** `npm run createuser` as a user runs it: child processes against a real SQLite file. */
+/**
+ * `npm run createuser` against a real SQLite file: its main() in-process, and the real entry
+ * point as a child process where a piped stdin or the exit status is the subject.
+ */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,6 +11,8 @@ import { after, test } from "node:test";
 import SQLite from "better-sqlite3";
 import { verifyPassword } from "../../src/auth/passwords.js";
 import { passwordProblems } from "../../src/auth/password-rules.js";
+import { main } from "../../src/cli/createuser.js";
+import { runInProcess } from "./in-process.js";
 
 /** Passes the password rules (the change-password form's). */
 const STRONG = "pass word 1";
@@ -20,14 +25,28 @@ function freshDatabase(): string {
   return join(dir, `db-${++counter}.sqlite3`);
 }
 
-function createuser(
-  databasePath: string,
-  args: string[],
-  { password, input }: { password?: string; input?: string } = {},
-) {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "", REDIS_URL: "", DATABASE_PATH: databasePath };
+interface Run {
+  password?: string;
+  input?: string;
+  /** PASSWORD_HASHER; the cheap one unless the hash is the subject. */
+  hasher?: "scrypt" | "fast";
+}
+
+function commandEnv(databasePath: string, { password, hasher = "fast" }: Run): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "", REDIS_URL: "", DATABASE_PATH: databasePath, PASSWORD_HASHER: hasher };
   delete env.CREATEUSER_PASSWORD;
   if (password !== undefined) env.CREATEUSER_PASSWORD = password;
+  return env;
+}
+
+/** The command's main() in this process, stdin given as `input`. */
+const createuser = (databasePath: string, args: string[], run: Run = {}) =>
+  runInProcess(main, args, commandEnv(databasePath, run), run.input ?? "");
+
+/** `node --import tsx src/cli/createuser.ts ARGS`, as `npm run createuser` starts it, stdin piped. */
+function createuserProcess(databasePath: string, args: string[], run: Run = {}) {
+  const env = commandEnv(databasePath, run);
+  const input = run.input;
   const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/createuser.ts", ...args], {
     encoding: "utf8",
     env,
@@ -61,7 +80,8 @@ function assertOneLineError(result: { status: number | null; stderr: string }, p
 
 test("--noinput creates the user on a fresh database with CREATEUSER_PASSWORD", async () => {
   const path = freshDatabase();
-  const result = createuser(path, ["alice", "--noinput"], { password: "s3cret pass" });
+  // Django's own hasher here: the stored hash is the subject.
+  const result = await createuser(path, ["alice", "--noinput"], { password: "s3cret pass", hasher: "scrypt" });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout, "Created user alice\n");
   const rows = users(path);
@@ -77,9 +97,9 @@ test("--noinput creates the user on a fresh database with CREATEUSER_PASSWORD", 
   assert.equal(await verifyPassword("wrong", row.password), false);
 });
 
-test("--staff sets is_staff 1", () => {
+test("--staff sets is_staff 1", async () => {
   const path = freshDatabase();
-  const result = createuser(path, ["--staff", "boss@example.com", "--noinput"], { password: STRONG });
+  const result = await createuser(path, ["--staff", "boss@example.com", "--noinput"], { password: STRONG });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout, "Created user boss@example.com (staff)\n");
   assert.deepEqual(
@@ -88,36 +108,36 @@ test("--staff sets is_staff 1", () => {
   );
 });
 
-test("a taken username exits 1 with one line and adds nothing", () => {
+test("a taken username exits 1 with one line and adds nothing", async () => {
   const path = freshDatabase();
-  assert.equal(createuser(path, ["carol", "--noinput"], { password: STRONG }).status, 0);
-  const again = createuser(path, ["carol", "--noinput", "--staff"], { password: "another strong one" });
+  assert.equal((await createuser(path, ["carol", "--noinput"], { password: STRONG })).status, 0);
+  const again = await createuser(path, ["carol", "--noinput", "--staff"], { password: "another strong one" });
   assertOneLineError(again, /^error: the username carol is already taken$/m);
   assert.equal(again.stdout, "");
   assert.equal(users(path).length, 1);
 });
 
-test("--noinput without CREATEUSER_PASSWORD exits 1 with one line", () => {
+test("--noinput without CREATEUSER_PASSWORD exits 1 with one line", async () => {
   const path = freshDatabase();
-  assertOneLineError(createuser(path, ["dave", "--noinput"]), /CREATEUSER_PASSWORD/);
-  assertOneLineError(createuser(path, ["dave", "--noinput"], { password: "" }), /blank password/i);
+  assertOneLineError(await createuser(path, ["dave", "--noinput"]), /CREATEUSER_PASSWORD/);
+  assertOneLineError(await createuser(path, ["dave", "--noinput"], { password: "" }), /blank password/i);
   assert.deepEqual(users(path), []);
 });
 
-test("a bad username exits 1 with one line", () => {
+test("a bad username exits 1 with one line", async () => {
   const path = freshDatabase();
   for (const name of ["has space", "semi;colon", "x".repeat(151), "slash/name", ""]) {
-    assertOneLineError(createuser(path, [name, "--noinput"], { password: STRONG }), /invalid username/);
+    assertOneLineError(await createuser(path, [name, "--noinput"], { password: STRONG }), /invalid username/);
   }
   // 150 characters of the allowed set is fine.
   const longest = "a.b@c+d-e_" + "z".repeat(140);
-  assert.equal(createuser(path, [longest, "--noinput"], { password: STRONG }).status, 0);
+  assert.equal((await createuser(path, [longest, "--noinput"], { password: STRONG })).status, 0);
   assert.deepEqual(users(path).map((u) => u.username), [longest]);
 });
 
-test("interactive mode reads the password twice from piped stdin", async () => {
+test("the real command: interactive mode reads the password twice from a piped stdin", async () => {
   const path = freshDatabase();
-  const ok = createuser(path, ["erin"], { input: "open sesame\nopen sesame\n" });
+  const ok = createuserProcess(path, ["erin"], { input: "open sesame\nopen sesame\n" });
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /Created user erin\n$/);
   const [row] = users(path);
@@ -125,15 +145,15 @@ test("interactive mode reads the password twice from piped stdin", async () => {
   assert.equal(await verifyPassword("open sesame", row.password), true);
 });
 
-test("interactive mode refuses mismatched, blank or missing passwords", () => {
+test("interactive mode refuses mismatched, blank or missing passwords", async () => {
   const path = freshDatabase();
-  assertOneLineError(createuser(path, ["frank"], { input: "one\ntwo\n" }), /didn't match/);
-  assertOneLineError(createuser(path, ["frank"], { input: "\n\n" }), /blank password/i);
-  assertOneLineError(createuser(path, ["frank"], { input: "only-one\n" }), /two lines/);
+  assertOneLineError(await createuser(path, ["frank"], { input: "one\ntwo\n" }), /didn't match/);
+  assertOneLineError(await createuser(path, ["frank"], { input: "\n\n" }), /blank password/i);
+  assertOneLineError(await createuser(path, ["frank"], { input: "only-one\n" }), /two lines/);
   assert.deepEqual(users(path), []);
 });
 
-test("a password the change-password form would refuse is refused with the form's messages, and nothing is added", () => {
+test("a password the change-password form would refuse is refused with the form's messages, and nothing is added", async () => {
   const path = freshDatabase();
   for (const [name, password] of [
     ["gus", "abc"],
@@ -142,25 +162,28 @@ test("a password the change-password form would refuse is refused with the form'
   ] as const) {
     const expected = passwordProblems(password, name);
     assert.ok(expected.length > 0, `${password} breaks a rule`);
-    const refused = createuser(path, [name, "--noinput"], { password });
+    const refused = await createuser(path, [name, "--noinput"], { password });
     assertOneLineError(refused, /^error: password refused: /m);
     for (const problem of expected) assert.ok(refused.stderr.includes(problem), `${refused.stderr} names: ${problem}`);
   }
   // Interactive mode checks the same rules after the two entries match.
-  assertOneLineError(createuser(path, ["gus"], { input: "short\nshort\n" }), /too short\. It must contain at least 8 characters\./);
+  assertOneLineError(await createuser(path, ["gus"], { input: "short\nshort\n" }), /too short\. It must contain at least 8 characters\./);
   assert.deepEqual(users(path), []);
   // Exactly the minimum length is enough.
-  assert.equal(createuser(path, ["gus", "--noinput"], { password: "abcdefgh" }).status, 0);
+  assert.equal((await createuser(path, ["gus", "--noinput"], { password: "abcdefgh" })).status, 0);
   assert.deepEqual(users(path).map((u) => u.username), ["gus"]);
 });
 
-test("--help prints usage and exits 0; bad invocations exit 2 with one line", () => {
+test("--help prints usage and exits 0; bad invocations exit 2 with one line", async () => {
   const path = freshDatabase();
-  const help = createuser(path, ["--help"]);
+  const help = await createuser(path, ["--help"]);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /^Usage: npm run createuser -- NAME \[--staff\] \[--noinput\]/);
   assert.match(help.stdout, /CREATEUSER_PASSWORD/);
-  assertOneLineError(createuser(path, []), /missing NAME/, 2);
-  assertOneLineError(createuser(path, ["gina", "--admin"]), /unknown option "--admin"/, 2);
-  assertOneLineError(createuser(path, ["gina", "hank"]), /unexpected argument "hank"/, 2);
+  assertOneLineError(await createuser(path, []), /missing NAME/, 2);
+  assertOneLineError(await createuser(path, ["gina", "hank"]), /unexpected argument "hank"/, 2);
+});
+
+test("the real command: a bad invocation exits 2 with one line", () => {
+  assertOneLineError(createuserProcess(freshDatabase(), ["gina", "--admin"]), /unknown option "--admin"/, 2);
 });

@@ -1,4 +1,7 @@
-/** `npm run migrate` as a user runs it: a child process against a real SQLite file. */
+/**
+ * `npm run migrate` against a real SQLite file (and PostgreSQL): its main() in-process, and the
+ * real entry point as a child process where the exit status is the subject.
+ */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,18 +11,26 @@ import { after, test } from "node:test";
 import { randomBytes } from "node:crypto";
 import SQLite from "better-sqlite3";
 import pg from "pg";
+import { main } from "../../src/cli/migrate.js";
 import { NO_POSTGRES } from "../services.js";
+import { runInProcess } from "./in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "migrate-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function migrate(databasePath: string, ...args: string[]) {
+const sqliteEnv = (databasePath: string) => ({ ...process.env, DATABASE_URL: "", REDIS_URL: "", DATABASE_PATH: databasePath });
+
+/** `node --import tsx src/cli/migrate.ts ARGS`, as `npm run migrate` starts it. */
+function migrateProcess(databasePath: string, ...args: string[]) {
   const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/migrate.ts", ...args], {
     encoding: "utf8",
-    env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", DATABASE_PATH: databasePath },
+    env: sqliteEnv(databasePath),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** The same command's main() in this process. */
+const migrate = (databasePath: string, ...args: string[]) => runInProcess(main, args, sqliteEnv(databasePath));
 
 function tables(databasePath: string): string[] {
   const db = new SQLite(databasePath, { readonly: true });
@@ -33,40 +44,43 @@ function tables(databasePath: string): string[] {
   }
 }
 
-test("up applies pending migrations, status lists them, down undoes the last", () => {
+test("up applies pending migrations, status lists them, down undoes the last", async () => {
   const path = join(dir, "a.sqlite3");
-  const status0 = migrate(path, "status");
+  const status0 = await migrate(path, "status");
   assert.equal(status0.status, 0);
   assert.match(status0.stdout, /\[ \] 0001_create_sessions\s+\(pending\)\n\s+\[ \] 0002_create_users\s+\(pending\)/);
 
-  const up = migrate(path);
+  const up = await migrate(path);
   assert.equal(up.status, 0, up.stderr);
   assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks\nApplied 0005_create_ended_sessions/);
   assert.deepEqual(tables(path), ["ended_sessions", "ended_sessions_expire_date_idx", "session_locks", "sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"]);
 
-  const again = migrate(path, "up");
+  const again = await migrate(path, "up");
   assert.match(again.stdout, /No pending migrations/);
 
-  assert.match(migrate(path, "status").stdout, /\[x\] 0001_create_sessions\s+\(applied /);
+  assert.match((await migrate(path, "status")).stdout, /\[x\] 0001_create_sessions\s+\(applied /);
 
-  const down = migrate(path, "down");
+  const down = await migrate(path, "down");
   assert.equal(down.status, 0, down.stderr);
   assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
   assert.deepEqual(tables(path), ["session_locks", "sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"], "only the last migration is undone");
-  assert.match(migrate(path, "down").stdout, /Undid 0004_create_session_locks/);
+  assert.match((await migrate(path, "down")).stdout, /Undid 0004_create_session_locks/);
   assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"]);
-  assert.match(migrate(path, "down").stdout, /Undid 0003_create_user_sessions/);
-  assert.match(migrate(path, "down").stdout, /Undid 0002_create_users/);
-  assert.match(migrate(path, "down").stdout, /Undid 0001_create_sessions/);
+  assert.match((await migrate(path, "down")).stdout, /Undid 0003_create_user_sessions/);
+  assert.match((await migrate(path, "down")).stdout, /Undid 0002_create_users/);
+  assert.match((await migrate(path, "down")).stdout, /Undid 0001_create_sessions/);
   assert.deepEqual(tables(path), []);
-  assert.match(migrate(path, "down").stdout, /Nothing to undo/);
+  assert.match((await migrate(path, "down")).stdout, /Nothing to undo/);
 });
 
-test("--help explains the commands; an unknown command exits 2 with one line", () => {
-  const help = migrate(join(dir, "b.sqlite3"), "--help");
+test("--help explains the commands", async () => {
+  const help = await migrate(join(dir, "b.sqlite3"), "--help");
   assert.equal(help.status, 0);
   assert.match(help.stdout, /status\s+list applied and pending migrations/);
-  const bad = migrate(join(dir, "b.sqlite3"), "sideways");
+});
+
+test("the real command: an unknown command exits 2 with one line", () => {
+  const bad = migrateProcess(join(dir, "b.sqlite3"), "sideways");
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim().split("\n").length, 1);
   assert.match(bad.stderr, /unknown command "sideways"/);
@@ -80,22 +94,16 @@ test("on PostgreSQL (DATABASE_URL): status, up and down in the database's own sc
   try {
     const url = new URL(process.env.DATABASE_URL!);
     url.searchParams.set("options", `-c search_path=${schema}`);
-    const run = (...args: string[]) => {
-      const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/migrate.ts", ...args], {
-        encoding: "utf8",
-        env: { ...process.env, DATABASE_URL: url.toString(), REDIS_URL: "" },
-      });
-      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-    };
+    const run = (...args: string[]) => runInProcess(main, args, { ...process.env, DATABASE_URL: url.toString(), REDIS_URL: "" });
     const tablesInSchema = async () =>
       (await admin.query<{ table_name: string }>("select table_name from information_schema.tables where table_schema = $1 and table_name not like 'kysely%' order by 1", [schema])).rows.map((r) => r.table_name);
-    assert.match(run("status").stdout, /\[ \] 0001_create_sessions\s+\(pending\)/);
-    const up = run();
+    assert.match((await run("status")).stdout, /\[ \] 0001_create_sessions\s+\(pending\)/);
+    const up = await run();
     assert.equal(up.status, 0, up.stderr);
     assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks\nApplied 0005_create_ended_sessions/);
     assert.deepEqual(await tablesInSchema(), ["ended_sessions", "session_locks", "sessions", "user_sessions", "users"]);
-    assert.match(run("status").stdout, /\[x\] 0005_create_ended_sessions\s+\(applied /);
-    const down = run("down");
+    assert.match((await run("status")).stdout, /\[x\] 0005_create_ended_sessions\s+\(applied /);
+    const down = await run("down");
     assert.equal(down.status, 0, down.stderr);
     assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
     assert.deepEqual(await tablesInSchema(), ["session_locks", "sessions", "user_sessions", "users"]);

@@ -88,7 +88,7 @@ describe("/admin/sessions/", () => {
     const directory = mkdtempSync(join(tmpdir(), "admin-sessions-"));
     directories.push(directory);
     const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory });
-    const password = await hashPassword(PASSWORD);
+    const password = await hashPassword(PASSWORD, "fast");
     await f.db.insertInto("users").values({ username: "root", password, is_staff: 1 }).execute();
     await f.db.insertInto("users").values({ username: "ada", password, is_staff: 0 }).execute();
     const ids = Object.fromEntries(
@@ -463,11 +463,11 @@ describe("/admin/sessions/", () => {
 
 test("on PostgreSQL: staff list, decode and end a session", { skip: NO_POSTGRES || false }, async () => {
   const pg = await postgresSchema("admin");
-  const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent" });
+  const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", PASSWORD_HASHER: "fast" });
   const engine = await createSessionEngine(config.session, { db: pg.db, dateValue: pg.dateValue });
   const app = await buildApp(config, { db: pg.db, engine, runtime: { database: pg, caches: {} } });
   try {
-    await pg.db.insertInto("users").values({ username: "root", password: await hashPassword(PASSWORD), is_staff: 1 }).execute();
+    await pg.db.insertInto("users").values({ username: "root", password: await hashPassword(PASSWORD, "fast"), is_staff: 1 }).execute();
     const shopper = visitor(app);
     await shopper.get("/cart/");
     await shopper.post("/cart/add/", { item: "pg-apple" });

@@ -10,7 +10,7 @@ import { appFixture, csrfToken, visitor } from "../helpers.js";
 
 async function setup() {
   const f = await appFixture();
-  await f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse") }).execute();
+  await f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
   return { f, ...visitor(f.app) };
 }
 
@@ -69,7 +69,7 @@ describe("login, account, logout", () => {
     await get("/login/");
     await post("/login/", { username: "ada", password: "correct horse" });
     assert.equal((await get("/account/")).statusCode, 200);
-    await f.db.updateTable("users").set({ password: await hashPassword("new password") }).where("username", "=", "ada").execute();
+    await f.db.updateTable("users").set({ password: await hashPassword("new password", "fast") }).where("username", "=", "ada").execute();
     const r = await get("/account/");
     assert.equal(r.statusCode, 303);
     assert.match(String(r.headers["set-cookie"]), /sessionid=""; Max-Age=0/);
@@ -173,7 +173,7 @@ describe("the account page's sessions and password change, on every engine", () 
     /** One app with user ada and two browsers (A and B) logged in as her. */
     async function twoBrowsers() {
       const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory });
-      await f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse") }).execute();
+      await f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
       const a = visitor(f.app);
       const b = visitor(f.app);
       for (const v of [a, b]) {

@@ -31,7 +31,7 @@ interface Health {
  * runs on an in-memory SQLite of its own: /healthz must not need it.
  */
 async function healthApp(t: TestContext, database: OpenedDatabase, caches: Record<string, SessionCache> = {}) {
-  const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "info", DATABASE_URL: "", NODE_ENV: "test" });
+  const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "info", DATABASE_URL: "", NODE_ENV: "test", PASSWORD_HASHER: "fast" });
   const logs: LogLine[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) };
   const sessionsDb = openSqlite(":memory:");
@@ -173,6 +173,7 @@ describe("against the real services", () => {
     const separator = DATABASE_URL!.includes("?") ? "&" : "?";
     const config = loadConfig({
       SECRET_KEY: TEST_SECRET,
+      PASSWORD_HASHER: "fast",
       LOG_LEVEL: "info",
       NODE_ENV: "test",
       DATABASE_URL: `${DATABASE_URL}${separator}options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`,
@@ -210,6 +211,7 @@ describe("against the real services", () => {
   test("Redis as the cache backend but an engine that does not use a cache: no Redis check", { skip: NO_REDIS }, async (t) => {
     const config = loadConfig({
       SECRET_KEY: TEST_SECRET,
+      PASSWORD_HASHER: "fast",
       LOG_LEVEL: "silent",
       NODE_ENV: "test",
       DATABASE_URL: "",

@@ -719,7 +719,9 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
     assert.ok(await check(), what);
   };
 
-  test("an expired row is removed after the interval, a live one kept, and the run is logged", async () => {
+  test("an expired row is removed after the interval, a live one kept, and the run is logged", async (t) => {
+    // The interval on a fake clock: the run comes at 1 s exactly, without waiting for it.
+    t.mock.timers.enable({ apis: ["setInterval"] });
     const { f, app, logs } = await withCleanup({ SESSION_CLEANUP_INTERVAL: 1 });
     const expired = f.engine.open(null);
     expired.set("a", 1);
@@ -730,20 +732,28 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
     await live.save();
     f.clock.advance(120);
     await app.ready();
+    t.mock.timers.tick(999);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await f.engine.open(null).exists(expired.sessionKey!), true, "not before the interval");
+    t.mock.timers.tick(1);
     await eventually(async () => !(await f.engine.open(null).exists(expired.sessionKey!)), "the expired record is cleared");
     assert.equal(await f.engine.open(null).exists(live.sessionKey!), true);
     await eventually(() => logs.some((l) => l.msg === "expired sessions cleared" && l.removed === 1), "the run is logged");
     await app.close();
   });
 
-  test("0 (the default) runs nothing; a bad value is refused at registration", async () => {
+  test("0 (the default) runs nothing; a bad value is refused at registration", async (t) => {
     const { f, app } = await withCleanup({});
     const expired = f.engine.open(null);
     expired.set("a", 1);
     expired.setExpiry(-1);
     await expired.save();
+    // A day on a fake clock, for any timer the plugin might have set (instead of a real wait).
+    t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
     await app.ready();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    t.mock.timers.tick(24 * 3600 * 1000);
+    await new Promise((resolve) => setImmediate(resolve));
+    t.mock.timers.reset();
     assert.equal(await f.engine.open(null).exists(expired.sessionKey!), true);
     await app.close();
     // The engine holds the settings, so a bad value stops the app when the engine is made.

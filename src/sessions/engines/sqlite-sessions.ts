@@ -195,6 +195,7 @@ export class SqliteSessions {
     let outcomes: Outcome[];
     try {
       outcomes = this.#runBatch.immediate(batch);
+      /* c8 ignore next 8 -- untested: a failing COMMIT (disk full, locked past busy_timeout) cannot be made on demand */
     } catch (error) {
       // The commit itself failed (the database is locked past busy_timeout, the disk is full):
       // nothing of this batch is stored, and every save says so. What the cache learnt from it

@@ -1,0 +1,29 @@
+// A node:test reporter that prints nothing while the tests run, then the ten slowest tests and
+// the ten slowest files (scripts/test.mjs runs it beside the usual `spec` reporter).
+import { relative } from "node:path";
+
+const TOP = 10;
+const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`.padStart(9);
+
+export default async function* slowest(source) {
+  const tests = [];
+  /** A file's tests run one after another, so its top-level tests add up to its running time. */
+  const files = new Map();
+  for await (const event of source) {
+    if (event.type !== "test:pass" && event.type !== "test:fail") continue;
+    const { data } = event;
+    const duration = data.details?.duration_ms ?? 0;
+    const file = data.file ? relative(process.cwd(), data.file) : "?";
+    if (data.nesting === 0) files.set(file, (files.get(file) ?? 0) + duration);
+    if (data.details?.type !== "suite") tests.push({ name: `${data.name}  (${file})`, duration });
+  }
+  const list = (title, items) =>
+    `\n${title}\n` +
+    items
+      .sort((a, b) => b.duration - a.duration)
+      .slice(0, TOP)
+      .map((item) => `${seconds(item.duration)}  ${item.name}\n`)
+      .join("");
+  yield list(`The ${TOP} slowest tests:`, tests);
+  yield list(`The ${TOP} slowest files (their tests' time, start-up left out):`, [...files].map(([name, duration]) => ({ name, duration })));
+}
