@@ -80,7 +80,7 @@ export const main = command(async (args: string[], io: CommandIO): Promise<numbe
       io.stdout.write(`Removed ${removed} expired session${removed === 1 ? "" : "s"} (${engine.name} engine).\n`);
     }
     if (endedRemoved > 0) {
-      process.stdout.write(`Removed ${endedRemoved} expired record${endedRemoved === 1 ? "" : "s"} of sessions ended by someone else.\n`);
+      io.stdout.write(`Removed ${endedRemoved} expired record${endedRemoved === 1 ? "" : "s"} of sessions ended by someone else.\n`);
     }
     return 0;
   } finally {

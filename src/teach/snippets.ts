@@ -55,7 +55,7 @@ export const SNIPPETS: readonly Snippet[] = [
         lines: ["INSTALLED_APPS = [", "    # ...", s('    "django.contrib.sessions",'), "]", "MIDDLEWARE = [", "    # ...", s('    "django.contrib.sessions.middleware.SessionMiddleware",'), "]"],
       },
     ],
-    ours: [{ file: "src/app.ts", lang: "typescript", lines: [s("  await app.register(sessions, { settings: config.session, engine });")] }],
+    ours: [{ file: "src/app.ts", lang: "typescript", lines: [s("  await app.register(sessions, { engine });")] }],
     note: "SessionMiddleware opens request.session before the view and decides the Set-Cookie after it; the plugin does the same in Fastify's hooks (onSend for the response side).",
   },
   {
@@ -583,7 +583,7 @@ export function settingsSnippet(config: AppConfig): Snippet {
     django: [{ file: "settings.py", lang: "python", lines: django }],
     ours: [
       { file: ".env", lang: "dotenv", lines: env },
-      { file: "src/app.ts", lang: "typescript", lines: [s("  await app.register(sessions, { settings: config.session, engine });")] },
+      { file: "src/app.ts", lang: "typescript", lines: [s("  await app.register(sessions, { engine });")] },
     ],
     note: `Django names engines by module path: ${dotted}. This app takes the short name (${name ?? session.SESSION_ENGINE}) or the same dotted path.`,
   };
