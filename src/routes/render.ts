@@ -38,7 +38,7 @@ export async function renderPage(
   template: string,
   locals: Record<string, unknown> & { title: string },
 ): Promise<FastifyReply> {
-  const csrfToken = await reply.generateCsrf();
+  const csrfToken = reply.generateCsrf();
   // Every page shows who is logged in, so every page verifies the session's password hash.
   const currentUser = await request.getUser();
   // Taken before the view renders, so the notice cookie's deletion goes out with this page.
