@@ -1,6 +1,6 @@
 /** `npm run migrate [-- up | status | down]`: kysely's Migrator over migrations/. */
 import { openDatabase } from "../db/database.js";
-import { createMigrator, migrateToLatest } from "../db/migrations.js";
+import { asError, createMigrator, migrateToLatest } from "../db/migrations.js";
 import { command, CommandError, commandConfig, runCommand, type CommandIO } from "./command.js";
 
 const HELP = `Usage: npm run migrate [-- <command>]
@@ -38,7 +38,7 @@ export const main = command(async (args: string[], io: CommandIO): Promise<numbe
     }
     if (command === "down") {
       const { error, results = [] } = await migrator.migrateDown();
-      if (error) throw error;
+      if (error) throw asError(error);
       if (results.length === 0) io.stdout.write("Nothing to undo: no migration is applied.\n");
       for (const r of results) io.stdout.write(`Undid ${r.migrationName}\n`);
       return 0;

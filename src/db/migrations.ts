@@ -11,7 +11,7 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", impor
  * (the first of search_path): without naming it, kysely would take same-named tables in any
  * other schema of the database for its own and skip creating them.
  */
-export async function createMigrator(db: Kysely<any>): Promise<Migrator> {
+export async function createMigrator<DB>(db: Kysely<DB>): Promise<Migrator> {
   let schema: string | undefined;
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
     const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
@@ -24,23 +24,28 @@ export async function createMigrator(db: Kysely<any>): Promise<Migrator> {
   });
 }
 
+/** What kysely's migrator reports as a failure (whatever the migration threw), as an Error. */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export class MigrationFailed extends Error {
   override name = "MigrationFailed";
 }
 
 /** Applies pending migrations; throws MigrationFailed naming the migration that failed. */
-export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
   const result = await (await createMigrator(db)).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === "Error")?.migrationName;
-    const reason = result.error instanceof Error ? result.error.message : String(result.error);
+    const reason = asError(result.error).message;
     throw new MigrationFailed(failed ? `Migration ${failed} failed: ${reason}` : `Migrations could not run: ${reason}`);
   }
   return result;
 }
 
 /** Whether the sessions table exists (the app checks this when auto-migration is off). */
-export async function hasSessionsTable(db: Kysely<any>): Promise<boolean> {
+export async function hasSessionsTable<DB>(db: Kysely<DB>): Promise<boolean> {
   try {
     await sql`select 1 from sessions where 1 = 0`.execute(db);
     return true;
