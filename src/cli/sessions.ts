@@ -72,7 +72,10 @@ async function list(io: CommandIO, stored: StoredSessions, limit: number): Promi
 
 async function show(io: CommandIO, stored: StoredSessions, key: string): Promise<void> {
   const found = await stored.find(key);
-  const user = found.username ?? (found.data && "_auth_user_id" in found.data ? `#${String(found.data._auth_user_id)} (no such user)` : "anonymous");
+  const id = found.data?._auth_user_id;
+  // The id as stored: a string or number as is, anything else as JSON (not "[object Object]").
+  const shownId = typeof id === "object" ? JSON.stringify(id) : String(id);
+  const user = found.username ?? (found.data && "_auth_user_id" in found.data ? `#${shownId} (no such user)` : "anonymous");
   io.stdout.write(`key:      ${found.key}\nuser:     ${user}\nexpires:  ${when(found.expiresAt)} UTC\nsize:     ${found.size} bytes\n`);
   if (found.data === null) {
     io.stdout.write("data:     TAMPERED: the stored data does not verify (changed outside the app, or signed with another SECRET_KEY).\n");
