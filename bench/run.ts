@@ -632,7 +632,7 @@ let code = 1;
 try {
   code = await main();
 } catch (error) {
-  console.error(`bench: ${(error as Error).stack ?? error}`);
+  console.error(`bench: ${error instanceof Error ? (error.stack ?? String(error)) : String(error)}`);
 } finally {
   await cleanup();
 }

@@ -36,5 +36,9 @@ export function openSqliteStore(name: string, Store: new (...args: never[]) => o
 
 /** get() as a promise, for inspecting the store between runs. */
 export function getSession(store: CallbackStore, sid: string): Promise<Record<string, unknown> | null> {
-  return new Promise((resolve, reject) => store.get(sid, (err, session) => (err ? reject(err) : resolve(session ?? null))));
+  return new Promise((resolve, reject) =>
+    store.get(sid, (err, session) =>
+      err ? reject(err instanceof Error ? err : new Error("the session store's get failed", { cause: err })) : resolve(session ?? null),
+    ),
+  );
 }
