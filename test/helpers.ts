@@ -173,7 +173,8 @@ export function visitor(app: { inject: FastifyInstance["inject"] }) {
   let lastToken = "";
   return {
     jar,
-    async get(url: string) {
+    // Arrow functions, so a test can destructure them: const { get, post } = visitor(app).
+    get: async (url: string) => {
       const response = await app.inject({ method: "GET", url, headers: { cookie: jar.header() } });
       jar.store(response.headers["set-cookie"]);
       if (String(response.headers["content-type"]).startsWith("text/html") && /name="_csrf"/.test(response.body)) {
@@ -182,7 +183,7 @@ export function visitor(app: { inject: FastifyInstance["inject"] }) {
       return response;
     },
     /** `token` null sends the form without its CSRF token. */
-    async post(url: string, fields: Record<string, string> = {}, token: string | null = lastToken) {
+    post: async (url: string, fields: Record<string, string> = {}, token: string | null = lastToken) => {
       const response = await app.inject({
         method: "POST",
         url,

@@ -150,7 +150,7 @@ describe("login rate limits and security headers", () => {
     await get("/login/");
     const statuses = [];
     for (let i = 0; i < 11; i++) statuses.push((await jarless(`10.0.0.${i + 1}`)).statusCode);
-    assert.deepEqual(statuses, [...Array(10).fill(400), 429]);
+    assert.deepEqual(statuses, [...new Array<number>(10).fill(400), 429]);
   });
 
   test("pages carry security headers (helmet)", async () => {
