@@ -18,7 +18,7 @@ export function uniquePrefix(label: string): string {
 }
 
 /** A migrated PostgreSQL database in a schema of its own, dropped by `drop()`. */
-export async function postgresSchema(label: string): Promise<OpenedDatabase & { schema: string; drop(): Promise<void> }> {
+export async function postgresSchema(label: string): Promise<OpenedDatabase & { schema: string; drop: () => Promise<void> }> {
   const schema = `t_${label}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: DATABASE_URL });
   await admin.connect();
@@ -29,7 +29,7 @@ export async function postgresSchema(label: string): Promise<OpenedDatabase & { 
   return {
     ...opened,
     schema,
-    async drop() {
+    drop: async () => {
       await opened.db.destroy();
       const client = new pg.Client({ connectionString: DATABASE_URL });
       await client.connect();

@@ -16,7 +16,8 @@ import type { EngineHooks, SessionBase, SessionData } from "./session-base.js";
 
 /** A clock the suite moves; pass `now` to the engine (and its cache) so expiry follows it. */
 export interface ConformanceClock {
-  now(): number;
+  /** A function property, not a method: engines and caches are handed `clock.now` on its own. */
+  now: () => number;
   advance(seconds: number): void;
 }
 
