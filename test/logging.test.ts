@@ -134,11 +134,11 @@ async function serverOutput(env: Record<string, string>): Promise<string> {
   children.add(child);
   let stdout = "";
   let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not listen within 20 s:\n${stdout}\n${stderr}`)), 20_000);
-    child.stdout.on("data", (chunk: Buffer) => {
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
       const found = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
       if (found) {

@@ -67,8 +67,8 @@ test("db on SQLite: 100,000 expired rows among 30,000 live go in batches with pr
   const child = spawn(process.execPath, [...ARGS, "--batch-size", "5000"], { env: baseEnv({ DATABASE_PATH: path }) });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
 
   // The running app meanwhile: a second connection writing sessions, as the server would, with
@@ -101,8 +101,8 @@ test("db on SQLite: 300,000 expired rows and 25 live go in one step (the live ro
   const child = spawn(process.execPath, ARGS, { env: baseEnv({ DATABASE_PATH: path }) });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
   const app = new SQLite(path);
   app.pragma("busy_timeout = 5000");
