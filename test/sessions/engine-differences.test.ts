@@ -42,7 +42,10 @@ async function harness(name: Engine): Promise<Harness> {
   );
   const app = Fastify();
   await app.register(sessions, { engine });
-  app.get("/read", async (request) => String(request.session.get("a", "none")));
+  app.get("/read", async (request) => {
+    const value = request.session.get("a", "none");
+    return typeof value === "string" ? value : JSON.stringify(value);
+  });
   app.get("/write-after-delete", async (request) => {
     // This request has read its session when a concurrent logout deletes the record.
     request.session.get("a");

@@ -43,7 +43,10 @@ async function harness(overrides: Partial<SessionSettingsInput> = {}): Promise<H
   });
   await app.register(sessions, { engine: fixture.engine });
   app.get("/nothing", async () => "ok");
-  app.get("/read", async (request) => String(request.session.get("a", "none")));
+  app.get("/read", async (request) => {
+    const value = request.session.get("a", "none");
+    return typeof value === "string" ? value : JSON.stringify(value);
+  });
   app.get("/write", async (request) => {
     request.session.set("a", "written");
     return "ok";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { hashPassword } from "../../src/auth/passwords.js";
-import { MemoryCache, RedisCache, type SessionCache } from "../../src/sessions/index.js";
+import { MemoryCache, RedisCache } from "../../src/sessions/index.js";
 import { appFixture, visitor, type FixtureStores } from "../helpers.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
 import { roleText, roleTexts, setCookieLines, stepHtml, unescapeHtml } from "./html.js";
@@ -76,7 +76,7 @@ async function open(setup: Setup, env: Record<string, string> = {}) {
     await f.app.close();
     await extra?.close();
   });
-  const cache = (extra?.stores.cache ?? null) as SessionCache | null;
+  const cache = extra?.stores.cache ?? null;
   return { f, cache, ...visitor(f.app) };
 }
 
@@ -144,8 +144,8 @@ for (const setup of SETUPS) {
       assert.deepEqual(roleTexts(before!, "set-cookie"), sent);
       assert.match(before!, /No Expires and no Max-Age: a browser-session cookie/);
       // The branch that ran is the one highlighted.
-      assert.match(page.body, /<mark class="line ran">        request.session.set_expiry\(0\)/);
-      assert.doesNotMatch(page.body, /<mark class="line ran">        request.session.set_expiry\(None\)/);
+      assert.match(page.body, /<mark class="line ran"> {8}request.session.set_expiry\(0\)/);
+      assert.doesNotMatch(page.body, /<mark class="line ran"> {8}request.session.set_expiry\(None\)/);
     });
 
     test("SESSION_SAVE_EVERY_REQUEST: a read-only page is written, and the panel names the setting", async () => {
@@ -181,7 +181,7 @@ for (const setup of SETUPS) {
         assert.match(step!, new RegExp(`The key changed from ${before.slice(0, 8)}… to ${v.jar.cookies.get("sessionid")!.slice(0, 8)}…`));
       }
       assert.match(page.body, /data-route="POST \/login\/" data-ran="previous" open/);
-      assert.match(page.body, /<mark class="line ran">      await request.login\(user\);<\/mark>/);
+      assert.match(page.body, /<mark class="line ran"> {6}await request.login\(user\);<\/mark>/);
     });
 
     test("the stored record shown is what the store holds after the response", async () => {
