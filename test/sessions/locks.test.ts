@@ -131,3 +131,22 @@ test("lock files leave nothing behind once given back, and never take a key outs
     rmSync(own, { recursive: true, force: true });
   }
 });
+
+test("a lease store that fails: the error reaches the caller and this process's turn is given back", async () => {
+  let failing = true;
+  const store: LockStore = {
+    tryAcquire: async () => {
+      if (failing) throw new Error("the lease store is unreachable");
+      return true;
+    },
+    release: async () => {},
+  };
+  const locks = new SessionLocks(store);
+  assert.equal(locks.shared, true);
+  assert.equal(new SessionLocks(null).shared, false);
+  await assert.rejects(locks.acquire(KEY, { waitMs: 1000, leaseMs: 5000 }), /the lease store is unreachable/);
+  failing = false;
+  const release = await locks.acquire(KEY, { waitMs: 0, leaseMs: 5000 });
+  assert.ok(release, "not left waiting behind the failed attempt");
+  await release();
+});

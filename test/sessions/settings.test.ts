@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import {
   createSessionEngine,
   builtInEngineName,
+  engineNeeds,
   ENGINE_NAMES,
   ImproperlyConfigured,
   resolveSessionSettings,
@@ -259,6 +260,15 @@ describe("SESSION_ENGINE resolution", () => {
       assert.equal(builtInEngineName(`django.contrib.sessions.backends.${name}`), name);
     }
     assert.equal(builtInEngineName("./my-engine.js"), null);
+  });
+
+  test("which resources each engine needs, so the app opens only those; a custom engine may need any", () => {
+    assert.deepEqual(engineNeeds("db"), { database: true, cache: false });
+    assert.deepEqual(engineNeeds("django.contrib.sessions.backends.cache"), { database: false, cache: true });
+    assert.deepEqual(engineNeeds("cached_db"), { database: true, cache: true });
+    assert.deepEqual(engineNeeds("file"), { database: false, cache: false });
+    assert.deepEqual(engineNeeds("signed_cookies"), { database: false, cache: false });
+    assert.deepEqual(engineNeeds("./my-engine.js"), { database: true, cache: true });
   });
 
   test("an unknown engine is refused with a message listing the valid ones", async () => {

@@ -233,6 +233,7 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
       try {
         await this.reserve(file, key);
       } catch (error) {
+        /* c8 ignore next 3 -- untested: a clash of two random 32-character keys cannot be made on demand */
         if (error instanceof CreateError) continue;
         throw error;
       }
@@ -332,6 +333,7 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
       const path = `${file}_out_${randomBytes(6).toString("hex")}`;
       try {
         return { handle: await open(path, "wx", 0o600), path };
+        /* c8 ignore next 3 -- untested: a clash of two random temporary names (48 bits) cannot be made on demand */
       } catch (error) {
         if (errorCode(error) !== "EEXIST") throw error;
       }
@@ -393,6 +395,7 @@ function sessionFiles(context: EngineContext, store: FileStore, keyPrefix = "", 
       try {
         content = await readFile(join(store.directory, store.prefix + key), "latin1");
         expiresAt = await sessionFor(key).recordExpiryDate();
+        /* c8 ignore next 3 -- untested: the file removed between the directory walk and its read is a race a test cannot time */
       } catch {
         return null; // removed meanwhile, or an unreadable `_session_expiry`
       }

@@ -52,3 +52,11 @@ test("swap stores only over the expected text, and reports what it found otherwi
 test("the in-process cache has no lock store: one process is all there is", () => {
   assert.equal((new MemoryCache() as SessionCache).locks, undefined);
 });
+
+test("ping always answers; close empties the cache", async () => {
+  const cache = new MemoryCache();
+  await cache.set("k", "1", 60);
+  await cache.ping();
+  await cache.close();
+  assert.equal(await cache.has("k"), false);
+});

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { createSessionEngine, RedisCache } from "../../../src/sessions/index.js";
+import { CacheUnavailable, createSessionEngine, RedisCache } from "../../../src/sessions/index.js";
+import { maskUrl } from "../../../src/sessions/urls.js";
 import { testSettings } from "../../helpers.js";
 import { NO_REDIS, REDIS_URL, uniquePrefix } from "../../services.js";
 
@@ -95,4 +96,28 @@ describe("RedisCache", { skip: NO_REDIS }, () => {
     await later.load();
     assert.equal(later.get("a"), undefined, "Redis expired the entry by itself");
   });
+});
+
+test("an unreachable Redis: each call fails at once with CacheUnavailable (503), the password masked", async () => {
+  // Port 1 on loopback: nothing listens, so the connection is refused.
+  const cache = new RedisCache({ url: "redis://:s3cret@127.0.0.1:1", keyPrefix: "unreachable" });
+  try {
+    const error = await cache.ping().then(
+      () => assert.fail("ping answered"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof CacheUnavailable);
+    assert.equal(error.statusCode, 503);
+    assert.match(error.message, /^The session cache \(Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1\) is unavailable: .*ECONNREFUSED/);
+    assert.doesNotMatch(error.message, /s3cret/);
+    await assert.rejects(cache.get("k"), CacheUnavailable);
+  } finally {
+    await cache.close();
+  }
+});
+
+test("a URL that does not parse is not shown in the description (it could hold a password)", () => {
+  assert.equal(maskUrl("redis://:pa ss@[bad"), "(unparseable URL)");
+  assert.equal(maskUrl("redis://user:secret@host:6379/0"), "redis://user:***@host:6379/0");
+  assert.equal(maskUrl("redis://host:6379"), "redis://host:6379");
 });

@@ -1,8 +1,8 @@
 /** The db engine beyond the conformance suite: batched purges and listing a large table. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { toSqliteDatetime } from "../../../src/sessions/index.js";
-import { dbFixture } from "../../helpers.js";
+import { CursorCodec, InvalidCursor, toSqliteDatetime } from "../../../src/sessions/index.js";
+import { dbFixture, TEST_SECRET } from "../../helpers.js";
 
 async function withRows(expired: number, live: number) {
   const f = await dbFixture();
@@ -109,4 +109,14 @@ test("on SQLite a large count is taken in slices of the index, exact across slic
     assert.equal(before, [0, 30_000, 40_000][i], "counted before");
     assert.equal(before + 1 + after, live, "before + 1 + after");
   }
+});
+
+test("a cursor sealed for something else, or with other parts, is refused (InvalidCursor)", async () => {
+  const f = await withRows(0, 3);
+  const codec = new CursorCodec(TEST_SECRET);
+  const key = `k${"0".repeat(31)}`;
+  await assert.rejects(f.engine.countSessions!({ after: codec.seal("another-listing", [key]) }), InvalidCursor);
+  await assert.rejects(f.engine.countSessions!({ after: codec.seal("key", [key, "extra"]) }), InvalidCursor);
+  assert.throws(() => codec.open(codec.seal("kind", ["a", "b"]), "kind", 1), InvalidCursor);
+  assert.deepEqual(codec.open(codec.seal("kind", ["a", "b"]), "kind", 2), ["a", "b"]);
 });

@@ -180,6 +180,8 @@ describe("SESSION_FILE_PATH checks (assertUsableDirectory)", () => {
 
 // ---- file names and key safety ---------------------------------------------------------------
 
+const TWO_WEEKS_SECONDS = 1_209_600;
+
 describe("file names and key safety", () => {
   test("the file is SESSION_COOKIE_NAME + key and holds the signed data (stored-data salt)", async () => {
     const fixture = await fileFixture();
@@ -187,6 +189,41 @@ describe("file names and key safety", () => {
     assert.match(key, /^[a-z0-9]{32}$/);
     assert.deepEqual(await readdir(fixture.directory), [`sessionid${key}`]);
     assert.deepEqual(await fileData(fixture, key), { a: "b" });
+  });
+
+  test("a keyed session must be loaded first: reading a file is I/O", async () => {
+    const fixture = await fileFixture();
+    const key = await storedSession(fixture, { a: "b" });
+    const session = fixture.engine.open(key);
+    assert.equal(session.isLoaded, false);
+    await session.load();
+    assert.equal(session.isLoaded, true);
+    assert.equal(session.get("a"), "b");
+  });
+
+  test("a failed write propagates and leaves no temporary file; so does a directory that is gone", async () => {
+    const fixture = await fileFixture();
+    const key = await storedSession(fixture, { a: "b" });
+    const session = await opened(fixture, key);
+    // The session's file replaced by a directory: the rename over it fails.
+    await rm(sessionFile(fixture, key));
+    await mkdir(join(sessionFile(fixture, key), "inside"), { recursive: true });
+    session.set("a", "c");
+    await assert.rejects(session.save(), (error: NodeJS.ErrnoException) => typeof error.code === "string");
+    assert.deepEqual(await readdir(fixture.directory), [`sessionid${key}`], "no temporary file left behind");
+
+    await rm(fixture.directory, { recursive: true });
+    const fresh = fixture.engine.open(null);
+    fresh.set("a", 1);
+    await assert.rejects(fresh.save(), { code: "ENOENT" });
+  });
+
+  test("a truthy _session_expiry that is no date never counts as expired (as Django)", async () => {
+    const fixture = await fileFixture();
+    const key = await storedSession(fixture, { _session_expiry: true, a: 1 });
+    fixture.clock.advance(10 * TWO_WEEKS_SECONDS);
+    assert.equal((await opened(fixture, key)).get("a"), 1);
+    assert.equal((await fixture.engine.open(key).recordExpiryDate())?.getTime(), fixture.clock.now() + 1000);
   });
 
   test("another cookie name is another prefix", async () => {

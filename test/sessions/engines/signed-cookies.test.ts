@@ -347,6 +347,15 @@ describe("save, create, deleteRecord, flush, cycleKey", () => {
 // ---- expiry -----------------------------------------------------------------------------------
 
 describe("expiry", () => {
+  test("the cookie is read at its first touch (no load needed), and there is no stored record to report an expiry for", async () => {
+    const fixture = cookieFixture();
+    const value = await cookieFor(fixture, { a: 1 });
+    const session = fixture.engine.open(value);
+    assert.equal(session.isLoaded, true);
+    assert.equal(session.get("a"), 1);
+    assert.equal(await fixture.engine.open(value).recordExpiryDate(), null);
+  });
+
   test("setExpiry() is not enforced server-side: only SESSION_COOKIE_AGE since signing counts", async () => {
     const fixture = cookieFixture({ SESSION_COOKIE_AGE: 60 });
     const session = fixture.engine.open(null);
