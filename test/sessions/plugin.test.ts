@@ -745,6 +745,34 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
     await app.close();
   });
 
+  test("an engine that cannot clear: one warning and no more runs", async (t) => {
+    t.mock.timers.enable({ apis: ["setInterval"] });
+    const { app, logs } = await withCleanup({ SESSION_CLEANUP_INTERVAL: 1 }, "./test/fixtures/engine-without-clear.ts");
+    await app.ready();
+    const warned = () => logs.filter((l) => typeof l.msg === "string" && l.msg.includes("cannot clear expired sessions; cleanup stopped"));
+    t.mock.timers.tick(1000);
+    await eventually(() => warned().length === 1, "the first run warns that this engine cannot clear");
+    t.mock.timers.tick(5000);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(warned().length, 1, "the interval was stopped: no second run, no second warning");
+    await app.close();
+  });
+
+  test("a run that fails is logged and the next interval tries again", async (t) => {
+    t.mock.timers.enable({ apis: ["setInterval"] });
+    const { f, app, logs } = await withCleanup({ SESSION_CLEANUP_INTERVAL: 1 });
+    await app.ready();
+    // A real failure of the store: the table is gone.
+    f.sqlite.exec("ALTER TABLE sessions RENAME TO sessions_away");
+    const failed = () => logs.filter((l) => l.msg === "clearing expired sessions failed; will retry");
+    t.mock.timers.tick(1000);
+    await eventually(() => failed().length === 1, "the failure is logged");
+    t.mock.timers.tick(1000);
+    await eventually(() => failed().length === 2, "and retried at the next interval");
+    f.sqlite.exec("ALTER TABLE sessions_away RENAME TO sessions");
+    await app.close();
+  });
+
   test("0 (the default) runs nothing; a bad value is refused at registration", async (t) => {
     const { f, app } = await withCleanup({});
     const expired = f.engine.open(null);
@@ -762,4 +790,29 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
     // The engine holds the settings, so a bad value stops the app when the engine is made.
     await assert.rejects(dbFixture({ SESSION_CLEANUP_INTERVAL: -5 }), /SESSION_CLEANUP_INTERVAL must not be negative/);
   });
+});
+
+test("a lock that cannot be given back is logged and the response still goes out; the lease ends by itself", async () => {
+  const f = await dbFixture();
+  const logs: Record<string, unknown>[] = [];
+  const app = Fastify({ logger: { level: "warn", stream: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } } });
+  await app.register(sessions, { engine: f.engine });
+  app.get("/locked", { config: { session: { lock: true } } }, async (request) => {
+    request.session.set("a", "locked");
+    // A real failure of the lease store while the lock is held: its table is gone.
+    f.sqlite.exec("ALTER TABLE session_locks RENAME TO session_locks_away");
+    return "ok";
+  });
+  const created = f.engine.open(null);
+  created.set("a", "before");
+  await created.save();
+  const response = await app.inject({ url: "/locked", headers: { cookie: `${f.settings.SESSION_COOKIE_NAME}=${created.sessionKey}` } });
+  assert.equal(response.statusCode, 200);
+  assert.equal(response.body, "ok");
+  assert.ok(logs.some((l) => l.msg === "could not release the session lock; it ends with its lease"), JSON.stringify(logs));
+  f.sqlite.exec("ALTER TABLE session_locks_away RENAME TO session_locks");
+  const stored = f.engine.open(created.sessionKey);
+  await stored.load();
+  assert.equal(stored.get("a"), "locked", "the write itself was saved");
+  await app.close();
 });

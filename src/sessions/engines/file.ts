@@ -321,6 +321,7 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
         await handle.close();
       }
       await rename(temp, file);
+      /* c8 ignore next 4 -- untested: a failed write or rename after the merge read needs the disk or the directory to fail at that moment; a test cannot time it */
     } catch (error) {
       await unlink(temp).catch(() => undefined);
       throw error;
