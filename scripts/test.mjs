@@ -7,6 +7,11 @@ import { join } from "node:path";
 const part = process.argv[2] ?? "all";
 const root = new URL("..", import.meta.url).pathname;
 
+/**
+ * @param {string} label
+ * @param {string} command
+ * @param {string[]} args
+ */
 function run(label, command, args, env = process.env) {
   process.stdout.write(`\n=== ${label} ===\n`);
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env });
@@ -16,6 +21,7 @@ function run(label, command, args, env = process.env) {
   }
 }
 
+/** @param {string} dir */
 function testFiles(dir) {
   return readdirSync(join(root, dir), { recursive: true })
     .map(String)

@@ -204,7 +204,7 @@ async function serve(env: Record<string, string>, via: "node" | "npm" = "node"):
  * What a brand-new connection gets: refused (nobody listens), closed without an answer, or an
  * HTTP status line.
  */
-function newConnection(port: number): Promise<"refused" | "closed" | string> {
+function newConnection(port: number): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
     let answer = "";
