@@ -3,11 +3,19 @@
 import { relative } from "node:path";
 
 const TOP = 10;
+/** @param {number} ms */
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`.padStart(9);
 
+/** @typedef {{ name: string, duration: number }} Timed */
+
+/** @param {AsyncIterable<import("node:test/reporters").TestEvent>} source */
 export default async function* slowest(source) {
+  /** @type {Timed[]} */
   const tests = [];
-  /** A file's tests run one after another, so its top-level tests add up to its running time. */
+  /**
+   * A file's tests run one after another, so its top-level tests add up to its running time.
+   * @type {Map<string, number>}
+   */
   const files = new Map();
   for await (const event of source) {
     if (event.type !== "test:pass" && event.type !== "test:fail") continue;
@@ -17,6 +25,7 @@ export default async function* slowest(source) {
     if (data.nesting === 0) files.set(file, (files.get(file) ?? 0) + duration);
     if (data.details?.type !== "suite") tests.push({ name: `${data.name}  (${file})`, duration });
   }
+  /** @type {(title: string, items: Timed[]) => string} */
   const list = (title, items) =>
     `\n${title}\n` +
     items

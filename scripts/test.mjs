@@ -1,12 +1,18 @@
-// `npm test`: type check, unit and HTTP tests (node:test), then the Playwright browser tests.
-// `npm test -- unit` or `npm test -- e2e` runs one part.
-import { spawnSync } from "node:child_process";
+// `npm test`: the type check and the unit and HTTP tests (node:test) side by side, then the
+// Playwright browser tests. `npm test -- unit` or `npm test -- e2e` runs one part.
+import { spawn, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
+import { setPriority } from "node:os";
 import { join } from "node:path";
 
 const part = process.argv[2] ?? "all";
 const root = new URL("..", import.meta.url).pathname;
 
+/**
+ * @param {string} label
+ * @param {string} command
+ * @param {string[]} args
+ */
 function run(label, command, args, env = process.env) {
   process.stdout.write(`\n=== ${label} ===\n`);
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env });
@@ -16,6 +22,7 @@ function run(label, command, args, env = process.env) {
   }
 }
 
+/** @param {string} dir */
 function testFiles(dir) {
   return readdirSync(join(root, dir), { recursive: true })
     .map(String)
@@ -29,23 +36,58 @@ function testFiles(dir) {
 // overrides.
 const concurrency = Number(process.env.TEST_CONCURRENCY) || 4;
 
+/**
+ * The type check in the background, at a lower CPU priority than the tests (it uses what the
+ * waiting test files leave idle); its output is kept and printed once it is done.
+ * @returns {Promise<{ status: number | null, output: string }>}
+ */
+function typeCheck() {
+  const child = spawn(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "--noEmit"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    if (child.pid !== undefined) setPriority(child.pid, 10);
+  } catch {
+    // not allowed here: it runs at the tests' priority, which is only slower
+  }
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += String(chunk)));
+  child.stderr.on("data", (chunk) => (output += String(chunk)));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, output })));
+}
+
 if (part === "all" || part === "unit") {
-  run("type check", "npx", ["tsc", "--noEmit"]);
+  const checked = typeCheck();
   // Under c8 (coverage of src/sessions/, floors in .c8rc.json); the spec reporter as usual, and
   // scripts/slowest-reporter.mjs printing the ten slowest tests and files at the end.
-  run("unit and HTTP tests", process.execPath, [
-    join(root, "node_modules/c8/bin/c8.js"),
+  const tests = spawn(
     process.execPath,
-    "--import",
-    "tsx",
-    "--test",
-    `--test-concurrency=${concurrency}`,
-    "--test-reporter=spec",
-    "--test-reporter-destination=stdout",
-    "--test-reporter=./scripts/slowest-reporter.mjs",
-    "--test-reporter-destination=stdout",
-    ...testFiles("test"),
-  ]);
+    [
+      join(root, "node_modules/c8/bin/c8.js"),
+      process.execPath,
+      "--import",
+      "tsx",
+      "--test",
+      `--test-concurrency=${concurrency}`,
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      "--test-reporter=./scripts/slowest-reporter.mjs",
+      "--test-reporter-destination=stdout",
+      ...testFiles("test"),
+    ],
+    { cwd: root, stdio: "inherit" },
+  );
+  /** @type {[number | null, NodeJS.Signals | null]} */
+  const [testStatus, testSignal] = await new Promise((resolve) =>
+    tests.on("close", (code, signal) => resolve([code, signal])),
+  );
+  const { status, output } = await checked;
+  process.stdout.write(`\n=== type check (tsc --noEmit, run beside the tests) ===\n${output}`);
+  if (status !== 0) process.stdout.write(`\ntype check failed (exit ${status}).\n`);
+  if (testStatus !== 0) process.stdout.write(`\nunit and HTTP tests failed (exit ${testStatus ?? testSignal}).\n`);
+  if (status !== 0 || testStatus !== 0) process.exit(testStatus || status || 1);
+  process.stdout.write("type check passed.\n");
 }
 if (part === "all" || part === "e2e") {
   process.stdout.write("\n=== browser ===\n");

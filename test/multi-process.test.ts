@@ -102,8 +102,8 @@ async function startApp(name: string, env: Record<string, string>, cleanup: Clea
   cleanup.add(() => stopProcess(child));
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  child.stdout.on("data", (chunk: Buffer) => (stdout += String(chunk)));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += String(chunk)));
   const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
   const url = await new Promise<string>((resolve, reject) => {
     const finish = (error: Error | null, found?: string) => {

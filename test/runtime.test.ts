@@ -54,8 +54,8 @@ async function startRedis(port: number, dataDir?: string): Promise<ChildProcess>
   });
   children.add(child);
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
+  child.stdout?.on("data", (chunk: Buffer) => (output += String(chunk)));
+  child.stderr?.on("data", (chunk: Buffer) => (output += String(chunk)));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited early:\n${output}`);
@@ -276,8 +276,8 @@ describe("startup against services that are not there", () => {
     children.add(child);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+    child.stdout.on("data", (chunk: Buffer) => (stdout += String(chunk)));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += String(chunk)));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");

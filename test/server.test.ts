@@ -11,6 +11,7 @@ import net from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { openSqlite } from "../src/db/database.js";
+import { main } from "../src/server.js";
 import { createSessionEngine } from "../src/sessions/index.js";
 import { CookieJar, csrfToken, TEST_SECRET, testSettings } from "./helpers.js";
 import { processScope, SERVER_ARGS, serverEnv } from "./processes.js";
@@ -29,17 +30,37 @@ after(() => {
   }
 });
 
-function start(env: Record<string, string>) {
-  const result = spawnSync(process.execPath, SERVER_ARGS, {
-    encoding: "utf8",
-    timeout: 20_000,
+/**
+ * Start-up in-process (`main()`, what `npm start` runs): the exit status it would have and what it
+ * wrote. The child-process tests below cover the program itself: its exit codes and signals.
+ */
+async function start(env: Record<string, string>) {
+  let stdout = "";
+  let stderr = "";
+  const app = await main({
     env: serverEnv({ LOG_LEVEL: "warn", ...env }),
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  if (app) await app.close();
+  return { status: app ? 0 : 1, stdout, stderr };
 }
 
-test("without the sessions table and with auto-migration off, one line names the command", () => {
-  const r = start({ DATABASE_PATH: join(dir, "empty.sqlite3"), MIGRATE_ON_START: "false" });
+test("a start-up error from the program itself: exit 1 and one line on stderr", () => {
+  const result = spawnSync(process.execPath, SERVER_ARGS, {
+    encoding: "utf8",
+    timeout: 30_000,
+    env: serverEnv({ LOG_LEVEL: "warn", DATABASE_PATH: join(dir, "program.sqlite3"), SESSION_ENGINE: "redis-please" }),
+  });
+  assert.equal(result.status, 1, result.stderr);
+  const lines = result.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0]!, /^error: SESSION_ENGINE "redis-please" is not a session engine/);
+  assert.match(result.stderr, /Valid engines: db, cache, cached_db, file, signed_cookies/);
+});
+
+test("without the sessions table and with auto-migration off, one line names the command", async () => {
+  const r = await start({ DATABASE_PATH: join(dir, "empty.sqlite3"), MIGRATE_ON_START: "false" });
   assert.equal(r.status, 1);
   assert.deepEqual(r.stderr.trim().split("\n"), [
     `error: the sessions table does not exist in ${join(dir, "empty.sqlite3")}. Run \`npm run migrate\` to create it.`,
@@ -54,8 +75,8 @@ for (const [name, value, pattern] of [
   ["PORT", "eighty", /PORT/],
   ["SESSION_FILE_PATH", "/no/such/session/dir", /SESSION_FILE_PATH "\/no\/such\/session\/dir" does not exist/],
 ] as const) {
-  test(`a bad ${name} stops the app with one line naming it`, () => {
-    const r = start({
+  test(`a bad ${name} stops the app with one line naming it`, async () => {
+    const r = await start({
       DATABASE_PATH: join(dir, "bad.sqlite3"),
       ...(name === "SESSION_FILE_PATH" ? { SESSION_ENGINE: "file" } : {}),
       [name]: value,
@@ -68,9 +89,9 @@ for (const [name, value, pattern] of [
   });
 }
 
-test("production refuses a missing or development SECRET_KEY in one line", () => {
+test("production refuses a missing or development SECRET_KEY in one line", async () => {
   for (const secret of ["", "django-insecure-demo-key-change-me-in-production", "short"]) {
-    const r = start({ DATABASE_PATH: join(dir, "prod.sqlite3"), NODE_ENV: "production", SECRET_KEY: secret });
+    const r = await start({ DATABASE_PATH: join(dir, "prod.sqlite3"), NODE_ENV: "production", SECRET_KEY: secret });
     assert.equal(r.status, 1, secret);
     const lines = r.stderr.trim().split("\n");
     assert.equal(lines.length, 1, r.stderr);
@@ -87,7 +108,7 @@ test("starts, applies migrations, serves, and exits 0 on SIGTERM", { timeout: 30
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
     child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk;
+      output += String(chunk);
       const found = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (found) {
         clearTimeout(timer);
@@ -143,10 +164,10 @@ async function serve(env: Record<string, string>, via: "node" | "npm" = "node"):
   let stderr = "";
   const waiters = new Set<() => void>();
   child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk;
+    stdout += String(chunk);
     for (const waiter of waiters) waiter();
   });
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += String(chunk)));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
   const logs = () =>
@@ -183,12 +204,12 @@ async function serve(env: Record<string, string>, via: "node" | "npm" = "node"):
  * What a brand-new connection gets: refused (nobody listens), closed without an answer, or an
  * HTTP status line.
  */
-function newConnection(port: number): Promise<"refused" | "closed" | string> {
+function newConnection(port: number): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
     let answer = "";
     socket.on("connect", () => socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
-    socket.on("data", (chunk: Buffer) => (answer += chunk));
+    socket.on("data", (chunk: Buffer) => (answer += String(chunk)));
     socket.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "ECONNREFUSED") resolve("refused");
     });

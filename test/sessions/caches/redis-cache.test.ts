@@ -69,8 +69,10 @@ describe("RedisCache", { skip: NO_REDIS }, () => {
     assert.equal(await raw.get(lockKey), "token-a", "a stranger's release does nothing");
     await cache.locks.release(name, "token-a");
     assert.equal(await raw.exists(lockKey), 0);
-    assert.equal(await cache.locks.tryAcquire(name, "token-c", 150), true);
-    await sleep(250);
+    assert.equal(await cache.locks.tryAcquire(name, "token-c", 30), true);
+    const lease = await raw.pttl(lockKey);
+    assert.ok(lease > 0 && lease <= 30, `the lease is Redis's to end: PTTL ${lease}`);
+    await sleep(60);
     assert.equal(await cache.locks.tryAcquire(name, "token-d", 5000), true, "a lapsed lease (a crashed holder) is taken over");
     await cache.locks.release(name, "token-d");
   });
@@ -91,7 +93,12 @@ describe("RedisCache", { skip: NO_REDIS }, () => {
     const again = engine.open(short.sessionKey);
     await again.load();
     assert.equal(again.get("a"), 1);
-    await sleep(1300);
+    const shortKey = `${prefix}:1:django.contrib.sessions.cache${short.sessionKey}`;
+    const shortTtl = await raw.pttl(shortKey);
+    assert.ok(shortTtl > 0 && shortTtl <= 1000, `set_expiry(1) gives a 1 s TTL: PTTL ${shortTtl}`);
+    // Rather than wait out that second: Redis is told to end the entry now, and ends it itself.
+    await raw.pexpire(shortKey, 10);
+    await sleep(30);
     const later = engine.open(short.sessionKey);
     await later.load();
     assert.equal(later.get("a"), undefined, "Redis expired the entry by itself");
