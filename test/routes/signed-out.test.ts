@@ -38,8 +38,8 @@ for (const engine of ["db", "cache", "cached_db", "file"]) {
   describe(`signed out by someone else, on ${engine}`, () => {
     async function setup() {
       const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory });
-      await f.db.insertInto("users").values({ username: "ada", password: await hashPassword(PASSWORD) }).execute();
-      await f.db.insertInto("users").values({ username: "root", password: await hashPassword(PASSWORD), is_staff: 1 }).execute();
+      await f.db.insertInto("users").values({ username: "ada", password: await hashPassword(PASSWORD, "fast") }).execute();
+      await f.db.insertInto("users").values({ username: "root", password: await hashPassword(PASSWORD, "fast"), is_staff: 1 }).execute();
       const logIn = async (username: string) => {
         const v = visitor(f.app);
         await v.get("/login/");
@@ -144,7 +144,7 @@ for (const engine of ["db", "cache", "cached_db", "file"]) {
 
 test("signed_cookies cannot end another session: nothing recorded, nothing told", async () => {
   const f = await appFixture({ SESSION_ENGINE: "signed_cookies" });
-  await f.db.insertInto("users").values({ username: "ada", password: await hashPassword(PASSWORD) }).execute();
+  await f.db.insertInto("users").values({ username: "ada", password: await hashPassword(PASSWORD, "fast") }).execute();
   const a = visitor(f.app);
   await a.get("/login/");
   await a.post("/login/", { username: "ada", password: PASSWORD });

@@ -162,7 +162,7 @@ for (const setup of SETUPS) {
 
     test("login: the key change is pointed out on the page login leads to", async () => {
       const v = await open(setup);
-      await v.f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse") }).execute();
+      await v.f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
       await v.get("/cart/");
       await v.post("/cart/add/", { item: "apple" });
       const before = v.jar.cookies.get("sessionid")!;
