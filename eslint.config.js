@@ -34,7 +34,9 @@ export default tseslint.config(
         "error",
         {
           // node:test runs and reports what test()/describe() return; awaiting them would change nothing.
-          allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe", "it", "suite"] }],
+          allowForKnownSafeCalls: [
+            { from: "package", package: "node:test", name: ["test", "describe", "it", "suite"] },
+          ],
         },
       ],
       "@typescript-eslint/no-misused-promises": "error",
@@ -42,7 +44,10 @@ export default tseslint.config(
       // that awaits nothing still turns a throw into a rejection, which callers rely on.
       "@typescript-eslint/require-await": "off",
       // `_name` marks a parameter a signature needs but the body does not use.
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
     },
   },
   {

@@ -16,7 +16,12 @@ import SQLite from "better-sqlite3";
 import { hashPassword } from "../src/auth/passwords.js";
 import { openSqlite } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrations.js";
-import { createSessionEngine, resolveSessionSettings, TimestampSigner, toSqliteDatetime } from "../src/sessions/index.js";
+import {
+  createSessionEngine,
+  resolveSessionSettings,
+  TimestampSigner,
+  toSqliteDatetime,
+} from "../src/sessions/index.js";
 import { STORED_DATA_SALT } from "../src/sessions/session-base.js";
 
 /** The target: while staff page through the list, the health check still answers promptly. */
@@ -43,11 +48,19 @@ async function serve(path: string): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: 5 });
   process.on("message", (message) => {
     if (message === "reset") delay.reset();
-    if (message === "report") process.send!({ p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 });
+    if (message === "report")
+      process.send!({ p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 });
   });
   delay.enable();
   process.stdout.write(`${JSON.stringify({ port: typeof address === "object" && address ? address.port : 0 })}\n`);
-  process.on("SIGTERM", () => void app.close().then(() => database.db.destroy()).finally(() => process.exit(0)));
+  process.on(
+    "SIGTERM",
+    () =>
+      void app
+        .close()
+        .then(() => database.db.destroy())
+        .finally(() => process.exit(0)),
+  );
 }
 
 // ---- filling the store ------------------------------------------------------------------------
@@ -58,7 +71,10 @@ const keyOf = (i: number) => `${i.toString(36).padStart(8, "0")}${"x".repeat(24)
 async function fill(path: string, rows: number): Promise<void> {
   const { db } = openSqlite(path);
   await migrateToLatest(db);
-  await db.insertInto("users").values({ username: "staff", password: await hashPassword(PASSWORD), is_staff: 1 }).execute();
+  await db
+    .insertInto("users")
+    .values({ username: "staff", password: await hashPassword(PASSWORD), is_staff: 1 })
+    .execute();
   await db.destroy();
   // One session's data, signed once and stored in every row (a cart, as the demo keeps one).
   const signer = new TimestampSigner({ secret: SECRET_KEY, salt: STORED_DATA_SALT });
@@ -75,7 +91,10 @@ async function fill(path: string, rows: number): Promise<void> {
 /** The cursor of row `i` as the app would make it: the page link that lists the rows after it. */
 async function cursorAt(path: string, i: number): Promise<string> {
   const database = openSqlite(path);
-  const engine = await createSessionEngine(resolveSessionSettings({ SECRET_KEY }), { db: database.db, dateValue: database.dateValue });
+  const engine = await createSessionEngine(resolveSessionSettings({ SECRET_KEY }), {
+    db: database.db,
+    dateValue: database.dateValue,
+  });
   try {
     for await (const stored of engine.listSessions!({ keyPrefix: keyOf(i), limit: 1 })) return stored.cursor!;
     throw new Error(`no row ${i}`);
@@ -100,7 +119,10 @@ class Client {
 
   async get(path: string): Promise<{ status: number; body: string; ms: number }> {
     const t = performance.now();
-    const response = await fetch(this.base + path, { headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") }, redirect: "manual" });
+    const response = await fetch(this.base + path, {
+      headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") },
+      redirect: "manual",
+    });
     const body = await response.text();
     this.remember(response);
     return { status: response.status, body, ms: performance.now() - t };
@@ -112,7 +134,10 @@ class Client {
     const response = await fetch(`${this.base}/login/`, {
       method: "POST",
       body: new URLSearchParams({ _csrf: token, username, password }),
-      headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "), "content-type": "application/x-www-form-urlencoded" },
+      headers: {
+        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+        "content-type": "application/x-www-form-urlencoded",
+      },
       redirect: "manual",
     });
     await response.text();
@@ -180,7 +205,9 @@ async function bench(rows: number): Promise<boolean> {
     const check = await staff.get(deepUrl);
     const shown = /id="admin-count">([^<]+)</.exec(check.body)?.[1];
     if (check.status !== 200 || !shown) throw new Error(`the deep page answered ${check.status}`);
-    console.log(`first page: "${/id="admin-count">([^<]+)</.exec((await staff.get(firstUrl)).body)?.[1]}"; deep page: "${shown}"`);
+    console.log(
+      `first page: "${/id="admin-count">([^<]+)</.exec((await staff.get(firstUrl)).body)?.[1]}"; deep page: "${shown}"`,
+    );
 
     const timed = async (url: string, n: number) => {
       const ms: number[] = [];
@@ -208,7 +235,9 @@ async function bench(rows: number): Promise<boolean> {
       }
     };
     const loopDelay = async () => {
-      const answer = new Promise<{ p50: number; p99: number; max: number }>((resolve) => child!.once("message", (m) => resolve(m as { p50: number; p99: number; max: number })));
+      const answer = new Promise<{ p50: number; p99: number; max: number }>((resolve) =>
+        child!.once("message", (m) => resolve(m as { p50: number; p99: number; max: number })),
+      );
       child!.send("report");
       return answer;
     };
@@ -219,13 +248,19 @@ async function bench(rows: number): Promise<boolean> {
     stop = true;
     await Promise.all(browsing);
     const during = summary(health);
-    console.log(`while 2 clients request admin pages without pause for ${((performance.now() - t) / 1000).toFixed(0)} s:`);
+    console.log(
+      `while 2 clients request admin pages without pause for ${((performance.now() - t) / 1000).toFixed(0)} s:`,
+    );
     console.log(line("admin pages (first and deep)", summary(listed)));
     console.log(line("/healthz", during));
     const held = await loopDelay();
-    console.log(`  the app's event loop delay meanwhile: p50 ${held.p50.toFixed(1)}  p99 ${held.p99.toFixed(1)}  max ${held.max.toFixed(1)} ms`);
+    console.log(
+      `  the app's event loop delay meanwhile: p50 ${held.p50.toFixed(1)}  p99 ${held.p99.toFixed(1)}  max ${held.max.toFixed(1)} ms`,
+    );
     const met = Number(during.p99) < TARGET_HEALTHZ_P99_MS;
-    console.log(`target: healthz p99 while listing < ${TARGET_HEALTHZ_P99_MS} ms: ${met ? "met" : "MISSED"} (${during.p99} ms)`);
+    console.log(
+      `target: healthz p99 while listing < ${TARGET_HEALTHZ_P99_MS} ms: ${met ? "met" : "MISSED"} (${during.p99} ms)`,
+    );
     return met;
   } finally {
     if (child && child.exitCode === null) {

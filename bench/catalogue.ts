@@ -85,7 +85,8 @@ export const SERVERS: ServerSpec[] = [
     file: "bench/servers/ours.ts",
     variant: "cache-memory",
     needs: [],
-    description: "`cache` engine on the in-process MemoryCache (lru-cache; sized so no session is evicted during the run).",
+    description:
+      "`cache` engine on the in-process MemoryCache (lru-cache; sized so no session is evicted during the run).",
     color: "#35b98f",
   },
   {
@@ -138,7 +139,8 @@ export const SERVERS: ServerSpec[] = [
     file: "bench/servers/express-session.ts",
     variant: "sqlite",
     needs: [],
-    description: "express-session through @fastify/middie, better-sqlite3-session-store; resave:false, saveUninitialized:false.",
+    description:
+      "express-session through @fastify/middie, better-sqlite3-session-store; resave:false, saveUninitialized:false.",
     skip: { E: NO_LOCK("express-session") },
     color: "#c8372d",
   },
@@ -159,7 +161,8 @@ export const SERVERS: ServerSpec[] = [
     group: "peer",
     file: "bench/servers/secure-session.ts",
     needs: [],
-    description: "@fastify/secure-session: the session encrypted into the cookie (libsodium); the peer of signed_cookies.",
+    description:
+      "@fastify/secure-session: the session encrypted into the cookie (libsodium); the peer of signed_cookies.",
     clientSide: true,
     skip: { E: NO_LOCK("@fastify/secure-session") + " (and keeps no server state)" },
     color: "#b8860b",

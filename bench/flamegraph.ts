@@ -90,7 +90,10 @@ export function flameGraph(profile: Profile, title: string, { from, to }: { from
     if (w < 0.5) return;
     depth = Math.max(depth, level);
     const share = ((frame.total / root.total) * 100).toFixed(1);
-    const text = w > 40 ? `<text x="${(x + 3).toFixed(1)}" y="${-level * row - 5}">${escape(frame.name.slice(0, Math.floor(w / 6.5)))}</text>` : "";
+    const text =
+      w > 40
+        ? `<text x="${(x + 3).toFixed(1)}" y="${-level * row - 5}">${escape(frame.name.slice(0, Math.floor(w / 6.5)))}</text>`
+        : "";
     boxes.push(
       `<g><title>${escape(`${frame.name} ${frame.file} — ${share} %`)}</title>` +
         `<rect x="${x.toFixed(1)}" y="${-(level + 1) * row}" width="${(w - 0.5).toFixed(1)}" height="${row - 1}" fill="${colour(frame.file)}"/>${text}</g>`,

@@ -48,7 +48,15 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-export async function fire({ url, connections, seconds, amount, cookies, stop, onResponse }: LoadOptions): Promise<LoadResult> {
+export async function fire({
+  url,
+  connections,
+  seconds,
+  amount,
+  cookies,
+  stop,
+  onResponse,
+}: LoadOptions): Promise<LoadResult> {
   let next = 0;
   let times = new Float64Array(1 << 16);
   let n = 0;
@@ -72,17 +80,20 @@ export async function fire({ url, connections, seconds, amount, cookies, stop, o
       : {}),
   });
   // The instance emits (client, statusCode, bytes, responseTime in ms) per response.
-  (instance as unknown as NodeJS.EventEmitter).on("response", (_client: unknown, status: number, _bytes: number, ms: number) => {
-    if (n === times.length) {
-      const grown = new Float64Array(times.length * 2);
-      grown.set(times);
-      times = grown;
-    }
-    times[n++] = ms;
-    if (status >= 200 && status < 300) ok++;
-    last = performance.now();
-    onResponse?.(status, ms);
-  });
+  (instance as unknown as NodeJS.EventEmitter).on(
+    "response",
+    (_client: unknown, status: number, _bytes: number, ms: number) => {
+      if (n === times.length) {
+        const grown = new Float64Array(times.length * 2);
+        grown.set(times);
+        times = grown;
+      }
+      times[n++] = ms;
+      if (status >= 200 && status < 300) ok++;
+      last = performance.now();
+      onResponse?.(status, ms);
+    },
+  );
   void stop?.then(() => (instance as unknown as autocannon.Instance).stop());
   const result = await instance;
   const cpu = process.cpuUsage(cpuBefore);
@@ -108,7 +119,12 @@ async function visit(url: string, cookie?: string): Promise<string> {
   const response = await fetch(url, cookie ? { headers: { cookie } } : {});
   await response.arrayBuffer();
   if (!response.ok) throw new Error(`creating a session: ${url} answered ${response.status}`);
-  const jar = new Map((cookie ?? "").split("; ").filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf("=")), pair] as const));
+  const jar = new Map(
+    (cookie ?? "")
+      .split("; ")
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf("=")), pair] as const),
+  );
   for (const line of response.headers.getSetCookie()) {
     const pair = line.split(";", 1)[0]!.trim();
     const name = pair.slice(0, pair.indexOf("="));
@@ -141,7 +157,8 @@ export async function createSessions(url: string, n: number, again: string): Pro
       cookies[i] = cookie;
     }),
   );
-  if (new Set(cookies).size !== n) throw new Error(`creating ${n} sessions at ${url}: only ${new Set(cookies).size} are different`);
+  if (new Set(cookies).size !== n)
+    throw new Error(`creating ${n} sessions at ${url}: only ${new Set(cookies).size} are different`);
   return cookies;
 }
 

@@ -76,7 +76,12 @@ export class ServerProcess {
   }
 
   /** Starts `file` and resolves once it listens; rejects with its stderr if it dies first. */
-  static start(file: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = [], timeoutMs = 90_000): Promise<ServerProcess> {
+  static start(
+    file: string,
+    env: NodeJS.ProcessEnv,
+    nodeArgs: string[] = [],
+    timeoutMs = 90_000,
+  ): Promise<ServerProcess> {
     const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", file], {
       env,
       stdio: ["ignore", "ignore", "pipe", "ipc"],

@@ -43,7 +43,10 @@ function location(url: string, line: number): string {
   return file.endsWith(".ts") ? file : `${file}:${line + 1}`;
 }
 
-export function summarise(profile: CpuProfile, { top = 20, from, to }: { top?: number; from?: number; to?: number } = {}) {
+export function summarise(
+  profile: CpuProfile,
+  { top = 20, from, to }: { top?: number; from?: number; to?: number } = {},
+) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
   let t = profile.startTime;
@@ -99,8 +102,14 @@ export function formatSummary(title: string, summary: ReturnType<typeof summaris
 
 export function summariseFile(file: string, options: { top?: number; from?: number; to?: number } = {}): string {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  const window = options.from !== undefined ? ` (measured window only: ${(((options.to ?? profile.endTime) - options.from) / 1e6).toFixed(1)} s)` : "";
-  return formatSummary(`Top ${options.top ?? 20} self-time functions in ${path.basename(file)}${window}`, summarise(profile, options));
+  const window =
+    options.from !== undefined
+      ? ` (measured window only: ${(((options.to ?? profile.endTime) - options.from) / 1e6).toFixed(1)} s)`
+      : "";
+  return formatSummary(
+    `Top ${options.top ?? 20} self-time functions in ${path.basename(file)}${window}`,
+    summarise(profile, options),
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -189,7 +189,9 @@ export function targets(rows: Row[]): Target[] {
       target: "D on every engine of ours ≥ 95 % of bare with 0 store reads or writes",
       measured:
         `lowest ${pct(worst.pctBare)} (${worst.spec.label}); ` +
-        (failing.length ? `short: ${failing.map((r) => `${r.spec.label} ${pct(r.pctBare)}, ${r.reads.toFixed(2)} r/req`).join("; ")}` : "all met"),
+        (failing.length
+          ? `short: ${failing.map((r) => `${r.spec.label} ${pct(r.pctBare)}, ${r.reads.toFixed(2)} r/req`).join("; ")}`
+          : "all met"),
       result: verdict(failing.length === 0),
     });
   } else out.push(missing("D on every engine of ours ≥ 95 % of bare with 0 store reads or writes"));
@@ -240,7 +242,11 @@ export function scaleTargets(scale: ScaleResult | null, why: string): Target[] {
     `clearsessions removes ${size(rows)} expired rows in < ${PURGE_SECONDS_TARGET} s while A's p99 stays < ${PURGE_P99_TARGET_MS} ms${smaller}`,
     `Server RSS after creating ${size(rows)} sessions (B) ≤ ${RSS_RATIO_TARGET}× its RSS after warm-up${smaller}`,
   ] as const;
-  const missing = (target: string): Target => ({ target, measured: scale ? "not measured: see Scale" : `not measured in this run (${why})`, result: "n/a" });
+  const missing = (target: string): Target => ({
+    target,
+    measured: scale ? "not measured: see Scale" : `not measured in this run (${why})`,
+    result: "n/a",
+  });
   const verdict = (ok: boolean): Target["result"] => (ok ? "PASS" : "FAIL");
   const out: Target[] = [];
   const t = scale?.table;
@@ -264,7 +270,12 @@ export function scaleTargets(scale: ScaleResult | null, why: string): Target[] {
             `${p.wallSeconds.toFixed(1)} s for ${num(p.removed)} rows${p.timedOut ? " (stopped: did not finish)" : ""}; ` +
             `A p99 ${p.during.p99.toFixed(1)} ms during it (p50 ${p.during.p50.toFixed(1)}, max ${p.during.max.toFixed(0)} ms; ` +
             `p99 ${p.baseline.p99.toFixed(1)} ms without a purge)`,
-          result: verdict(!p.timedOut && p.removed === p.expired && p.wallSeconds < PURGE_SECONDS_TARGET && p.during.p99 < PURGE_P99_TARGET_MS),
+          result: verdict(
+            !p.timedOut &&
+              p.removed === p.expired &&
+              p.wallSeconds < PURGE_SECONDS_TARGET &&
+              p.during.p99 < PURGE_P99_TARGET_MS,
+          ),
         }
       : missing(names[1]),
   );
@@ -316,7 +327,15 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
   out.push("## How it was measured", "", ...info.method.map((m) => `- ${m}`), "");
 
   const all = [...targets(rows), ...scaleTargets(info.scale, info.scaleSkipped)];
-  out.push("## Targets", "", table(["Target", "Measured", "Result"], all.map((t) => [t.target, t.measured, `**${t.result}**`])), "");
+  out.push(
+    "## Targets",
+    "",
+    table(
+      ["Target", "Measured", "Result"],
+      all.map((t) => [t.target, t.measured, `**${t.result}**`]),
+    ),
+    "",
+  );
 
   out.push("## What each change bought", "");
   out.push(info.changes === null ? "*(bench/CHANGES.md does not exist.)*" : info.changes.trim(), "");
@@ -348,22 +367,39 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
   }
 
   if (rows.length) out.push("## Results", "", `![req/s as % of bare Fastify, per scenario and server](${svgName})`, "");
-  if (rows.length) out.push(
-    "Medians over the rounds; *(min–max)* is the spread of req/s over the rounds, a measure of how noisy the machine was. " +
-      "*% of bare*, *CPU / bare* and *p99 / bare* compare with bare Fastify in the same scenario of the same run. " +
-      "*CPU µs/req* is the server's own CPU time per request, which the neighbours' load hardly changes. " +
-      "Store operations are counted in the server process and divided by the requests it served in the window; " +
-      "*counted per request* names each store (sqlite, postgres, redis, memory: an in-process store). " +
-      "*Set-Cookie* is the share of responses that set the session cookie. *✗* counts failed checks (see Checks).",
-    "",
-  );
+  if (rows.length)
+    out.push(
+      "Medians over the rounds; *(min–max)* is the spread of req/s over the rounds, a measure of how noisy the machine was. " +
+        "*% of bare*, *CPU / bare* and *p99 / bare* compare with bare Fastify in the same scenario of the same run. " +
+        "*CPU µs/req* is the server's own CPU time per request, which the neighbours' load hardly changes. " +
+        "Store operations are counted in the server process and divided by the requests it served in the window; " +
+        "*counted per request* names each store (sqlite, postgres, redis, memory: an in-process store). " +
+        "*Set-Cookie* is the share of responses that set the session cookie. *✗* counts failed checks (see Checks).",
+      "",
+    );
   for (const scenario of SCENARIOS) {
     const mine = rows.filter((r) => r.scenario === scenario);
     if (mine.length === 0) continue;
     out.push(`### ${scenario} — ${SCENARIO_INFO[scenario].title}`, "");
     out.push(
       table(
-        ["Server", "req/s", "(min–max)", "% of bare", "CPU µs/req", "CPU / bare", "p50 ms", "p99 ms", "p99 / bare", "RSS MB", "reads/req", "writes/req", "Set-Cookie", "counted per request", "✗"],
+        [
+          "Server",
+          "req/s",
+          "(min–max)",
+          "% of bare",
+          "CPU µs/req",
+          "CPU / bare",
+          "p50 ms",
+          "p99 ms",
+          "p99 / bare",
+          "RSS MB",
+          "reads/req",
+          "writes/req",
+          "Set-Cookie",
+          "counted per request",
+          "✗",
+        ],
         mine.map((r) => [
           r.spec.label,
           num(r.rps),
@@ -394,7 +430,12 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
     for (const s of info.skipped) out.push(`- ${s}`);
     out.push("");
   }
-  out.push("## Servers", "", "Each is a small file in `bench/servers/` on the same Fastify with the same routes (`/a` … `/e`).", "");
+  out.push(
+    "## Servers",
+    "",
+    "Each is a small file in `bench/servers/` on the same Fastify with the same routes (`/a` … `/e`).",
+    "",
+  );
   for (const spec of SERVERS) out.push(`- **${spec.label}** (\`${spec.id}\`): ${spec.description}`);
   out.push("");
   return out.join("\n");
@@ -403,7 +444,17 @@ export function markdown(info: RunInfo, rows: Row[], checks: Check[], svgName: s
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "n/a");
 
 function windowRow(label: string, w: Window): string[] {
-  return [label, w.seconds.toFixed(1), num(w.requests), num(w.rps), ms(w.p50), ms(w.p99), ms(w.max), ms(w.gap), String(w.non2xx)];
+  return [
+    label,
+    w.seconds.toFixed(1),
+    num(w.requests),
+    num(w.rps),
+    ms(w.p50),
+    ms(w.p99),
+    ms(w.max),
+    ms(w.gap),
+    String(w.non2xx),
+  ];
 }
 
 /** The Scale section: what bench/scale.ts measured, part by part. */
@@ -413,7 +464,9 @@ export function scaleMarkdown(scale: ScaleResult | null, why: string): string[] 
   const size = (n: number) => n.toLocaleString("en-US");
   out.push(
     `This project's \`db\` engine on SQLite (the db-sqlite server) with ${size(scale.rows)} sessions` +
-      (scale.rows !== FULL_ROWS ? ` (**${size(scale.rows)} instead of the targets' ${size(FULL_ROWS)}**: a --quick or --scale-rows run)` : "") +
+      (scale.rows !== FULL_ROWS
+        ? ` (**${size(scale.rows)} instead of the targets' ${size(FULL_ROWS)}**: a --quick or --scale-rows run)`
+        : "") +
       `; ${scale.connections} connections; the scale part took ${scale.minutes.toFixed(1)} min.`,
     "",
     "The tables of parts 1 and 2 were filled directly before their server started: one transaction of prepared INSERTs (better-sqlite3) into a file migrated as the app migrates it, " +
@@ -428,10 +481,21 @@ export function scaleMarkdown(scale: ScaleResult | null, why: string): string[] 
     out.push(
       `Two servers, each on its own file, measured in ${t.rounds} alternating rounds of about ${t.seconds} s (fixed request counts, checked as in the main runs). ` +
         `req/s with ${size(t.large.rows)} sessions is **${(100 * t.ratio).toFixed(1)} %** of req/s with ${size(t.small.rows)}` +
-        (t.cpuRatio !== null ? `; the server's CPU per request is ${t.cpuRatio.toFixed(2)}× (the steadier figure on a busy machine).` : "."),
+        (t.cpuRatio !== null
+          ? `; the server's CPU per request is ${t.cpuRatio.toFixed(2)}× (the steadier figure on a busy machine).`
+          : "."),
       "",
       table(
-        ["Sessions in the table", "File MB", "Filled in s", "req/s (median)", "req/s per round", "p50 ms", "p99 ms", "CPU µs/req"],
+        [
+          "Sessions in the table",
+          "File MB",
+          "Filled in s",
+          "req/s (median)",
+          "req/s per round",
+          "p50 ms",
+          "p99 ms",
+          "CPU µs/req",
+        ],
         [t.small, t.large].map((s) => [
           size(s.rows),
           s.fileMb.toFixed(0),
@@ -466,7 +530,17 @@ export function scaleMarkdown(scale: ScaleResult | null, why: string): string[] 
       "",
 
       table(
-        ["A, " + scale.connections + " connections", "Window s", "Responses", "req/s", "p50 ms", "p99 ms", "max ms", "longest without a response, ms", "non-2xx"],
+        [
+          "A, " + scale.connections + " connections",
+          "Window s",
+          "Responses",
+          "req/s",
+          "p50 ms",
+          "p99 ms",
+          "max ms",
+          "longest without a response, ms",
+          "non-2xx",
+        ],
         [
           windowRow("without a purge (just before)", p.baseline),
           windowRow("sent while the command ran (spawn to exit)", p.during),
@@ -495,7 +569,14 @@ export function scaleMarkdown(scale: ScaleResult | null, why: string): string[] 
         ["Sessions created", "RSS MB", "× start", "V8 heap used MB", "external MB", "req/s of the step"],
         [
           ["0 (the start)", r.startMb.toFixed(0), "1.00×", r.startHeapMb.toFixed(0), "", ""],
-          ...r.steps.map((s) => [size(s.created), s.rssMb.toFixed(0), `${(s.rssMb / r.startMb).toFixed(2)}×`, s.heapMb.toFixed(0), s.externalMb.toFixed(0), num(s.rps)]),
+          ...r.steps.map((s) => [
+            size(s.created),
+            s.rssMb.toFixed(0),
+            `${(s.rssMb / r.startMb).toFixed(2)}×`,
+            s.heapMb.toFixed(0),
+            s.externalMb.toFixed(0),
+            num(s.rps),
+          ]),
         ],
       ),
       "",
@@ -517,7 +598,8 @@ export function svgChart(rows: Row[], subtitle: string): string {
   const left = 60;
   const top = 60;
   const plotH = 320;
-  const groupW = (s: Scenario) => servers.filter((spec) => rows.some((r) => r.spec.id === spec.id && r.scenario === s)).length * (barW + gap);
+  const groupW = (s: Scenario) =>
+    servers.filter((spec) => rows.some((r) => r.spec.id === spec.id && r.scenario === s)).length * (barW + gap);
   const plotW = scenarios.reduce((w, s) => w + groupW(s) + groupGap, groupGap);
   const legendCols = 3;
   const legendRows = Math.ceil(servers.length / legendCols);
@@ -527,9 +609,13 @@ export function svgChart(rows: Row[], subtitle: string): string {
   const yMax = Math.ceil(maxPct / 25) * 25;
   const y = (p: number) => top + plotH - (Math.min(p, yMax) / yMax) * plotH;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
-  parts.push(`<text x="${left}" y="22" font-size="15" font-weight="bold">req/s as % of bare Fastify (same scenario, same run)</text>`);
+  parts.push(
+    `<text x="${left}" y="22" font-size="15" font-weight="bold">req/s as % of bare Fastify (same scenario, same run)</text>`,
+  );
   parts.push(`<text x="${left}" y="40" fill="#555">${escape(subtitle)}</text>`);
   for (let p = 0; p <= yMax; p += 25) {
     parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(p)}" y2="${y(p)}" stroke="#e4e4e4"/>`);
@@ -541,7 +627,9 @@ export function svgChart(rows: Row[], subtitle: string): string {
     [95, "95 %"],
     [100, "bare"],
   ] as const) {
-    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(p)}" y2="${y(p)}" stroke="${p === 100 ? "#333" : "#999"}" stroke-dasharray="5,4"/>`);
+    parts.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${y(p)}" y2="${y(p)}" stroke="${p === 100 ? "#333" : "#999"}" stroke-dasharray="5,4"/>`,
+    );
     parts.push(`<text x="${left + plotW + 4}" y="${y(p) + 4}" fill="#555">${label}</text>`);
   }
   let x = left + groupGap;
@@ -559,7 +647,9 @@ export function svgChart(rows: Row[], subtitle: string): string {
       );
       x += barW + gap;
     }
-    parts.push(`<text x="${(start + x) / 2}" y="${top + plotH + 18}" text-anchor="middle" font-size="13" font-weight="bold">${s}</text>`);
+    parts.push(
+      `<text x="${(start + x) / 2}" y="${top + plotH + 18}" text-anchor="middle" font-size="13" font-weight="bold">${s}</text>`,
+    );
     x += groupGap;
   }
   parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);

@@ -11,13 +11,30 @@
  * Each flag can also be given as an environment variable: BENCH_QUICK=1, BENCH_ONLY=..., ...
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { SCENARIO_INFO, SCENARIOS, SERVERS, pathFor, type Scenario, type ServerSpec, type Service } from "./catalogue.js";
+import {
+  SCENARIO_INFO,
+  SCENARIOS,
+  SERVERS,
+  pathFor,
+  type Scenario,
+  type ServerSpec,
+  type Service,
+} from "./catalogue.js";
 import { createSessions, fire, madeUpCookies, type LoadResult } from "./load.js";
 import { ServerProcess, killAll, type Stats } from "./processes.js";
 import { summariseFile } from "./profile-summary.js";
@@ -84,20 +101,27 @@ const PROFILE = option("profile");
 const PROFILE_SECONDS = number("profile-duration", quick ? 3 : 10);
 
 const ids = SERVERS.map((s) => s.id);
-const list = (raw: string | undefined) => raw?.split(",").map((s) => s.trim()).filter(Boolean);
+const list = (raw: string | undefined) =>
+  raw
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 const only = list(option("only"));
 for (const id of [...(only ?? []), ...(PROFILE ? [PROFILE] : [])]) {
   if (!ids.includes(id)) fail(`unknown server ${id}; servers: ${ids.join(", ")}`);
 }
 const scenarioFilter = list(option("scenario"))?.map((s) => s.toUpperCase());
-for (const s of scenarioFilter ?? []) if (!SCENARIOS.includes(s as Scenario)) fail(`unknown scenario ${s}; scenarios: ${SCENARIOS.join(", ")}`);
+for (const s of scenarioFilter ?? [])
+  if (!SCENARIOS.includes(s as Scenario)) fail(`unknown scenario ${s}; scenarios: ${SCENARIOS.join(", ")}`);
 const scenarios = SCENARIOS.filter((s) => !scenarioFilter || scenarioFilter.includes(s));
 
 const flag = (name: string) => option(name) !== undefined && option(name) !== "0";
 const scaleOnly = flag("scale-only");
 const noScale = flag("no-scale");
-if (scaleOnly && (noScale || only || scenarioFilter || PROFILE)) fail("--scale-only runs the scale part alone: it takes no --no-scale, --only, --scenario or --profile");
-const SCALE_ROWS = option("scale-rows") === undefined ? (quick ? QUICK_ROWS : FULL_ROWS) : Math.round(number("scale-rows", FULL_ROWS));
+if (scaleOnly && (noScale || only || scenarioFilter || PROFILE))
+  fail("--scale-only runs the scale part alone: it takes no --no-scale, --only, --scenario or --profile");
+const SCALE_ROWS =
+  option("scale-rows") === undefined ? (quick ? QUICK_ROWS : FULL_ROWS) : Math.round(number("scale-rows", FULL_ROWS));
 if (SCALE_ROWS < 2 * BASE_ROWS) fail(`--scale-rows must be at least ${2 * BASE_ROWS}`);
 /** Why the scale part does not run (null: it runs). */
 const scaleSkipped = scaleOnly
@@ -115,14 +139,15 @@ const partialReasons = [
   noScale && "--no-scale",
   scaleOnly && "--scale-only",
   option("scale-rows") !== undefined && `--scale-rows=${SCALE_ROWS}`,
-].filter(
-  (x): x is string => typeof x === "string",
-);
+].filter((x): x is string => typeof x === "string");
 const partial = partialReasons.length ? partialReasons.join(" ") : null;
 const OUT = option("out") ?? (partial ? "bench/RESULTS.partial.md" : "bench/RESULTS.md");
 /** Hand-written: what each change to the framework bought, copied into RESULTS.md as it is. */
 const CHANGES = "bench/CHANGES.md";
-const SVG = OUT.replace(/RESULTS(\.partial)?\.md$/, (_m, p: string | undefined) => `results${p ?? ""}.svg`).replace(/\.md$/, ".svg");
+const SVG = OUT.replace(/RESULTS(\.partial)?\.md$/, (_m, p: string | undefined) => `results${p ?? ""}.svg`).replace(
+  /\.md$/,
+  ".svg",
+);
 
 // ---- what this run creates, and its cleanup -------------------------------------------
 
@@ -192,7 +217,12 @@ const serviceVersion: Partial<Record<Service, string>> = {};
 async function probe(service: Service): Promise<string | null> {
   if (service === "redis") {
     if (!REDIS_URL) return "REDIS_URL is not set";
-    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+    const redis = new Redis(REDIS_URL, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 3000,
+      retryStrategy: () => null,
+    });
     redis.on("error", () => {});
     try {
       await redis.connect();
@@ -230,7 +260,10 @@ const BENCH_SECRET_KEY = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-
 function baseEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) => !/^(SESSION_|SECRET_KEY|CACHE_|DATABASE_|REDIS_|BENCH_|MIGRATE_ON_START$|TRUST_PROXY$|LOG_LEVEL$|HOST$|PORT$|NODE_ENV$)/.test(name),
+      ([name]) =>
+        !/^(SESSION_|SECRET_KEY|CACHE_|DATABASE_|REDIS_|BENCH_|MIGRATE_ON_START$|TRUST_PROXY$|LOG_LEVEL$|HOST$|PORT$|NODE_ENV$)/.test(
+          name,
+        ),
     ),
   );
 }
@@ -267,7 +300,11 @@ async function cookiesFor({ spec, server }: Active, scenario: Scenario): Promise
 }
 
 const diff = (after: Record<string, number>, before: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.keys(after).map((k): [string, number] => [k, after[k]! - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
+  Object.fromEntries(
+    Object.keys(after)
+      .map((k): [string, number] => [k, after[k]! - (before[k] ?? 0)])
+      .filter(([, v]) => v !== 0),
+  );
 
 const samples: Sample[] = [];
 /** The last rate seen per server and scenario (the warm-up's at first). */
@@ -285,10 +322,20 @@ async function measure(active: Active, scenario: Scenario, round: number): Promi
   // Both loads send a fixed number of requests and wait for every answer: a run cut off by time
   // would leave requests in flight that change the store but are never answered or counted.
   // The pre-run's rate sizes the run to last about SECONDS.
-  const pre = await fire({ url, connections: CONNECTIONS, amount: Math.max(CONNECTIONS * 10, Math.round(rateGuess.get(spec.id + scenario) ?? 0) * PRE_RUN), cookies });
+  const pre = await fire({
+    url,
+    connections: CONNECTIONS,
+    amount: Math.max(CONNECTIONS * 10, Math.round(rateGuess.get(spec.id + scenario) ?? 0) * PRE_RUN),
+    cookies,
+  });
   const s0 = await settled(server, true);
   const cpu0 = server.cpuMs();
-  const load: LoadResult = await fire({ url, connections: CONNECTIONS, amount: Math.round(pre.rps * SECONDS), cookies });
+  const load: LoadResult = await fire({
+    url,
+    connections: CONNECTIONS,
+    amount: Math.round(pre.rps * SECONDS),
+    cookies,
+  });
   rateGuess.set(spec.id + scenario, load.rps);
   const s1 = await settled(server);
   const cpu1 = server.cpuMs();
@@ -313,9 +360,19 @@ async function measure(active: Active, scenario: Scenario, round: number): Promi
     `${load.non2xx} non-2xx, ${load.errors} errors, ${load.timeouts} timeouts; server: ${served2xx} of ${served} 2xx`,
   );
   if (cookies) {
-    check("validity", s1.distinctCookies === CONNECTIONS, `${CONNECTIONS} distinct sessions (one per connection)`, `the server saw ${s1.distinctCookies}`);
+    check(
+      "validity",
+      s1.distinctCookies === CONNECTIONS,
+      `${CONNECTIONS} distinct sessions (one per connection)`,
+      `the server saw ${s1.distinctCookies}`,
+    );
   } else {
-    check("validity", s1.distinctCookies === 0, "no cookie sent", `the server saw ${s1.distinctCookies} distinct Cookie headers`);
+    check(
+      "validity",
+      s1.distinctCookies === 0,
+      "no cookie sent",
+      `the server saw ${s1.distinctCookies} distinct Cookie headers`,
+    );
   }
   if (!spec.bare) {
     if (scenario === "A" || scenario === "E") {
@@ -329,7 +386,12 @@ async function measure(active: Active, scenario: Scenario, round: number): Promi
           `${storeBefore?.missing ?? "?"} missing before, ${storeAfter?.missing ?? "?"} after`,
         );
       } else {
-        check("validity", setCookies === served2xx, "every 2xx re-issues the session cookie (no server state)", `${setCookies} Set-Cookie, ${served2xx} 2xx`);
+        check(
+          "validity",
+          setCookies === served2xx,
+          "every 2xx re-issues the session cookie (no server state)",
+          `${setCookies} Set-Cookie, ${served2xx} 2xx`,
+        );
       }
     }
     if (scenario === "B") {
@@ -337,11 +399,21 @@ async function measure(active: Active, scenario: Scenario, round: number): Promi
         const added = (storeAfter?.sessions ?? 0) - (storeBefore?.sessions ?? 0);
         check("validity", added === all2xx, "one stored session per 2xx", `${added} new sessions, ${all2xx} 2xx`);
       } else {
-        check("validity", setCookies === served2xx, "one session cookie per 2xx (no server state)", `${setCookies} Set-Cookie, ${served2xx} 2xx`);
+        check(
+          "validity",
+          setCookies === served2xx,
+          "one session cookie per 2xx (no server state)",
+          `${setCookies} Set-Cookie, ${served2xx} 2xx`,
+        );
       }
     }
     if (scenario === "C") {
-      check("expectation", writes === 0, "read-only: nothing written", `${writes} store writes (${(writes / (served || 1)).toFixed(2)}/request)`);
+      check(
+        "expectation",
+        writes === 0,
+        "read-only: nothing written",
+        `${writes} store writes (${(writes / (served || 1)).toFixed(2)}/request)`,
+      );
       check("expectation", setCookies === 0, "read-only: no Set-Cookie", `${setCookies} Set-Cookie`);
       if (stateful) {
         const grew = (storeAfter?.visits ?? 0) - (storeBefore?.visits ?? 0);
@@ -359,14 +431,28 @@ async function measure(active: Active, scenario: Scenario, round: number): Promi
     }
   }
   const cpuUs = cpu0 === null || cpu1 === null || served === 0 ? null : ((cpu1 - cpu0) * 1000) / served;
-  return { server: spec.id, scenario, round, rps: load.rps, p50: load.p50, p99: load.p99, rssMb: rssKb === null ? null : rssKb / 1024, cpuUs, generatorCpu: load.generatorCpu, served, ops, setCookies };
+  return {
+    server: spec.id,
+    scenario,
+    round,
+    rps: load.rps,
+    p50: load.p50,
+    p99: load.p99,
+    rssMb: rssKb === null ? null : rssKb / 1024,
+    cpuUs,
+    generatorCpu: load.generatorCpu,
+    served,
+    ops,
+    setCookies,
+  };
 }
 
 // ---- machine -------------------------------------------------------------------------
 
 function version(pkg: string): string {
   try {
-    return (JSON.parse(readFileSync(path.join("node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(path.join("node_modules", pkg, "package.json"), "utf8")) as { version: string })
+      .version;
   } catch {
     return "?";
   }
@@ -395,11 +481,20 @@ function machine(): [string, string][] {
   ];
 }
 
-const load = () => os.loadavg().map((v) => v.toFixed(2)).join(" / ");
+const load = () =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(" / ");
 
 // ---- main ----------------------------------------------------------------------------
 
-async function startAll(specs: ServerSpec[], skipped: string[], failures: string[], nodeArgs: (spec: ServerSpec) => string[] = () => []): Promise<Active[]> {
+async function startAll(
+  specs: ServerSpec[],
+  skipped: string[],
+  failures: string[],
+  nodeArgs: (spec: ServerSpec) => string[] = () => [],
+): Promise<Active[]> {
   const reasons = new Map<Service, string | null>();
   const active: Active[] = [];
   for (const spec of specs) {
@@ -418,7 +513,9 @@ async function startAll(specs: ServerSpec[], skipped: string[], failures: string
       const server = await ServerProcess.start(spec.file, serverEnv(spec), nodeArgs(spec));
       running.push(server);
       active.push({ spec, server });
-      console.log(`  start ${spec.id.padEnd(24)} pid ${server.pid}, port ${server.port} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+      console.log(
+        `  start ${spec.id.padEnd(24)} pid ${server.pid}, port ${server.port} (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+      );
     } catch (error) {
       failures.push(`${spec.label} did not start: ${(error as Error).message.split("\n").join(" / ")}`);
       console.error(`\n!!! ${spec.id} did not start:\n${(error as Error).message}\n`);
@@ -436,7 +533,9 @@ async function profile(id: string): Promise<void> {
   const name = `${id}-${scenario}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   const skipped: string[] = [];
   const failures: string[] = [];
-  console.log(`profiling ${spec.label}, scenario ${scenario}, ${CONNECTIONS} connections, ${PROFILE_SECONDS} s (after ${quick ? 1 : 3} s of warm-up)`);
+  console.log(
+    `profiling ${spec.label}, scenario ${scenario}, ${CONNECTIONS} connections, ${PROFILE_SECONDS} s (after ${quick ? 1 : 3} s of warm-up)`,
+  );
   // Node writes one profile per thread (tsx's loader hooks run in a thread of their own) under
   // names of its choosing: a directory for this run, then the main thread's (tid 0) is kept.
   const raw = path.join(profiles, `${name}.threads`);
@@ -462,8 +561,13 @@ async function profile(id: string): Promise<void> {
     summariseFile(file, { top: 20, from, to });
   writeFileSync(path.join(profiles, `${name}.txt`), text + "\n");
   const profileJson = JSON.parse(readFileSync(file, "utf8")) as Parameters<typeof flameGraph>[0];
-  writeFileSync(path.join(profiles, `${name}.svg`), flameGraph(profileJson, `${spec.label}, scenario ${scenario}: where the measured window's time went`, { from, to }));
-  console.log(`\n${text}\n\nprofile: ${path.relative(ROOT, file)}\nsummary: ${path.relative(ROOT, path.join(profiles, `${name}.txt`))}\nflame graph: ${path.relative(ROOT, path.join(profiles, `${name}.svg`))}`);
+  writeFileSync(
+    path.join(profiles, `${name}.svg`),
+    flameGraph(profileJson, `${spec.label}, scenario ${scenario}: where the measured window's time went`, { from, to }),
+  );
+  console.log(
+    `\n${text}\n\nprofile: ${path.relative(ROOT, file)}\nsummary: ${path.relative(ROOT, path.join(profiles, `${name}.txt`))}\nflame graph: ${path.relative(ROOT, path.join(profiles, `${name}.svg`))}`,
+  );
 }
 
 async function main(): Promise<number> {
@@ -478,7 +582,10 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   const scaleLine =
     scaleSkipped === null
-      ? `scale part: ${SCALE_ROWS.toLocaleString("en-US")} sessions` + (SCALE_ROWS !== FULL_ROWS ? ` (not the targets' ${FULL_ROWS.toLocaleString("en-US")}: ${quick && option("scale-rows") === undefined ? "--quick" : "--scale-rows"})` : "")
+      ? `scale part: ${SCALE_ROWS.toLocaleString("en-US")} sessions` +
+        (SCALE_ROWS !== FULL_ROWS
+          ? ` (not the targets' ${FULL_ROWS.toLocaleString("en-US")}: ${quick && option("scale-rows") === undefined ? "--quick" : "--scale-rows"})`
+          : "")
       : `scale part skipped (${scaleSkipped})`;
   console.log(
     scaleOnly
@@ -490,7 +597,8 @@ async function main(): Promise<number> {
   const runs = (a: Active) =>
     scenarios.filter((s) => {
       const reason = a.spec.skip?.[s];
-      if (reason && !skipped.includes(`${a.spec.label}, ${s}: ${reason}`)) skipped.push(`${a.spec.label}, ${s}: ${reason}`);
+      if (reason && !skipped.includes(`${a.spec.label}, ${s}: ${reason}`))
+        skipped.push(`${a.spec.label}, ${s}: ${reason}`);
       return !reason;
     });
 
@@ -498,7 +606,12 @@ async function main(): Promise<number> {
   for (const a of active) {
     for (const scenario of runs(a)) {
       const cookies = await cookiesFor(a, scenario);
-      const warm = await fire({ url: a.server.url + pathFor(a.spec, scenario), connections: CONNECTIONS, seconds: WARMUP, cookies });
+      const warm = await fire({
+        url: a.server.url + pathFor(a.spec, scenario),
+        connections: CONNECTIONS,
+        seconds: WARMUP,
+        cookies,
+      });
       rateGuess.set(a.spec.id + scenario, warm.rps);
     }
   }
@@ -516,7 +629,9 @@ async function main(): Promise<number> {
             .filter(([k]) => !k.endsWith(".other"))
             .map(([k, v]) => `${k} ${(v / (sample.served || 1)).toFixed(2)}`)
             .join(", ");
-          const bad = checks.filter((c) => c.server === a.spec.id && c.scenario === scenario && c.round === round && !c.ok).length;
+          const bad = checks.filter(
+            (c) => c.server === a.spec.id && c.scenario === scenario && c.round === round && !c.ok,
+          ).length;
           console.log(
             `round ${round + 1}/${ROUNDS} ${scenario} ${a.spec.id.padEnd(24)} ${String(Math.round(sample.rps)).padStart(6)} req/s  p50 ${sample.p50.toFixed(1).padStart(6)}  p99 ${sample.p99.toFixed(1).padStart(7)} ms  ${ops}${bad ? `  ✗ ${bad} check(s) failed` : ""}`,
           );
@@ -553,7 +668,9 @@ async function main(): Promise<number> {
         const t = performance.now();
         const server = await ServerProcess.start(spec.file, { ...serverEnv(spec), BENCH_SQLITE_PATH: file }, nodeArgs);
         running.push(server);
-        console.log(`  start ${spec.id} on ${path.basename(file)}: pid ${server.pid}, port ${server.port} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+        console.log(
+          `  start ${spec.id} on ${path.basename(file)}: pid ${server.pid}, port ${server.port} (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+        );
         return server;
       },
       stopServer: async (server) => {
@@ -577,21 +694,26 @@ async function main(): Promise<number> {
   };
   const minutes = ((performance.now() - started) / 60000).toFixed(1);
   const info = {
-    date: new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC"),
+    date: new Date()
+      .toISOString()
+      .replace("T", " ")
+      .replace(/\.\d+Z$/, " UTC"),
     machine: machine(),
-    method: !rows.length ? [`The scale part alone (--scale-only): see Scale. The whole run took ${minutes} min.`] : [
-      `Servers: child processes (\`node --import tsx bench/servers/<file>.ts\`, NODE_ENV=production, no request logging), each on 127.0.0.1 at a free port; all Fastify ${version("fastify")}.`,
-      `Load: autocannon ${version("autocannon")} in the harness's own process, ${CONNECTIONS} connections, no pipelining; a scenario with a session gives each connection its own cookie, from sessions created through the server's own new-visitor route just before the run.`,
-      `Warm-up: ${WARMUP} s per server and scenario before the first round, and about ${PRE_RUN} s with the run's own cookies right before each run.`,
-      `Runs send a fixed number of requests (sized from the pre-run's rate to last about ${SECONDS} s) and every connection waits for its last answer, so no request is cut off in flight: what the server did and what the client saw add up exactly.`,
-      `Rounds: ${ROUNDS}, each running every scenario on every server for about ${SECONDS} s, servers in a different order each round; the tables show medians. The whole run took ${minutes} min.`,
-      `The load generator is one Node process on the same ${os.cpus().length} cores: it used a median of ${generator("bare")} of a core during bare Fastify's runs and ${generator("db-sqlite")} during db (SQLite)'s. Near 100 %, the bare figure is autocannon's limit rather than Fastify's, and every *% of bare* is flattered accordingly; *CPU / bare* is not.`,
-      "Latency: every response's own time (autocannon's histogram would round to 1 ms); p50 and p99 in ms.",
-      "RSS: VmRSS from /proc/<pid>/status right after each run.",
-      "CPU: the server process's user + system time over the run (/proc/<pid>/stat, all its threads) divided by the requests it answered. On a busy machine req/s swings with the neighbours' load; CPU per request hardly does, so *CPU / bare* is the steadier comparison.",
-      "Store operations: counted inside each server process — SQLite statements (better-sqlite3), PostgreSQL queries (pg), Redis commands (ioredis, or node-redis calls for connect-redis), calls to in-process stores — over the run's window, divided by the requests the server answered in it.",
-      "Checks, per run: every response 2xx; the server saw exactly one distinct cookie per connection; A and E: the stored counters grew by the number of 2xx; B: one new stored session per 2xx; C: nothing written and no counter changed; D: no store read or write. Cookie-only sessions are checked by their Set-Cookie headers instead.",
-    ],
+    method: !rows.length
+      ? [`The scale part alone (--scale-only): see Scale. The whole run took ${minutes} min.`]
+      : [
+          `Servers: child processes (\`node --import tsx bench/servers/<file>.ts\`, NODE_ENV=production, no request logging), each on 127.0.0.1 at a free port; all Fastify ${version("fastify")}.`,
+          `Load: autocannon ${version("autocannon")} in the harness's own process, ${CONNECTIONS} connections, no pipelining; a scenario with a session gives each connection its own cookie, from sessions created through the server's own new-visitor route just before the run.`,
+          `Warm-up: ${WARMUP} s per server and scenario before the first round, and about ${PRE_RUN} s with the run's own cookies right before each run.`,
+          `Runs send a fixed number of requests (sized from the pre-run's rate to last about ${SECONDS} s) and every connection waits for its last answer, so no request is cut off in flight: what the server did and what the client saw add up exactly.`,
+          `Rounds: ${ROUNDS}, each running every scenario on every server for about ${SECONDS} s, servers in a different order each round; the tables show medians. The whole run took ${minutes} min.`,
+          `The load generator is one Node process on the same ${os.cpus().length} cores: it used a median of ${generator("bare")} of a core during bare Fastify's runs and ${generator("db-sqlite")} during db (SQLite)'s. Near 100 %, the bare figure is autocannon's limit rather than Fastify's, and every *% of bare* is flattered accordingly; *CPU / bare* is not.`,
+          "Latency: every response's own time (autocannon's histogram would round to 1 ms); p50 and p99 in ms.",
+          "RSS: VmRSS from /proc/<pid>/status right after each run.",
+          "CPU: the server process's user + system time over the run (/proc/<pid>/stat, all its threads) divided by the requests it answered. On a busy machine req/s swings with the neighbours' load; CPU per request hardly does, so *CPU / bare* is the steadier comparison.",
+          "Store operations: counted inside each server process — SQLite statements (better-sqlite3), PostgreSQL queries (pg), Redis commands (ioredis, or node-redis calls for connect-redis), calls to in-process stores — over the run's window, divided by the requests the server answered in it.",
+          "Checks, per run: every response 2xx; the server saw exactly one distinct cookie per connection; A and E: the stored counters grew by the number of 2xx; B: one new stored session per 2xx; C: nothing written and no counter changed; D: no store read or write. Cookie-only sessions are checked by their Set-Cookie headers instead.",
+        ],
     skipped,
     failures,
     loadBefore,
@@ -604,22 +726,33 @@ async function main(): Promise<number> {
   mkdirSync(path.dirname(OUT), { recursive: true });
   writeFileSync(OUT, markdown(info, rows, checks, path.basename(SVG)));
   if (rows.length) {
-    writeFileSync(SVG, svgChart(rows, `${info.date}; ${CONNECTIONS} connections; medians of ${ROUNDS} round(s); busy shared machine (load ${loadBefore} → ${loadAfter})`));
+    writeFileSync(
+      SVG,
+      svgChart(
+        rows,
+        `${info.date}; ${CONNECTIONS} connections; medians of ${ROUNDS} round(s); busy shared machine (load ${loadBefore} → ${loadAfter})`,
+      ),
+    );
   }
 
   console.log(`\n${"target".padEnd(72)} measured`);
-  for (const t of [...targets(rows), ...scaleTargets(scale, scaleSkipped ?? "")]) console.log(`${t.result.padEnd(5)} ${t.target.padEnd(66)} ${t.measured}`);
+  for (const t of [...targets(rows), ...scaleTargets(scale, scaleSkipped ?? "")])
+    console.log(`${t.result.padEnd(5)} ${t.target.padEnd(66)} ${t.measured}`);
   const failed = checks.filter((c) => !c.ok);
   const invalid = failed.filter((c) => c.kind === "validity");
   if (failed.length) {
     const bar = "!".repeat(78);
-    console.error(`\n${bar}\n${failed.length} of ${checks.length} checks FAILED (${invalid.length} validity, ${failed.length - invalid.length} store expectations):`);
+    console.error(
+      `\n${bar}\n${failed.length} of ${checks.length} checks FAILED (${invalid.length} validity, ${failed.length - invalid.length} store expectations):`,
+    );
     const seen = new Set<string>();
     for (const c of failed) {
       const key = `${c.server} ${c.scenario} ${c.what}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      console.error(`  ${c.kind === "validity" ? "VALIDITY" : "STORE   "} ${c.scenario} ${c.server}: ${c.what} — ${c.detail}`);
+      console.error(
+        `  ${c.kind === "validity" ? "VALIDITY" : "STORE   "} ${c.scenario} ${c.server}: ${c.what} — ${c.detail}`,
+      );
     }
     console.error(bar);
   }

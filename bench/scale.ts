@@ -164,7 +164,14 @@ export interface ScaleResult {
   quick: boolean;
   connections: number;
   minutes: number;
-  table?: { rounds: number; seconds: number; small: TableSize; large: TableSize; ratio: number; cpuRatio: number | null };
+  table?: {
+    rounds: number;
+    seconds: number;
+    small: TableSize;
+    large: TableSize;
+    ratio: number;
+    cpuRatio: number | null;
+  };
   purge?: PurgeResult;
   rss?: RssResult;
   errors: string[];
@@ -179,7 +186,9 @@ const AFTER_COMMAND_MS = 2000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-const mb = (file: string) => ["", "-wal"].reduce((sum, suffix) => sum + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0) / 2 ** 20;
+const mb = (file: string) =>
+  ["", "-wal"].reduce((sum, suffix) => sum + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0) /
+  2 ** 20;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -245,7 +254,11 @@ async function fill(file: string, plan: FillPlan): Promise<{ cookies: string[]; 
     const now = Date.now();
     sqlite.transaction(() => {
       for (let i = 0; i < plan.expired; i++) {
-        insert.run(generateSessionKey(), plan.data, toSqliteDatetime(now - 14 * DAY + Math.floor((i / plan.expired) * (14 * DAY - MINUTE))));
+        insert.run(
+          generateSessionKey(),
+          plan.data,
+          toSqliteDatetime(now - 14 * DAY + Math.floor((i / plan.expired) * (14 * DAY - MINUTE))),
+        );
       }
       for (let i = 0; i < plan.live; i++) {
         const key = generateSessionKey();
@@ -286,14 +299,31 @@ function windowOf(at: number[], ms: number[], status: number[], from: number, to
     previous = at[i]!;
   }
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : Number.NaN);
+  const q = (p: number) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : Number.NaN;
   const seconds = (to - from) / 1000;
-  return { seconds, requests: latencies.length, rps: latencies.length / seconds, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? Number.NaN, non2xx, gap };
+  return {
+    seconds,
+    requests: latencies.length,
+    rps: latencies.length / seconds,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: latencies.at(-1) ?? Number.NaN,
+    non2xx,
+    gap,
+  };
 }
 
 export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   const started = performance.now();
-  const result: ScaleResult = { rows: o.rows, baseRows: o.baseRows, quick: o.rows !== FULL_ROWS, connections: o.connections, minutes: 0, errors: [] };
+  const result: ScaleResult = {
+    rows: o.rows,
+    baseRows: o.baseRows,
+    quick: o.rows !== FULL_ROWS,
+    connections: o.connections,
+    minutes: 0,
+    errors: [],
+  };
   const { text: data, cookieName } = await encodedSession();
   const parts: [string, () => Promise<void>][] = [
     ["rows in the table", async () => void (result.table = await tableSize(o, data, cookieName))],
@@ -317,11 +347,23 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
 
 // ---- 1. rows in the table ---------------------------------------------------------------
 
-async function measureA(o: ScaleOptions, server: ServerProcess, cookies: string[], guess: number, label: string, round: number): Promise<TableRun> {
+async function measureA(
+  o: ScaleOptions,
+  server: ServerProcess,
+  cookies: string[],
+  guess: number,
+  label: string,
+  round: number,
+): Promise<TableRun> {
   const url = server.url + PATHS.A;
   const before = await server.inspect({ cookies });
   const start = await server.settled();
-  const pre = await fire({ url, connections: o.connections, amount: Math.max(o.connections * 10, Math.round(guess * o.preRun)), cookies });
+  const pre = await fire({
+    url,
+    connections: o.connections,
+    amount: Math.max(o.connections * 10, Math.round(guess * o.preRun)),
+    cookies,
+  });
   const s0 = await server.settled(true);
   const cpu0 = server.cpuMs();
   const load = await fire({ url, connections: o.connections, amount: Math.round(pre.rps * o.seconds), cookies });
@@ -332,15 +374,39 @@ async function measureA(o: ScaleOptions, server: ServerProcess, cookies: string[
   const all2xx = s1.responses2xx - start.responses2xx;
   const grew = (after?.visits ?? 0) - (before?.visits ?? 0);
   const check = (ok: boolean, what: string, detail: string) =>
-    o.checks.push({ server: "db-sqlite", scenario: "A", round, kind: "validity", ok, what: `scale, ${label}: ${what}`, detail });
-  check(load.non2xx === 0 && load.errors === 0 && load.timeouts === 0 && s1.responses2xx - s0.responses2xx === served, "every response is 2xx", `${load.non2xx} non-2xx, ${load.errors} errors, ${load.timeouts} timeouts`);
-  check(s1.distinctCookies === o.connections, `${o.connections} distinct sessions (one per connection)`, `the server saw ${s1.distinctCookies}`);
-  check(grew === all2xx && !after?.missing, "the counters grew by the number of 2xx", `grew by ${grew}, ${all2xx} 2xx, ${after?.missing ?? "?"} sessions missing`);
+    o.checks.push({
+      server: "db-sqlite",
+      scenario: "A",
+      round,
+      kind: "validity",
+      ok,
+      what: `scale, ${label}: ${what}`,
+      detail,
+    });
+  check(
+    load.non2xx === 0 && load.errors === 0 && load.timeouts === 0 && s1.responses2xx - s0.responses2xx === served,
+    "every response is 2xx",
+    `${load.non2xx} non-2xx, ${load.errors} errors, ${load.timeouts} timeouts`,
+  );
+  check(
+    s1.distinctCookies === o.connections,
+    `${o.connections} distinct sessions (one per connection)`,
+    `the server saw ${s1.distinctCookies}`,
+  );
+  check(
+    grew === all2xx && !after?.missing,
+    "the counters grew by the number of 2xx",
+    `grew by ${grew}, ${all2xx} 2xx, ${after?.missing ?? "?"} sessions missing`,
+  );
   const cpuUs = cpu0 === null || cpu1 === null || served === 0 ? null : ((cpu1 - cpu0) * 1000) / served;
   return { round, rps: load.rps, p50: load.p50, p99: load.p99, cpuUs };
 }
 
-async function tableSize(o: ScaleOptions, data: string, cookieName: string): Promise<NonNullable<ScaleResult["table"]>> {
+async function tableSize(
+  o: ScaleOptions,
+  data: string,
+  cookieName: string,
+): Promise<NonNullable<ScaleResult["table"]>> {
   const sizes = [o.baseRows, o.rows];
   const files = sizes.map((n) => path.join(o.dir, `scale-${n}.sqlite3`));
   const servers: ServerProcess[] = [];
@@ -349,12 +415,19 @@ async function tableSize(o: ScaleOptions, data: string, cookieName: string): Pro
     for (const [i, n] of sizes.entries()) {
       const f = await fill(files[i]!, { expired: 0, live: n, visitors: o.connections, data, cookieName });
       filled.push({ ...f, mb: mb(files[i]!) });
-      o.log(`scale: filled a table with ${fmt(n)} live sessions in ${f.seconds.toFixed(1)} s (${filled[i]!.mb.toFixed(0)} MB)`);
+      o.log(
+        `scale: filled a table with ${fmt(n)} live sessions in ${f.seconds.toFixed(1)} s (${filled[i]!.mb.toFixed(0)} MB)`,
+      );
     }
     for (const file of files) servers.push(await o.startServer(file));
     const guess: number[] = [];
     for (const [i, server] of servers.entries()) {
-      const warm = await fire({ url: server.url + PATHS.A, connections: o.connections, seconds: o.warmup, cookies: filled[i]!.cookies });
+      const warm = await fire({
+        url: server.url + PATHS.A,
+        connections: o.connections,
+        seconds: o.warmup,
+        cookies: filled[i]!.cookies,
+      });
       guess.push(warm.rps);
     }
     const runs: TableRun[][] = sizes.map(() => []);
@@ -366,7 +439,9 @@ async function tableSize(o: ScaleOptions, data: string, cookieName: string): Pro
         const run = await measureA(o, servers[i]!, filled[i]!.cookies, guess[i]!, label, round);
         guess[i] = run.rps;
         runs[i]!.push(run);
-        o.log(`scale: round ${round + 1}/${o.rounds} A with ${fmt(sizes[i]!).padStart(9)} sessions ${String(Math.round(run.rps)).padStart(6)} req/s  p50 ${run.p50.toFixed(1).padStart(5)}  p99 ${run.p99.toFixed(1).padStart(6)} ms  CPU ${run.cpuUs?.toFixed(0) ?? "n/a"} µs/req`);
+        o.log(
+          `scale: round ${round + 1}/${o.rounds} A with ${fmt(sizes[i]!).padStart(9)} sessions ${String(Math.round(run.rps)).padStart(6)} req/s  p50 ${run.p50.toFixed(1).padStart(5)}  p99 ${run.p99.toFixed(1).padStart(6)} ms  CPU ${run.cpuUs?.toFixed(0) ?? "n/a"} µs/req`,
+        );
       }
     }
     const summary = (i: number): TableSize => {
@@ -471,7 +546,17 @@ function clearsessions(o: ScaleOptions, file: string): Promise<CommandRun> {
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       if (partial) lines("\n");
-      resolve({ started, exited: exited || performance.now(), firstBatch, lastBatch, progressLines, removed, exit: signal ?? String(code), timedOut, output: output.trim() });
+      resolve({
+        started,
+        exited: exited || performance.now(),
+        firstBatch,
+        lastBatch,
+        progressLines,
+        removed,
+        exit: signal ?? String(code),
+        timedOut,
+        output: output.trim(),
+      });
     });
   });
 }
@@ -496,7 +581,9 @@ async function purge(o: ScaleOptions, data: string, cookieName: string): Promise
   try {
     const filled = await fill(file, { expired: o.rows, live: o.baseRows, visitors: o.connections, data, cookieName });
     const fileMb = mb(file);
-    o.log(`scale: filled a table with ${fmt(o.rows)} expired and ${fmt(o.baseRows)} live sessions in ${filled.seconds.toFixed(1)} s (${fileMb.toFixed(0)} MB)`);
+    o.log(
+      `scale: filled a table with ${fmt(o.rows)} expired and ${fmt(o.baseRows)} live sessions in ${filled.seconds.toFixed(1)} s (${fileMb.toFixed(0)} MB)`,
+    );
     server = await o.startServer(file);
     const url = server.url + PATHS.A;
     const cookies = filled.cookies;
@@ -513,7 +600,9 @@ async function purge(o: ScaleOptions, data: string, cookieName: string): Promise
     const b0 = performance.now();
     await fire({ url, connections: o.connections, seconds: o.baselineSeconds, cookies, onResponse: record });
     const baseline = windowOf(at, ms, status, b0, performance.now());
-    o.log(`scale: A without a purge: ${Math.round(baseline.rps)} req/s  p50 ${baseline.p50.toFixed(1)}  p99 ${baseline.p99.toFixed(1)}  max ${baseline.max.toFixed(1)} ms`);
+    o.log(
+      `scale: A without a purge: ${Math.round(baseline.rps)} req/s  p50 ${baseline.p50.toFixed(1)}  p99 ${baseline.p99.toFixed(1)}  max ${baseline.max.toFixed(1)} ms`,
+    );
     at.length = ms.length = status.length = 0;
 
     let stopLoad!: () => void;
@@ -600,7 +689,9 @@ async function memory(o: ScaleOptions): Promise<RssResult> {
     const s0 = await server.settled();
     const startMb = kb() / 1024;
     const startHeapMb = (await server.memory()).heapUsed / 2 ** 20;
-    o.log(`scale: RSS ${beforeWarmupMb.toFixed(0)} MB at start, ${startMb.toFixed(0)} MB after ${fmt(o.rssWarmup)} new-visitor requests of warm-up`);
+    o.log(
+      `scale: RSS ${beforeWarmupMb.toFixed(0)} MB at start, ${startMb.toFixed(0)} MB after ${fmt(o.rssWarmup)} new-visitor requests of warm-up`,
+    );
     const steps: RssStep[] = [];
     const STEPS = 10;
     const t0 = performance.now();
@@ -634,7 +725,9 @@ async function memory(o: ScaleOptions): Promise<RssResult> {
     const endMb = kb() / 1024;
     const peak = server.statusKb("VmHWM");
     const collected = await server.memory(true);
-    o.log(`scale: after a full garbage collection: V8 heap ${(collected.heapUsed / 2 ** 20).toFixed(0)} MB in use, RSS ${(collected.rss / 2 ** 20).toFixed(0)} MB`);
+    o.log(
+      `scale: after a full garbage collection: V8 heap ${(collected.heapUsed / 2 ** 20).toFixed(0)} MB in use, RSS ${(collected.rss / 2 ** 20).toFixed(0)} MB`,
+    );
     const tableRows = (await server.inspect({ count: true }))?.sessions ?? null;
     const created = s1.responses2xx - s0.responses2xx;
     o.checks.push({
@@ -646,7 +739,22 @@ async function memory(o: ScaleOptions): Promise<RssResult> {
       what: "scale, memory: one stored session per new-visitor request",
       detail: `${created} 2xx of ${o.rows} sent (${non2xx} non-2xx or errors); ${tableRows ?? "?"} rows, ${s1.responses2xx} 2xx since the start`,
     });
-    return { warmup: o.rssWarmup, beforeWarmupMb, startMb, startHeapMb, endMb, peakMb: peak === null ? null : peak / 1024, heapAfterGcMb: collected.heapUsed / 2 ** 20, rssAfterGcMb: collected.rss / 2 ** 20, ratio: endMb / startMb, created, seconds, steps, tableRows, non2xx };
+    return {
+      warmup: o.rssWarmup,
+      beforeWarmupMb,
+      startMb,
+      startHeapMb,
+      endMb,
+      peakMb: peak === null ? null : peak / 1024,
+      heapAfterGcMb: collected.heapUsed / 2 ** 20,
+      rssAfterGcMb: collected.rss / 2 ** 20,
+      ratio: endMb / startMb,
+      created,
+      seconds,
+      steps,
+      tableRows,
+      non2xx,
+    };
   } finally {
     if (server) await o.stopServer(server);
     removeDatabase(file);

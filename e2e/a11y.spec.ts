@@ -23,15 +23,26 @@ async function violations(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page }).analyze();
   return results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
+    .map(
+      (v) =>
+        `${v.impact} ${v.id}: ${v.help} (${v.nodes
+          .map((n) => n.target.join(" "))
+          .slice(0, 3)
+          .join(", ")})`,
+    );
 }
 
 /** How far the page reaches past the viewport's width (0 = no sideways scrolling). */
 function overflow(page: Page): Promise<number> {
-  return page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth);
+  return page.evaluate(
+    () => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth,
+  );
 }
 
-test("every page: no serious or critical axe violations, and no sideways scrolling at 390 px", async ({ page, other }, testInfo) => {
+test("every page: no serious or critical axe violations, and no sideways scrolling at 390 px", async ({
+  page,
+  other,
+}, testInfo) => {
   test.setTimeout(180_000);
   const staff = await newUser(testInfo, PASSWORD, { staff: true });
 
@@ -73,7 +84,8 @@ test("every page: no serious or critical axe violations, and no sideways scrolli
         const extra = await overflow(page);
         if (extra > 0) problems.push(`phone ${url}: ${extra} px wider than the screen`);
         const header = await page.locator("header.site").boundingBox();
-        if (!header || Math.round(header.width) !== size.width) problems.push(`phone ${url}: the header is ${header?.width} px wide`);
+        if (!header || Math.round(header.width) !== size.width)
+          problems.push(`phone ${url}: the header is ${header?.width} px wide`);
       }
     }
   }
@@ -84,7 +96,8 @@ test("every page: no serious or critical axe violations, and no sideways scrolli
     await other.page.context().clearCookies();
     await other.page.goto("/login/");
     for (const v of await violations(other.page)) problems.push(`${size.name} /login/ (logged out): ${v}`);
-    if (size.name === "phone" && (await overflow(other.page)) > 0) problems.push("phone /login/: wider than the screen");
+    if (size.name === "phone" && (await overflow(other.page)) > 0)
+      problems.push("phone /login/: wider than the screen");
   }
   expect(problems).toEqual([]);
 });

@@ -28,9 +28,12 @@ test.skip(
   "the admin page is browser-tested on db; db, cached_db, file and signed_cookies are covered over HTTP by test/routes/admin.test.ts",
 );
 
-
 test.describe("the admin page for sessions", () => {
-  test("staff see a visitor's session, open it decoded, and end it; the visitor starts afresh", async ({ page, context, other }, testInfo) => {
+  test("staff see a visitor's session, open it decoded, and end it; the visitor starts afresh", async ({
+    page,
+    context,
+    other,
+  }, testInfo) => {
     const admin = await newUser(testInfo, PASSWORD, { staff: true });
     const item = `admin-apple-${Date.now().toString(36)}`;
 
@@ -76,7 +79,9 @@ test.describe("the admin page for sessions", () => {
     // Ending it.
     await page.locator("#end-session-button").click();
     await expect(page).toHaveURL(LIST);
-    await expect(page.locator("#admin-notice")).toHaveText(`Ended session ${prefix}…: its visitor starts afresh at their next request.`);
+    await expect(page.locator("#admin-notice")).toHaveText(
+      `Ended session ${prefix}…: its visitor starts afresh at their next request.`,
+    );
     await expect(page.locator(`tr.stored-session[data-key-prefix="${prefix}"]`)).toHaveCount(0);
     expect(await storedData(visitorKey), "the record is gone from the store").toBeUndefined();
     await page.reload();

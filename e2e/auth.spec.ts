@@ -35,7 +35,6 @@ test.skip(
   "login in the browser runs on db, cached_db and signed_cookies; cache and file are covered by the HTTP tests in test/routes/auth.test.ts",
 );
 
-
 /** Logs in through /login/ (with `next` when given) and checks where it lands and the nav. */
 async function logIn(page: Page, username: string, password = PASSWORD, next?: string): Promise<void> {
   await page.goto(next === undefined ? "/login/" : `/login/?next=${encodeURIComponent(next)}`);
@@ -118,7 +117,11 @@ test.describe("login and the account page", () => {
     await expect(page.locator("#nav-user")).toHaveText(`Account: ${username}`);
   });
 
-  test("changing the password keeps this browser logged in and logs the other one out", async ({ page, context, other }, testInfo) => {
+  test("changing the password keeps this browser logged in and logs the other one out", async ({
+    page,
+    context,
+    other,
+  }, testInfo) => {
     const username = await newUser(testInfo, PASSWORD);
     await logIn(page, username);
     await logIn(other.page, username);
@@ -148,7 +151,10 @@ test.describe("login and the account page", () => {
       expect(await storedData(before), "the old key's record is gone").toBeUndefined();
       expect(await storedData(otherKey), "the other browser's record is deleted").toBeUndefined();
       await expect(page.locator("#user-sessions tr.user-session")).toHaveCount(1);
-      await expect(page.locator("#user-sessions tr.user-session.current")).toHaveAttribute("data-key-prefix", after.slice(0, 8));
+      await expect(page.locator("#user-sessions tr.user-session.current")).toHaveAttribute(
+        "data-key-prefix",
+        after.slice(0, 8),
+      );
     }
 
     // The other browser still sends its old cookie (on signed_cookies a validly signed one): the

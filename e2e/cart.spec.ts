@@ -1,6 +1,14 @@
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { OUTPUT_DIR, engineOf, isServerSide, keptKey, requireSessionCookie, sessionJson, storedData } from "./support.js";
+import {
+  OUTPUT_DIR,
+  engineOf,
+  isServerSide,
+  keptKey,
+  requireSessionCookie,
+  sessionJson,
+  storedData,
+} from "./support.js";
 
 async function addItem(page: Page, item: string, button: "#add-button" | "#add-inplace-button" = "#add-button") {
   await page.locator("#item").fill(item);
@@ -11,7 +19,10 @@ async function addItem(page: Page, item: string, button: "#add-button" | "#add-i
 
 test.describe("shopping cart", () => {
   test("two tabs adding to the cart at the same moment keep both items", async ({ context }) => {
-    test.skip(!isServerSide(), "signed_cookies: each response carries the whole cart, the browser keeps the last (the page says so)");
+    test.skip(
+      !isServerSide(),
+      "signed_cookies: each response carries the whole cart, the browser keeps the last (the page says so)",
+    );
     const [first, second] = [await context.newPage(), await context.newPage()];
     await first.goto("/cart/");
     await addItem(first, "apple");

@@ -16,7 +16,10 @@ async function expectForbiddenPage(page: Page): Promise<void> {
 
 test.describe("CSRF protection", () => {
   test("every form carries a token and the browser holds the csrftoken cookie", async ({ page, context }) => {
-    test.skip(engineOf() !== "db", "the CSRF cookie and the forms' tokens do not depend on the engine: checked on db only");
+    test.skip(
+      engineOf() !== "db",
+      "the CSRF cookie and the forms' tokens do not depend on the engine: checked on db only",
+    );
     await page.goto("/cart/");
     const tokens = page.locator('form[method="post"] input[type="hidden"][name="_csrf"]');
     // add, checkout and the panel's flush

@@ -4,7 +4,15 @@
  * navigation, and (server-side engines) a browser signed out from another one.
  */
 import { expect, type Page } from "@playwright/test";
-import { isServerSide, newUser, panelKey, requireSessionCookie, sessionCookie, submitLogin, testWithOtherBrowser } from "./support.js";
+import {
+  isServerSide,
+  newUser,
+  panelKey,
+  requireSessionCookie,
+  sessionCookie,
+  submitLogin,
+  testWithOtherBrowser,
+} from "./support.js";
 
 const test = testWithOtherBrowser;
 const PASSWORD = "correct horse battery";
@@ -33,7 +41,10 @@ test("flush says what it removed, once, and leaves no session behind", async ({ 
   expect(await panelKey(page)).toBe("");
 });
 
-test("expiry: the value applied, 0 explained, a negative number ends the session and says so", async ({ page, context }) => {
+test("expiry: the value applied, 0 explained, a negative number ends the session and says so", async ({
+  page,
+  context,
+}) => {
   await page.goto("/session/set/?key=colour&value=blue");
   await page.goto("/expiry/");
   await page.locator("#seconds").fill("300");
@@ -49,7 +60,9 @@ test("expiry: the value applied, 0 explained, a negative number ends the session
 
   await page.locator("#seconds").fill("-1");
   await page.locator("#expiry-button").click();
-  await expect(page.locator("#notice")).toContainText("a negative number puts the expiry in the past, so the session ended now");
+  await expect(page.locator("#notice")).toContainText(
+    "a negative number puts the expiry in the past, so the session ended now",
+  );
   expect(await sessionCookie(context), "the browser dropped the cookie").toBeUndefined();
   await expect(page.locator("#session-data")).toHaveText("{}");
   await page.reload();
@@ -61,12 +74,18 @@ test("counter reset and cart actions", async ({ page }) => {
   await page.reload();
   await page.locator("#reset-button").click();
   await expect(page.locator("#visits")).toHaveText("1");
-  await shownOnce(page, "Counter reset: “visits” (2) was removed from your session with pop, so this visit counts as 1 again.");
+  await shownOnce(
+    page,
+    "Counter reset: “visits” (2) was removed from your session with pop, so this visit counts as 1 again.",
+  );
 
   await page.goto("/cart/");
   await page.locator("#item").fill("apple");
   await page.locator("#add-button").click();
-  await shownOnce(page, "Added “apple”: a new list was assigned to “cart”, so the session is marked modified and saved.");
+  await shownOnce(
+    page,
+    "Added “apple”: a new list was assigned to “cart”, so the session is marked modified and saved.",
+  );
   await page.locator(".remove-button").first().click();
   await shownOnce(page, "Removed “apple” from your cart.");
 });

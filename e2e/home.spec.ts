@@ -74,7 +74,10 @@ test.describe("home page", () => {
     await page.goto("/session/set/?key=colour&value=blue");
     await page.locator("header.site nav").getByRole("link", { name: "JSON", exact: true }).click();
     await expect(page).toHaveURL("/session/");
-    const shown = JSON.parse((await page.locator("#session-json").textContent()) ?? "null") as { session_key: string; session: object };
+    const shown = JSON.parse((await page.locator("#session-json").textContent()) ?? "null") as {
+      session_key: string;
+      session: object;
+    };
     expect(shown.session).toEqual({ colour: "blue" });
     expect(shown.session_key).toBe(await panelKey(page));
     const [response] = await Promise.all([

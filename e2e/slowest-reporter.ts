@@ -13,7 +13,8 @@ export default class SlowestReporter implements Reporter {
   onEnd(): void {
     const slowest = this.runs.sort((a, b) => b.duration - a.duration).slice(0, 10);
     process.stdout.write(`\nThe 10 slowest browser tests:\n`);
-    for (const run of slowest) process.stdout.write(`${`${(run.duration / 1000).toFixed(2)} s`.padStart(9)}  ${run.title}\n`);
+    for (const run of slowest)
+      process.stdout.write(`${`${(run.duration / 1000).toFixed(2)} s`.padStart(9)}  ${run.title}\n`);
   }
 
   printsToStdio(): boolean {

@@ -43,7 +43,9 @@ export const SIGNED_COOKIE_PATTERN = /^\.?[A-Za-z0-9_-]+:[0-9A-Za-z]+:[A-Za-z0-9
 export function projectOf(testInfo: TestInfo = test.info()): EngineProject {
   const project = testInfo.project.metadata as Partial<EngineProject>;
   if (!project.engine) {
-    throw new Error(`project "${testInfo.project.name}" has no engine in its metadata: run the tests through playwright.config.ts`);
+    throw new Error(
+      `project "${testInfo.project.name}" has no engine in its metadata: run the tests through playwright.config.ts`,
+    );
   }
   return project as EngineProject;
 }
@@ -68,7 +70,11 @@ export function sessionKeyPattern(engine: Engine = engineOf()): RegExp {
  * keep the key, so it must still be `previous`. On signed_cookies the value is the signed data,
  * so every save re-signs it: the new value is checked for its shape instead. Returns the value.
  */
-export async function keptKey(context: BrowserContext, previous: string, testInfo: TestInfo = test.info()): Promise<string> {
+export async function keptKey(
+  context: BrowserContext,
+  previous: string,
+  testInfo: TestInfo = test.info(),
+): Promise<string> {
   const current = (await requireSessionCookie(context)).value;
   if (isServerSide(engineOf(testInfo))) expect(current, "the session keeps its key").toBe(previous);
   else expect(current).toMatch(SIGNED_COOKIE_PATTERN);
@@ -133,7 +139,9 @@ export function sessionRow(key: string, databasePath: string): SessionRow | unde
   const db = new SQLite(databasePath, { readonly: true, fileMustExist: true });
   try {
     return db
-      .prepare<[string], SessionRow>("SELECT session_key, session_data, expire_date FROM sessions WHERE session_key = ?")
+      .prepare<[string], SessionRow>(
+        "SELECT session_key, session_data, expire_date FROM sessions WHERE session_key = ?",
+      )
       .get(key);
   } finally {
     db.close();
@@ -435,7 +443,9 @@ export class AppServer {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) {
-        throw new Error(`server exited before answering (code ${child.exitCode}, signal ${child.signalCode}):\n${this.output}`);
+        throw new Error(
+          `server exited before answering (code ${child.exitCode}, signal ${child.signalCode}):\n${this.output}`,
+        );
       }
       try {
         const response = await fetch(`${this.url}/`, { signal: AbortSignal.timeout(1_000) });

@@ -80,10 +80,15 @@ test.describe("what just happened", () => {
     expect(await shownSetCookies(before)).toEqual(sent);
     await expect(before).toContainText("No Expires and no Max-Age");
     // Only the branch that ran is highlighted: set_expiry(0), not set_expiry(None) or int(seconds).
-    await expect(page.locator("#snippet-post-expiry mark.ran")).toHaveText([/request\.session\.set_expiry\(0\)/, /session\.setExpiry\(value\)/]);
+    await expect(page.locator("#snippet-post-expiry mark.ran")).toHaveText([
+      /request\.session\.set_expiry\(0\)/,
+      /session\.setExpiry\(value\)/,
+    ]);
   });
 
-  test("login: the new key is the one the browser received, and the key change is pointed out", async ({ page }, testInfo) => {
+  test("login: the new key is the one the browser received, and the key change is pointed out", async ({
+    page,
+  }, testInfo) => {
     const password = "teach-password-1";
     const user = await newUser(testInfo, password);
     await page.goto("/cart/");
@@ -107,7 +112,7 @@ test.describe("what just happened", () => {
       expect(loggedIn).not.toBe(anonymous);
       await expect(before).toContainText(`The key changed from ${anonymous.slice(0, 8)}… to ${loggedIn.slice(0, 8)}…`);
     }
-    await expect(page.locator('#snippet-post-login mark.ran').first()).toBeVisible();
+    await expect(page.locator("#snippet-post-login mark.ran").first()).toBeVisible();
   });
 });
 
@@ -126,12 +131,18 @@ test.describe("the stored record", () => {
           await expect(panel.locator('[data-column="session_key"]')).toHaveText(row!.session_key);
           await expect(panel.locator('[data-column="session_data"]')).toHaveText(row!.session_data);
           await expect(panel.locator('[data-column="expire_date"]')).toHaveText(row!.expire_date);
-          await expect(panel.locator("pre.query")).toHaveText(`SELECT session_key, session_data, expire_date FROM sessions WHERE session_key = '${key}';`);
+          await expect(panel.locator("pre.query")).toHaveText(
+            `SELECT session_key, session_data, expire_date FROM sessions WHERE session_key = '${key}';`,
+          );
           break;
         }
         case "cache": {
-          await expect(panel.locator('[data-role="cache-key"]')).toHaveText(`${project.cacheKeyPrefix}:1:django.contrib.sessions.cache${key}`);
-          const shown = JSON.parse((await panel.locator('[data-role="cache-value"]').textContent()) ?? "null") as unknown;
+          await expect(panel.locator('[data-role="cache-key"]')).toHaveText(
+            `${project.cacheKeyPrefix}:1:django.contrib.sessions.cache${key}`,
+          );
+          const shown = JSON.parse(
+            (await panel.locator('[data-role="cache-value"]').textContent()) ?? "null",
+          ) as unknown;
           expect(shown).toEqual(await storedData(key));
           break;
         }
@@ -163,7 +174,7 @@ test.describe("Django's code beside ours", () => {
     { url: "/cart/", route: "GET /cart/", python: 'request.session.pop("flash", None)' },
     { url: "/expiry/", route: "GET /expiry/", python: "request.session.get_expiry_age()" },
     { url: "/login/", route: "POST /login/", python: "login(request, user)" },
-    { url: "/settings/", route: "GET /settings/", python: "SESSION_ENGINE = \"django.contrib.sessions.backends." },
+    { url: "/settings/", route: "GET /settings/", python: 'SESSION_ENGINE = "django.contrib.sessions.backends.' },
   ];
   for (const { url, route, python } of pages) {
     test(`${url} shows the Django view next to ours`, async ({ page }) => {

@@ -12,11 +12,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("session_data", "text", (col) => col.notNull())
     .addColumn("expire_date", isPostgres(db) ? "timestamptz" : "datetime", (col) => col.notNull())
     .execute();
-  await db.schema
-    .createIndex("sessions_expire_date_idx")
-    .on("sessions")
-    .column("expire_date")
-    .execute();
+  await db.schema.createIndex("sessions_expire_date_idx").on("sessions").column("expire_date").execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -38,7 +38,9 @@ function installDebianChromium() {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const hasApt = spawnSync("sh", ["-c", "command -v apt-get"]).status === 0;
   if (!isRoot || !hasApt) {
-    log(`INSTALL_BROWSER=1 was given, but installing needs ${isRoot ? "apt-get (Debian/Ubuntu)" : "root"}; nothing installed.`);
+    log(
+      `INSTALL_BROWSER=1 was given, but installing needs ${isRoot ? "apt-get (Debian/Ubuntu)" : "root"}; nothing installed.`,
+    );
     return false;
   }
   log("no Chromium found; INSTALL_BROWSER=1, so installing Debian's chromium package:");

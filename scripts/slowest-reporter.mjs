@@ -34,5 +34,8 @@ export default async function* slowest(source) {
       .map((item) => `${seconds(item.duration)}  ${item.name}\n`)
       .join("");
   yield list(`The ${TOP} slowest tests:`, tests);
-  yield list(`The ${TOP} slowest files (their tests' time, start-up left out):`, [...files].map(([name, duration]) => ({ name, duration })));
+  yield list(
+    `The ${TOP} slowest files (their tests' time, start-up left out):`,
+    [...files].map(([name, duration]) => ({ name, duration })),
+  );
 }

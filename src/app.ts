@@ -97,15 +97,23 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     });
     await assets.register(fastifyStatic, { root: path.join(ROOT, "public"), prefix: "/static/" });
     // Browsers ask for /favicon.ico whatever the page links to: the same small SVG.
-    assets.get("/favicon.ico", (_request, reply) =>
-      reply.type("image/svg+xml").sendFile("favicon.svg"),
-    );
+    assets.get("/favicon.ico", (_request, reply) => reply.type("image/svg+xml").sendFile("favicon.svg"));
   });
   await app.register(sessions, { engine });
   const dateValue = deps.runtime?.database.dateValue ?? toSqliteDatetime;
   const users = new Users(deps.db, dateValue);
-  const endedSessions = new EndedSessions({ db: deps.db, dateValue, lifetimeSeconds: sessionSettings.SESSION_COOKIE_AGE });
-  const userSessions = new UserSessions({ db: deps.db, engine, secrets: sessionSettings, dateValue, ended: endedSessions });
+  const endedSessions = new EndedSessions({
+    db: deps.db,
+    dateValue,
+    lifetimeSeconds: sessionSettings.SESSION_COOKIE_AGE,
+  });
+  const userSessions = new UserSessions({
+    db: deps.db,
+    engine,
+    secrets: sessionSettings,
+    dateValue,
+    ended: endedSessions,
+  });
   await app.register(auth, { findUser: (id) => users.byId(id), secrets: sessionSettings, userSessions });
   // After the session plugin, so its onSend sees the response's session headers as sent.
   await app.register(teach, {

@@ -27,19 +27,32 @@ const appSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (leave it unset for SQLite)")
     .optional(),
   CACHE_BACKEND: z
-    .enum(["locmem", "redis", "django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.redis.RedisCache"], {
-      message: "must be locmem or redis",
-    })
+    .enum(
+      [
+        "locmem",
+        "redis",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.redis.RedisCache",
+      ],
+      {
+        message: "must be locmem or redis",
+      },
+    )
     .default("locmem")
     .transform((v) => (v.endsWith("RedisCache") || v === "redis" ? "redis" : "locmem")),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").default("redis://127.0.0.1:6379"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .default("redis://127.0.0.1:6379"),
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   CACHE_KEY_PREFIX: z.string().default(""),
   TRUST_PROXY: z
     .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
     .default("false")
     .transform((v) => v === "true" || v === "1" || v === "yes"),
-  PASSWORD_HASHER: z.enum(["scrypt", "fast"], { message: "must be scrypt or fast (fast is for tests only)" }).default("scrypt"),
+  PASSWORD_HASHER: z
+    .enum(["scrypt", "fast"], { message: "must be scrypt or fast (fast is for tests only)" })
+    .default("scrypt"),
   LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
@@ -90,8 +103,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   });
   if (!parsed.success) {
     throw new ImproperlyConfigured(
-      "Invalid configuration: " +
-        parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "),
+      "Invalid configuration: " + parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "),
     );
   }
   const app = parsed.data;

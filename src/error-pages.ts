@@ -34,7 +34,8 @@ const FIELD_HELP: Record<string, string> = {
   username: "A username is at most 150 characters.",
   password: "A password is at most 4096 characters.",
   seconds: "Enter a whole number of seconds, 0 for “until the browser closes”, or nothing for the default.",
-  session_key: "A session is named by 8 to 64 lowercase letters and digits: the prefix the list shows, or more of its key.",
+  session_key:
+    "A session is named by 8 to 64 lowercase letters and digits: the prefix the list shows, or more of its key.",
   after: "A page of the session list is named by the link the list gives: start again from the first page.",
   before: "A page of the session list is named by the link the list gives: start again from the first page.",
 };
@@ -52,7 +53,9 @@ function pageFor(error: FastifyError): ErrorPage {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   const exposed = (error as { expose?: boolean }).expose === true;
   if (status === 503) {
-    const message = exposed ? error.message : "The session store is unavailable right now. Please try again in a moment.";
+    const message = exposed
+      ? error.message
+      : "The session store is unavailable right now. Please try again in a moment.";
     return { status, heading: HEADINGS[503]!, message };
   }
   if (status >= 500) {

@@ -86,7 +86,8 @@ function prettyMessage(log: Record<string, unknown>, messageKey: string): string
   const prefix = typeof log.reqId === "string" ? `[${log.reqId}] ` : "";
   const text = log[messageKey];
   // A message that is not a string prints as JSON (String() would make an object "[object Object]").
-  const message = prefix + (text === undefined || text === null ? "" : typeof text === "string" ? text : JSON.stringify(text));
+  const message =
+    prefix + (text === undefined || text === null ? "" : typeof text === "string" ? text : JSON.stringify(text));
   const req = log.req as PrettyRequest | undefined;
   if (req && typeof req === "object" && req.method) {
     return `${message}: ${req.method} ${req.path ?? ""}${req.remoteAddress ? ` from ${req.remoteAddress}` : ""}`;

@@ -63,6 +63,7 @@ export function leaveNotice(reply: FastifyReply, text: string): void {
 export function takeNotices(request: FastifyRequest, reply: FastifyReply): string[] {
   const list = pending.get(reply) ?? arrived(request);
   pending.delete(reply);
-  if (list.length > 0 || request.cookies[NOTICE_COOKIE] !== undefined) reply.clearCookie(NOTICE_COOKIE, cookieOptions(request));
+  if (list.length > 0 || request.cookies[NOTICE_COOKIE] !== undefined)
+    reply.clearCookie(NOTICE_COOKIE, cookieOptions(request));
   return list;
 }

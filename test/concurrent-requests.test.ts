@@ -97,7 +97,9 @@ for (const setup of SETUPS) {
   describe(`${N} requests of one session at once: ${setup.name}`, { skip: setup.skip ?? false }, () => {
     test(`${N} requests setting ${N} different keys: all ${N} kept`, async () => {
       const b = await browserOn(setup);
-      const responses = await Promise.all(Array.from({ length: N }, (_, i) => b.get(`/session/set/?key=k${i}&value=${i}`)));
+      const responses = await Promise.all(
+        Array.from({ length: N }, (_, i) => b.get(`/session/set/?key=k${i}&value=${i}`)),
+      );
       assert.deepEqual(statuses(responses), [200]);
       const data = await b.data();
       const kept = Array.from({ length: N }, (_, i) => `k${i}`).filter((key) => data[key] === key.slice(1));
@@ -109,15 +111,25 @@ for (const setup of SETUPS) {
       const b = await browserOn(setup);
       const responses = await Promise.all(Array.from({ length: N }, () => b.get("/counter/")));
       assert.deepEqual(statuses(responses), [200]);
-      const counts = responses.map((r) => Number(/<strong id="visits">(\d+)<\/strong>/.exec(r.body)?.[1])).sort((x, y) => x - y);
-      assert.deepEqual(counts, Array.from({ length: N }, (_, i) => i + 1), "each request saw the one before it");
+      const counts = responses
+        .map((r) => Number(/<strong id="visits">(\d+)<\/strong>/.exec(r.body)?.[1]))
+        .sort((x, y) => x - y);
+      assert.deepEqual(
+        counts,
+        Array.from({ length: N }, (_, i) => i + 1),
+        "each request saw the one before it",
+      );
       assert.equal((await b.data()).visits, N);
     });
 
     test(`${N} cart adds at once: all ${N} items in the cart, and other keys untouched`, async () => {
       const b = await browserOn(setup);
       const [adds, sets] = await Promise.all([
-        Promise.all(Array.from({ length: N }, (_, i) => b.post(i % 2 ? "/cart/add/" : "/cart/add-inplace/", { item: `item ${i}` }))),
+        Promise.all(
+          Array.from({ length: N }, (_, i) =>
+            b.post(i % 2 ? "/cart/add/" : "/cart/add-inplace/", { item: `item ${i}` }),
+          ),
+        ),
         Promise.all(Array.from({ length: 10 }, (_, i) => b.get(`/session/set/?key=other${i}&value=${i}`))),
       ]);
       assert.deepEqual(statuses(adds), [303]);

@@ -101,12 +101,24 @@ export async function appFixture(env: Record<string, string> = {}, stores: Fixtu
   const logs: Record<string, unknown>[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
   const caches = { default: stores.cache ?? new MemoryCache() };
-  const engine = await createSessionEngine(config.session, { db, dateValue, caches, ...(memory ? { sqlite: memory.sqlite } : {}) });
+  const engine = await createSessionEngine(config.session, {
+    db,
+    dateValue,
+    caches,
+    ...(memory ? { sqlite: memory.sqlite } : {}),
+  });
   // The app's own logger options (serializers, redaction), as JSON lines into `logs`.
   const app = await buildApp(config, {
     db,
     engine,
-    ...(stores.database ? { runtime: { database: { db, dateValue, dialect: "postgres", location: "test", close: () => db.destroy() }, caches } } : {}),
+    ...(stores.database
+      ? {
+          runtime: {
+            database: { db, dateValue, dialect: "postgres", location: "test", close: () => db.destroy() },
+            caches,
+          },
+        }
+      : {}),
     logger: loggerOptions({ ...config, logLevel: "info" }, stream),
     caches,
   });

@@ -34,7 +34,8 @@ const ENGINES: Engine[] = ["db", "cache", "cached_db", "file", "signed_cookies"]
 const SERVER_SIDE: Engine[] = ["db", "cache", "cached_db", "file"];
 
 const FRESH_KEY = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/;
-const SIGNED = /^sessionid=([\w.-]+:[0-9A-Za-z]+:[\w-]{43}); Max-Age=1209600; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/;
+const SIGNED =
+  /^sessionid=([\w.-]+:[0-9A-Za-z]+:[\w-]{43}); Max-Age=1209600; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/;
 /** A signed empty dict: what signed_cookies answers for a value it cannot use (Django's create()). */
 const EMPTY_SIGNED = /^sessionid=e30:[0-9A-Za-z]+:[\w-]{43}; Max-Age=1209600;/;
 const DELETE_COOKIE = /^sessionid=""; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax$/;
@@ -61,7 +62,10 @@ function assertNoLeak(response: LightMyRequestResponse, reflected?: string): voi
   if (reflected) body = body.split(reflected).join("");
   assert.doesNotMatch(body, /\bat (?:async )?[\w$.<>[\] ]*\(?(?:file:\/\/|\/|node:)[^\s)]*:\d+:\d+/, "no stack frame");
   assert.doesNotMatch(body, /\b[A-Z][A-Za-z]*Error\b|Error:/, "no error class name");
-  assert.doesNotMatch(body, /\b(?:SessionInterrupted|BadSignature|SignatureExpired|SessionCookieTooLarge|FST_[A-Z_]+)\b/);
+  assert.doesNotMatch(
+    body,
+    /\b(?:SessionInterrupted|BadSignature|SignatureExpired|SessionCookieTooLarge|FST_[A-Z_]+)\b/,
+  );
   assert.doesNotMatch(body, /\/src\/|\/node_modules\/|node:internal|\.ts:\d|\.js:\d/, "no source path");
   assert.ok(!body.includes(root), "no file system path");
 }
@@ -96,7 +100,9 @@ function logsSince(f: Fixture, from: number): LogLine[] {
 }
 
 function assertLogged(lines: LogLine[], expected: LogLine, what = JSON.stringify(expected)): void {
-  const found = lines.some((line) => Object.entries(expected).every(([k, v]) => JSON.stringify(line[k]) === JSON.stringify(v)));
+  const found = lines.some((line) =>
+    Object.entries(expected).every(([k, v]) => JSON.stringify(line[k]) === JSON.stringify(v)),
+  );
   assert.ok(found, `log line ${what} in:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
 }
 
@@ -202,7 +208,10 @@ async function battery(engine: Engine, env: Record<string, string> = {}): Promis
         method: "POST",
         url,
         payload: new URLSearchParams({ _csrf: token }).toString(),
-        headers: { cookie: `csrftoken=${secret}; sessionid=${sessionCookie}`, "content-type": "application/x-www-form-urlencoded" },
+        headers: {
+          cookie: `csrftoken=${secret}; sessionid=${sessionCookie}`,
+          "content-type": "application/x-www-form-urlencoded",
+        },
       });
     },
     hasRecord,
@@ -210,7 +219,11 @@ async function battery(engine: Engine, env: Record<string, string> = {}): Promis
     async assertBystanderIntact() {
       const page = await bystander.get("/session/get/?key=secret");
       assertPage(page, 200, "Get a value");
-      assert.match(page.body, new RegExp(`<code id="value">&#34;${BYSTANDER_VALUE}&#34;</code>`), "the bystander's value reads back");
+      assert.match(
+        page.body,
+        new RegExp(`<code id="value">&#34;${BYSTANDER_VALUE}&#34;</code>`),
+        "the bystander's value reads back",
+      );
       assert.equal(sessionSetCookie(page), undefined, "the bystander's cookie is left alone");
       assert.equal(bystander.sessionKey(), bystanderKey);
       assert.deepEqual(await record(bystanderKey), bystanderRecord, "the bystander's record is unchanged in the store");
@@ -256,14 +269,19 @@ async function assertNeverAdopted(b: Battery, cookieHeader: string, sentValue: s
     const value = SIGNED.exec(cookie)?.[1];
     assert.ok(value && value !== sentValue, cookie);
     const readBack = await b.f.app.inject({ url: "/session/json/", headers: { cookie: `sessionid=${value}` } });
-    assert.deepEqual(readBack.json<{ session: unknown }>().session, { mine: "attacker" }, "the new cookie holds only what was written");
+    assert.deepEqual(
+      readBack.json<{ session: unknown }>().session,
+      { mine: "attacker" },
+      "the new cookie holds only what was written",
+    );
   } else {
     const fresh = FRESH_KEY.exec(cookie)?.[1];
     assert.ok(fresh, `a fresh key is issued: ${cookie}`);
     assert.notEqual(fresh, sentValue);
     assert.notEqual(fresh, b.bystanderKey);
     assert.deepEqual(((await b.record(fresh)) as { data: unknown }).data, { mine: "attacker" });
-    if (sentValue !== undefined) assert.equal(await b.hasRecord(sentValue), false, "nothing is stored under the value sent");
+    if (sentValue !== undefined)
+      assert.equal(await b.hasRecord(sentValue), false, "nothing is stored under the value sent");
   }
   const lines = logsSince(b.f, from);
   assertNoServerError(lines);
@@ -402,7 +420,9 @@ describe("1b. over a real loopback socket: Node's header limit and HTTP parser",
   });
 
   test("two Cookie header lines are joined by Node with '; ': the last sessionid still wins", async () => {
-    const answer = await raw(request(`Cookie: sessionid=nobodys-key-nobodys-key\r\nCookie: sessionid=${b.bystanderKey}\r\n`));
+    const answer = await raw(
+      request(`Cookie: sessionid=nobodys-key-nobodys-key\r\nCookie: sessionid=${b.bystanderKey}\r\n`),
+    );
     assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(answer, new RegExp(`&#34;${BYSTANDER_VALUE}&#34;`));
     await b.assertBystanderIntact();
@@ -475,7 +495,10 @@ describe("3. the file engine never reads, writes or deletes outside SESSION_FILE
     ["a run of slashes", () => "////////////////"],
     ["backslashes", () => "\\..\\..\\planted"],
     ["a NUL byte before ../", () => "abcdefgh\u0000/../../planted"],
-    ["octal escapes in a quoted cookie (unquoted to /../../planted)", () => '"\\057\\056\\056\\057\\056\\056\\057planted"'],
+    [
+      "octal escapes in a quoted cookie (unquoted to /../../planted)",
+      () => '"\\057\\056\\056\\057\\056\\056\\057planted"',
+    ],
     ["a dot that names a file beside the sessions", () => ".planted"],
     ["upper case naming a file beside the sessions", () => "PLANTEDPLANTEDPLANTEDPLANTED"],
     ["32 characters with a dot", () => "aaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb"],
@@ -535,23 +558,60 @@ describe("4. signed_cookies: a cookie that does not verify is an empty session a
     assert.match(cookie, /^[\w.-]+:[0-9A-Za-z]+:[\w-]{43}$/);
   });
 
-  const cookieSigner = (secret: string, now = Date.now) => new TimestampSigner({ secret, salt: SIGNED_COOKIE_SALT, now });
+  const cookieSigner = (secret: string, now = Date.now) =>
+    new TimestampSigner({ secret, salt: SIGNED_COOKIE_SALT, now });
   const age = 1_209_600;
 
   const bad: [string, () => string, string][] = [
-    ["a character flipped in the payload", () => flip(cookie, Math.floor(cookie.indexOf(":") / 2)), "Session cookie signature invalid"],
-    ["a character flipped in the signature", () => flip(cookie, cookie.length - 20), "Session cookie signature invalid"],
-    ["the signature's last character changed", () => flip(cookie, cookie.length - 1), "Session cookie signature invalid"],
-    ["the timestamp changed", () => cookie.replace(/:([0-9A-Za-z]+):/, (_, ts: string) => `:${flip(ts, ts.length - 1)}:`), "Session cookie signature invalid"],
+    [
+      "a character flipped in the payload",
+      () => flip(cookie, Math.floor(cookie.indexOf(":") / 2)),
+      "Session cookie signature invalid",
+    ],
+    [
+      "a character flipped in the signature",
+      () => flip(cookie, cookie.length - 20),
+      "Session cookie signature invalid",
+    ],
+    [
+      "the signature's last character changed",
+      () => flip(cookie, cookie.length - 1),
+      "Session cookie signature invalid",
+    ],
+    [
+      "the timestamp changed",
+      () => cookie.replace(/:([0-9A-Za-z]+):/, (_, ts: string) => `:${flip(ts, ts.length - 1)}:`),
+      "Session cookie signature invalid",
+    ],
     ["truncated by one character", () => cookie.slice(0, -1), "Session cookie signature invalid"],
     ["truncated to half", () => cookie.slice(0, Math.floor(cookie.length / 2)), "Session cookie signature invalid"],
     ["the signature cut off", () => cookie.slice(0, cookie.lastIndexOf(":")), "Session cookie signature invalid"],
-    ["another cookie's signature", () => cookie.slice(0, cookie.lastIndexOf(":")) + b.bystanderKey.slice(b.bystanderKey.lastIndexOf(":")), "Session cookie signature invalid"],
-    ["signed with another secret", () => cookieSigner("not-our-secret").signObject({ secret: "forged" }), "Session cookie signature invalid"],
+    [
+      "another cookie's signature",
+      () => cookie.slice(0, cookie.lastIndexOf(":")) + b.bystanderKey.slice(b.bystanderKey.lastIndexOf(":")),
+      "Session cookie signature invalid",
+    ],
+    [
+      "signed with another secret",
+      () => cookieSigner("not-our-secret").signObject({ secret: "forged" }),
+      "Session cookie signature invalid",
+    ],
     // The stored-data salt differs from the cookie salt, so a signed record cannot pose as a cookie.
-    ["signed with our secret but the stored-data salt", () => b.f.engine.open(null).encode({ secret: "forged" }), "Session cookie signature invalid"],
-    ["expired: signed longer ago than SESSION_COOKIE_AGE", () => cookieSigner(TEST_SECRET, () => Date.now() - (age + 60) * 1000).signObject({ secret: "expired" }), "Session cookie expired"],
-    ["signed a year ago", () => cookieSigner(TEST_SECRET, () => ONE_YEAR_OLD).signObject({ secret: "expired" }), "Session cookie expired"],
+    [
+      "signed with our secret but the stored-data salt",
+      () => b.f.engine.open(null).encode({ secret: "forged" }),
+      "Session cookie signature invalid",
+    ],
+    [
+      "expired: signed longer ago than SESSION_COOKIE_AGE",
+      () => cookieSigner(TEST_SECRET, () => Date.now() - (age + 60) * 1000).signObject({ secret: "expired" }),
+      "Session cookie expired",
+    ],
+    [
+      "signed a year ago",
+      () => cookieSigner(TEST_SECRET, () => ONE_YEAR_OLD).signObject({ secret: "expired" }),
+      "Session cookie expired",
+    ],
   ];
   for (const [what, make, message] of bad) {
     test(`${what}: 200, empty, a signed empty cookie, "${message}" logged`, async () => {
@@ -561,7 +621,8 @@ describe("4. signed_cookies: a cookie that does not verify is an empty session a
       const read = await b.send(`sessionid=${value}`);
       assertPage(read, 200, "Get a value");
       assert.match(read.body, NOT_SET);
-      for (const data of ["attacker-data", "forged", "expired"]) assert.ok(!read.body.includes(`&#34;${data}&#34;`), data);
+      for (const data of ["attacker-data", "forged", "expired"])
+        assert.ok(!read.body.includes(`&#34;${data}&#34;`), data);
       assert.match(sessionSetCookie(read) ?? "", EMPTY_SIGNED);
       const lines = logsSince(b.f, from);
       assertLogged(lines, { level: 40, logger: "django.security.SuspiciousSession", msg: message });
@@ -602,7 +663,10 @@ describe("4. signed_cookies: a cookie that does not verify is an empty session a
     const replayed = await b.send(`sessionid=${copied}`);
     assertPage(replayed, 200, "Get a value");
     assert.match(replayed.body, /<code id="value">&#34;before-logout&#34;<\/code>/, "the replayed cookie is accepted");
-    assert.ok(!logsSince(b.f, from).some((l) => l.logger === "django.security.SuspiciousSession"), "and nothing notices");
+    assert.ok(
+      !logsSince(b.f, from).some((l) => l.logger === "django.security.SuspiciousSession"),
+      "and nothing notices",
+    );
 
     // An older copy brings back older data the same way.
     await v.get("/session/set/?key=secret&value=one");
@@ -623,8 +687,16 @@ describe("4b. a stored record whose signature does not verify reads as empty, wi
       await v.get("/session/set/?key=secret&value=mine");
       const key = v.sessionKey()!;
       if (engine === "db") {
-        const row = await b.f.db.selectFrom("sessions").select("session_data").where("session_key", "=", key).executeTakeFirstOrThrow();
-        await b.f.db.updateTable("sessions").set({ session_data: flip(row.session_data, 0) }).where("session_key", "=", key).execute();
+        const row = await b.f.db
+          .selectFrom("sessions")
+          .select("session_data")
+          .where("session_key", "=", key)
+          .executeTakeFirstOrThrow();
+        await b.f.db
+          .updateTable("sessions")
+          .set({ session_data: flip(row.session_data, 0) })
+          .where("session_key", "=", key)
+          .execute();
       } else {
         const file = join(b.directory, `sessionid${key}`);
         writeFileSync(file, flip(readFileSync(file, "latin1"), 0), "latin1");
@@ -633,7 +705,11 @@ describe("4b. a stored record whose signature does not verify reads as empty, wi
       const read = await v.get("/session/get/?key=secret");
       assertPage(read, 200, "Get a value");
       assert.match(read.body, NOT_SET);
-      assertLogged(logsSince(b.f, from), { level: 40, logger: "django.security.SuspiciousSession", msg: "Session data corrupted" });
+      assertLogged(logsSince(b.f, from), {
+        level: 40,
+        logger: "django.security.SuspiciousSession",
+        msg: "Session data corrupted",
+      });
       await b.assertBystanderIntact();
     });
   }
@@ -692,7 +768,12 @@ describe("7. forms without a valid CSRF token: 403 page, a log line, the session
       assertPage(r, 403, "Forbidden (403)");
       assert.match(errorMessage(r), /^CSRF verification failed\. Request aborted\./);
       assert.equal(sessionSetCookie(r), undefined, "the session cookie is not deleted");
-      assertLogged(logsSince(b.f, from), { level: 40, msg: "Forbidden (403)", status: 403, code: "FST_CSRF_INVALID_TOKEN" });
+      assertLogged(logsSince(b.f, from), {
+        level: 40,
+        msg: "Forbidden (403)",
+        status: 403,
+        code: "FST_CSRF_INVALID_TOKEN",
+      });
       assert.match((await v.get("/session/get/?key=secret")).body, /<code id="value">&#34;kept&#34;<\/code>/);
       if (engine !== "signed_cookies") assert.equal(await b.hasRecord(v.sessionKey()!), true);
       await b.assertBystanderIntact();
@@ -715,13 +796,20 @@ describe("7. forms without a valid CSRF token: 403 page, a log line, the session
       assert.match(errorMessage(r), /^CSRF verification failed\./);
       assert.equal(sessionSetCookie(r), undefined);
       assertLogged(logsSince(b.f, from), { level: 40, msg: "Forbidden (403)", status: 403, code });
-      assert.deepEqual(((await b.record(v.sessionKey()!)) as { data: unknown }).data, { cart: ["apple"], secret: "kept" });
+      assert.deepEqual(((await b.record(v.sessionKey()!)) as { data: unknown }).data, {
+        cart: ["apple"],
+        secret: "kept",
+      });
       await b.assertBystanderIntact();
     }
 
     test("delete with a forged token", async () => {
       const from = b.f.logs.length;
-      await refused(await v.post("/session/delete/", { key: "secret" }, "forged-token"), from, "FST_CSRF_INVALID_TOKEN");
+      await refused(
+        await v.post("/session/delete/", { key: "secret" }, "forged-token"),
+        from,
+        "FST_CSRF_INVALID_TOKEN",
+      );
     });
 
     test("cart add with another visitor's valid token", async () => {
@@ -755,7 +843,10 @@ describe("7. forms without a valid CSRF token: 403 page, a log line, the session
     });
 
     test("logout without a token: 403 and still logged in", async () => {
-      await b.f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
+      await b.f.db
+        .insertInto("users")
+        .values({ username: "ada", password: await hashPassword("correct horse", "fast") })
+        .execute();
       const ada = visitor(b.f.app);
       await ada.get("/login/");
       assert.equal((await ada.post("/login/", { username: "ada", password: "correct horse" })).statusCode, 303);
@@ -781,7 +872,12 @@ describe("8. a form body over the 64 KB body limit: 413 page", () => {
     await v.post("/cart/add/", { item: "apple" });
   });
   const post = (url: string, payload: string) =>
-    b.f.app.inject({ method: "POST", url, payload, headers: { cookie: v.jar.header(), "content-type": "application/x-www-form-urlencoded" } });
+    b.f.app.inject({
+      method: "POST",
+      url,
+      payload,
+      headers: { cookie: v.jar.header(), "content-type": "application/x-www-form-urlencoded" },
+    });
   const body = (bytes: number) => {
     const head = `_csrf=${encodeURIComponent(token)}&item=`;
     return head + "x".repeat(bytes - head.length);
@@ -792,7 +888,12 @@ describe("8. a form body over the 64 KB body limit: 413 page", () => {
     const r = await post("/cart/add/", body(64 * 1024 + 1));
     assertPage(r, 413, "Request Too Large (413)");
     assert.equal(errorMessage(r), "The form you sent is larger than this site accepts.");
-    assertLogged(logsSince(b.f, from), { level: 40, msg: "Request Too Large (413)", status: 413, code: "FST_ERR_CTP_BODY_TOO_LARGE" });
+    assertLogged(logsSince(b.f, from), {
+      level: 40,
+      msg: "Request Too Large (413)",
+      status: 413,
+      code: "FST_ERR_CTP_BODY_TOO_LARGE",
+    });
     assert.deepEqual(((await b.record(v.sessionKey()!)) as { data: unknown }).data, { cart: ["apple"] });
     await b.assertBystanderIntact();
   });
@@ -827,11 +928,21 @@ describe("9. values that cannot be stored", () => {
       await b.assertBystanderIntact();
     };
     const postRaw = (payload: string, contentType: string) =>
-      b.f.app.inject({ method: "POST", url: "/cart/add/", payload, headers: { cookie: v.jar.header(), "content-type": contentType } });
+      b.f.app.inject({
+        method: "POST",
+        url: "/cart/add/",
+        payload,
+        headers: { cookie: v.jar.header(), "content-type": contentType },
+      });
 
-    const KEY_HELP = "The field “key” is not valid. A key is 1 to 100 characters and may not start with “_” (those keys belong to the framework).";
+    const KEY_HELP =
+      "The field “key” is not valid. A key is 1 to 100 characters and may not start with “_” (those keys belong to the framework).";
     const refusedQueries: [string, string, string][] = [
-      ["a value of 2001 characters", `/session/set/?key=big&value=${"v".repeat(2001)}`, "The field “value” is not valid. A value is at most 2000 characters."],
+      [
+        "a value of 2001 characters",
+        `/session/set/?key=big&value=${"v".repeat(2001)}`,
+        "The field “value” is not valid. A value is at most 2000 characters.",
+      ],
       ["a key of 101 characters", `/session/set/?key=${"k".repeat(101)}&value=x`, KEY_HELP],
       ["a framework key", "/session/set/?key=_auth_user_id&value=1", KEY_HELP],
       ["a key given twice (an array)", "/session/set/?key=a&key=b&value=x", KEY_HELP],
@@ -844,7 +955,12 @@ describe("9. values that cannot be stored", () => {
         assertPage(r, 400, "Bad Request (400)");
         assert.equal(errorMessage(r), message);
         assert.equal(sessionSetCookie(r), undefined);
-        assertLogged(logsSince(b.f, from), { level: 40, msg: "Bad Request (400)", status: 400, code: "FST_ERR_VALIDATION" });
+        assertLogged(logsSince(b.f, from), {
+          level: 40,
+          msg: "Bad Request (400)",
+          status: 400,
+          code: "FST_ERR_VALIDATION",
+        });
         await unchanged();
       });
     }
@@ -888,7 +1004,10 @@ describe("9. values that cannot be stored", () => {
     });
 
     test("a multipart body: 415 page", async () => {
-      const r = await postRaw("--x\r\nContent-Disposition: form-data; name=\"item\"\r\n\r\nx\r\n--x--\r\n", "multipart/form-data; boundary=x");
+      const r = await postRaw(
+        '--x\r\nContent-Disposition: form-data; name="item"\r\n\r\nx\r\n--x--\r\n',
+        "multipart/form-data; boundary=x",
+      );
       assertPage(r, 415, "Unsupported Media Type (415)");
       await unchanged();
     });
@@ -912,7 +1031,10 @@ describe("9. values that cannot be stored", () => {
     }
     assert.ok(refused, "the session became too large");
     assertPage(refused, 500, "Server Error (500)");
-    assert.match(errorMessage(refused), /^Your session has grown too large to keep in a cookie \((\d{4,}) bytes; browsers keep at most 4096\)\. Nothing was saved\.$/);
+    assert.match(
+      errorMessage(refused),
+      /^Your session has grown too large to keep in a cookie \((\d{4,}) bytes; browsers keep at most 4096\)\. Nothing was saved\.$/,
+    );
     assert.equal(refused.headers["set-cookie"], undefined, "no cookie the browser would drop");
     assertSecurityHeaders(refused);
     const lines = logsSince(b.f, from);
@@ -939,12 +1061,18 @@ describe("9b. a session over SESSION_MAX_BYTES: 413 page saying why, logged, the
       const before = await b.record(key);
       const from = b.f.logs.length;
       // Random text does not compress: 2000 characters twice cannot fit in 3000 bytes.
-      assert.equal((await v.get(`/session/set/?key=a&value=${randomBytes(1500).toString("base64url")}`)).statusCode, 200);
+      assert.equal(
+        (await v.get(`/session/set/?key=a&value=${randomBytes(1500).toString("base64url")}`)).statusCode,
+        200,
+      );
       const afterFirst = v.sessionKey()!;
       const recordAfterFirst = await b.record(afterFirst);
       const r = await v.get(`/session/set/?key=b&value=${randomBytes(1500).toString("base64url")}`);
       assertPage(r, 413, "Request Too Large (413)");
-      assert.match(errorMessage(r), /^Your session has grown too large to save \(\d{4} bytes; this site keeps at most 3000\)\. Nothing was changed: remove something from it and try again\.$/);
+      assert.match(
+        errorMessage(r),
+        /^Your session has grown too large to save \(\d{4} bytes; this site keeps at most 3000\)\. Nothing was changed: remove something from it and try again\.$/,
+      );
       assert.equal(sessionSetCookie(r), undefined, "no session cookie");
       assertSecurityHeaders(r);
       assertLogged(logsSince(b.f, from), { level: 40, status: 413, msg: "Request Too Large (413)" });
@@ -992,7 +1120,10 @@ describe("10. a concurrent logout deletes the session while another request is w
       }) as typeof b.f.engine.open;
 
       const from = b.f.logs.length;
-      const writing = b.f.app.inject({ url: "/session/set/?key=secret&value=too-late", headers: { cookie: v.jar.header() } });
+      const writing = b.f.app.inject({
+        url: "/session/set/?key=secret&value=too-late",
+        headers: { cookie: v.jar.header() },
+      });
       await atSave;
       const logout = await v.post("/logout/");
       assert.equal(logout.statusCode, 303);
@@ -1028,7 +1159,10 @@ describe("login: oversized fields and foreign next URLs (see also test/routes/au
   let b: Battery;
   before(async () => {
     b = await battery("db");
-    await b.f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
+    await b.f.db
+      .insertInto("users")
+      .values({ username: "ada", password: await hashPassword("correct horse", "fast") })
+      .execute();
   });
 
   test("a username over 150 characters: 400 with the field's help, not logged in", async () => {

@@ -89,11 +89,19 @@ describe("what the request log holds", () => {
     const logs: LogLine[] = [];
     const { default: Fastify } = await import("fastify");
     const app = Fastify({
-      logger: loggerOptions({ logLevel: "info", logFormat: "json" }, { write: (line) => void logs.push(JSON.parse(line) as LogLine) }),
+      logger: loggerOptions(
+        { logLevel: "info", logFormat: "json" },
+        { write: (line) => void logs.push(JSON.parse(line) as LogLine) },
+      ),
     });
     app.log.info(
       {
-        headers: { cookie: "sessionid=abc", "set-cookie": "sessionid=abc; Path=/", authorization: "Basic eDp5", accept: "text/html" },
+        headers: {
+          cookie: "sessionid=abc",
+          "set-cookie": "sessionid=abc; Path=/",
+          authorization: "Basic eDp5",
+          accept: "text/html",
+        },
         res: { headers: { "set-cookie": "sessionid=abc" } },
         upstream: { headers: { cookie: "sessionid=abc" } },
       },
@@ -102,7 +110,12 @@ describe("what the request log holds", () => {
     await app.close();
     const line = logs.find((l) => l.msg === "headers")!;
     assert.doesNotMatch(JSON.stringify(line), /sessionid=abc|eDp5/);
-    assert.deepEqual(line.headers, { cookie: "[Redacted]", "set-cookie": "[Redacted]", authorization: "[Redacted]", accept: "text/html" });
+    assert.deepEqual(line.headers, {
+      cookie: "[Redacted]",
+      "set-cookie": "[Redacted]",
+      authorization: "[Redacted]",
+      accept: "text/html",
+    });
     assert.deepEqual((line.upstream as LogLine).headers, { cookie: "[Redacted]" });
   });
 
@@ -137,7 +150,10 @@ async function serverOutput(env: Record<string, string>): Promise<string> {
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not listen within 20 s:\n${stdout}\n${stderr}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the server did not listen within 20 s:\n${stdout}\n${stderr}`)),
+      20_000,
+    );
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
       const found = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
@@ -161,7 +177,10 @@ async function serverOutput(env: Record<string, string>): Promise<string> {
 
 describe("log format of the real server", () => {
   test("NODE_ENV=production: one JSON object per line", { timeout: 60_000 }, async () => {
-    const stdout = await serverOutput({ NODE_ENV: "production", SECRET_KEY: "a-real-production-secret-key-of-48-characters-xx" });
+    const stdout = await serverOutput({
+      NODE_ENV: "production",
+      SECRET_KEY: "a-real-production-secret-key-of-48-characters-xx",
+    });
     const lines = stdout.split("\n").filter((line) => line !== "" && !line.startsWith("applied migration "));
     const parsed = lines.map((line) => {
       try {
@@ -177,7 +196,10 @@ describe("log format of the real server", () => {
     }
     assert.ok(parsed.some((l) => String(l.msg).startsWith("Server listening at http://127.0.0.1:")));
     const incoming = parsed.find((l) => l.msg === "incoming request");
-    assert.deepEqual({ method: (incoming?.req as LogLine).method, path: (incoming?.req as LogLine).path }, { method: "GET", path: "/counter/" });
+    assert.deepEqual(
+      { method: (incoming?.req as LogLine).method, path: (incoming?.req as LogLine).path },
+      { method: "GET", path: "/counter/" },
+    );
     assert.ok(parsed.some((l) => l.msg === "request completed" && (l.res as LogLine).statusCode === 200));
     assert.ok(parsed.some((l) => String(l.msg).startsWith("shutdown complete")));
     assert.doesNotMatch(stdout, /query-value-4d2a/);
@@ -188,7 +210,10 @@ describe("log format of the real server", () => {
     const lines = stdout.split("\n").filter((line) => line !== "");
     for (const line of lines) assert.ok(!line.startsWith("{"), `a JSON line in development: ${line}`);
     assert.match(stdout, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: Server listening at http:\/\/127\.0\.0\.1:\d+$/m);
-    assert.match(stdout, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[req-\d+\] incoming request: GET \/counter\/ from 127\.0\.0\.1$/m);
+    assert.match(
+      stdout,
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[req-\d+\] incoming request: GET \/counter\/ from 127\.0\.0\.1$/m,
+    );
     assert.match(stdout, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[req-\d+\] request completed: 200 in \d+\.\d ms$/m);
     assert.match(stdout, /WARN: SECRET_KEY is not set/);
     assert.match(stdout, /INFO: shutdown complete/);

@@ -79,7 +79,8 @@ class Cleanup {
 }
 
 // Settings the app reads; an inherited value (a developer's shell) must not change these runs.
-const APP_SETTINGS = /^(HOST|PORT|DATABASE_PATH|DATABASE_URL|MIGRATE_ON_START|CACHE_\w+|REDIS_URL|LOG_LEVEL|NODE_ENV|SECRET_KEY\w*|SESSION_\w+)$/;
+const APP_SETTINGS =
+  /^(HOST|PORT|DATABASE_PATH|DATABASE_URL|MIGRATE_ON_START|CACHE_\w+|REDIS_URL|LOG_LEVEL|NODE_ENV|SECRET_KEY\w*|SESSION_\w+)$/;
 
 interface AppProcess {
   name: string;
@@ -95,7 +96,16 @@ async function startApp(name: string, env: Record<string, string>, cleanup: Clea
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
     cwd: ROOT,
     // NODE_ENV=test: JSON log lines, which loggedErrors reads (development would print pretty ones).
-    env: { ...inherited, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NODE_ENV: "test", SECRET_KEY: TEST_SECRET, PASSWORD_HASHER: "fast", ...env },
+    env: {
+      ...inherited,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      NODE_ENV: "test",
+      SECRET_KEY: TEST_SECRET,
+      PASSWORD_HASHER: "fast",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.add(child);
@@ -156,7 +166,11 @@ interface Page {
 class Browser {
   readonly jar = new CookieJar();
 
-  async request(app: AppProcess, path: string, init: { form?: Record<string, string>; cookie?: string } = {}): Promise<Page> {
+  async request(
+    app: AppProcess,
+    path: string,
+    init: { form?: Record<string, string>; cookie?: string } = {},
+  ): Promise<Page> {
     const headers: Record<string, string> = {};
     const cookie = init.cookie ?? this.jar.header();
     if (cookie) headers.cookie = cookie;
@@ -175,7 +189,12 @@ class Browser {
     const setCookies = response.headers.getSetCookie();
     // A request sent with a cookie other than the jar's (an old key) must not change the jar.
     if (init.cookie === undefined) this.jar.store(setCookies);
-    return { status: response.status, body: await response.text(), setCookies, location: response.headers.get("location") };
+    return {
+      status: response.status,
+      body: await response.text(),
+      setCookies,
+      location: response.headers.get("location"),
+    };
   }
 
   get sessionKey(): string | undefined {
@@ -244,8 +263,15 @@ async function shareOneSession(a: AppProcess, b: AppProcess, store: SharedStore)
   const json = await browser.request(a, "/session/json/", { cookie: oldCookie });
   assert.equal(json.status, 200);
   // (session_key is read before the session is loaded, so it still echoes the cookie, as in Django.)
-  assert.deepEqual((JSON.parse(json.body) as { session: unknown }).session, {}, "A sees an empty session for the old key");
-  assert.ok(isDeleteCookie(sessionCookie(json)), `A sends the delete cookie for the old key: ${JSON.stringify(json.setCookies)}`);
+  assert.deepEqual(
+    (JSON.parse(json.body) as { session: unknown }).session,
+    {},
+    "A sees an empty session for the old key",
+  );
+  assert.ok(
+    isDeleteCookie(sessionCookie(json)),
+    `A sends the delete cookie for the old key: ${JSON.stringify(json.setCookies)}`,
+  );
 
   const fresh = await browser.request(a, "/counter/", { cookie: oldCookie });
   assert.equal(fresh.status, 200);
@@ -268,17 +294,32 @@ async function shareOneSession(a: AppProcess, b: AppProcess, store: SharedStore)
 async function bothAtOnce(a: AppProcess, b: AppProcess): Promise<void> {
   const browser = new Browser();
   await browser.request(a, "/counter/");
-  const hits = await Promise.all(Array.from({ length: 100 }, (_, i) => browser.request(i % 2 ? a : b, "/counter/", { cookie: browser.jar.header() })));
+  const hits = await Promise.all(
+    Array.from({ length: 100 }, (_, i) =>
+      browser.request(i % 2 ? a : b, "/counter/", { cookie: browser.jar.header() }),
+    ),
+  );
   assert.deepEqual([...new Set(hits.map((page) => page.status))], [200]);
   const counts = hits.map((page) => visitsOn(page)!).sort((x, y) => x - y);
-  assert.deepEqual(counts, Array.from({ length: 100 }, (_, i) => i + 2), "every hit saw the one before it, whichever process served it");
+  assert.deepEqual(
+    counts,
+    Array.from({ length: 100 }, (_, i) => i + 2),
+    "every hit saw the one before it, whichever process served it",
+  );
   const sets = await Promise.all(
-    Array.from({ length: 100 }, (_, i) => browser.request(i % 2 ? a : b, `/session/set/?key=k${i}&value=${i}`, { cookie: browser.jar.header() })),
+    Array.from({ length: 100 }, (_, i) =>
+      browser.request(i % 2 ? a : b, `/session/set/?key=k${i}&value=${i}`, { cookie: browser.jar.header() }),
+    ),
   );
   assert.deepEqual([...new Set(sets.map((page) => page.status))], [200]);
   const token = csrfToken((await browser.request(a, "/cart/")).body);
   const adds = await Promise.all(
-    Array.from({ length: 100 }, (_, i) => browser.request(i % 2 ? a : b, "/cart/add/", { form: { _csrf: token, item: `item ${i}` }, cookie: browser.jar.header() })),
+    Array.from({ length: 100 }, (_, i) =>
+      browser.request(i % 2 ? a : b, "/cart/add/", {
+        form: { _csrf: token, item: `item ${i}` },
+        cookie: browser.jar.header(),
+      }),
+    ),
   );
   assert.deepEqual([...new Set(adds.map((page) => page.status))], [303]);
   const json = JSON.parse((await browser.request(b, "/session/json/")).body) as { session: Record<string, unknown> };
@@ -292,7 +333,12 @@ async function bothAtOnce(a: AppProcess, b: AppProcess): Promise<void> {
 
 function redisProbe(cleanup: Cleanup) {
   const prefix = uniquePrefix("multi");
-  const redis = new Redis(REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000, commandTimeout: 5000 });
+  const redis = new Redis(REDIS_URL!, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    commandTimeout: 5000,
+  });
   cleanup.add(async () => {
     try {
       const keys = await redis.keys(`${prefix}:*`);
@@ -319,7 +365,11 @@ function redisProbe(cleanup: Cleanup) {
 }
 
 async function withPg<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 5000, query_timeout: 10_000 });
+  const client = new pg.Client({
+    connectionString: DATABASE_URL,
+    connectionTimeoutMillis: 5000,
+    query_timeout: 10_000,
+  });
   await client.connect();
   try {
     return await use(client);
@@ -330,7 +380,9 @@ async function withPg<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
 
 async function tableExists(schema: string, table: string): Promise<boolean> {
   return withPg(async (client) => {
-    const { rows } = await client.query<{ found: string | null }>("select to_regclass($1)::text as found", [`${schema}.${table}`]);
+    const { rows } = await client.query<{ found: string | null }>("select to_regclass($1)::text as found", [
+      `${schema}.${table}`,
+    ]);
     return rows[0]?.found != null;
   });
 }
@@ -382,58 +434,70 @@ function setUp(t: TestContext): { cleanup: Cleanup; dir: string } {
 }
 
 describe("more than one server", { concurrency: true, timeout: TEST_TIMEOUT_MS * 2 }, () => {
-  test("cache engine on Redis: the session lives only in Redis", { skip: NO_REDIS, timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { cleanup, dir } = setUp(t);
-    const redis = redisProbe(cleanup);
-    const sqlite = { A: join(dir, "a.sqlite3"), B: join(dir, "b.sqlite3") };
-    const env = (name: "A" | "B") => ({
-      SESSION_ENGINE: "cache",
-      CACHE_BACKEND: "redis",
-      REDIS_URL: REDIS_URL!,
-      CACHE_KEY_PREFIX: redis.prefix,
-      DATABASE_URL: "",
-      DATABASE_PATH: sqlite[name],
-    });
-    const [a, b] = await Promise.all([startApp("A", env("A"), cleanup), startApp("B", env("B"), cleanup)]);
+  test(
+    "cache engine on Redis: the session lives only in Redis",
+    { skip: NO_REDIS, timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { cleanup, dir } = setUp(t);
+      const redis = redisProbe(cleanup);
+      const sqlite = { A: join(dir, "a.sqlite3"), B: join(dir, "b.sqlite3") };
+      const env = (name: "A" | "B") => ({
+        SESSION_ENGINE: "cache",
+        CACHE_BACKEND: "redis",
+        REDIS_URL: REDIS_URL!,
+        CACHE_KEY_PREFIX: redis.prefix,
+        DATABASE_URL: "",
+        DATABASE_PATH: sqlite[name],
+      });
+      const [a, b] = await Promise.all([startApp("A", env("A"), cleanup), startApp("B", env("B"), cleanup)]);
 
-    await shareOneSession(a, b, {
-      holds: (key) => redis.has(CACHE_KEY_PREFIX, key),
-      async whileLive(key) {
-        assert.deepEqual(await redis.keys(), [`${redis.prefix}:1:${CACHE_KEY_PREFIX}${key}`], "Redis holds the one session");
-        for (const [name, path] of Object.entries(sqlite)) {
-          const db = new SQLite(path, { readonly: true, fileMustExist: true });
-          try {
-            const { n } = db.prepare("select count(*) as n from sessions").get() as { n: number };
-            assert.equal(n, 0, `process ${name}'s SQLite file has no session rows`);
-          } finally {
-            db.close();
+      await shareOneSession(a, b, {
+        holds: (key) => redis.has(CACHE_KEY_PREFIX, key),
+        async whileLive(key) {
+          assert.deepEqual(
+            await redis.keys(),
+            [`${redis.prefix}:1:${CACHE_KEY_PREFIX}${key}`],
+            "Redis holds the one session",
+          );
+          for (const [name, path] of Object.entries(sqlite)) {
+            const db = new SQLite(path, { readonly: true, fileMustExist: true });
+            try {
+              const { n } = db.prepare("select count(*) as n from sessions").get() as { n: number };
+              assert.equal(n, 0, `process ${name}'s SQLite file has no session rows`);
+            } finally {
+              db.close();
+            }
           }
-        }
-      },
-    });
-  });
+        },
+      });
+    },
+  );
 
-  test("db engine on PostgreSQL: both processes in one schema", { skip: NO_POSTGRES, timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { cleanup, dir } = setUp(t);
-    const pgStore = await postgresProbe(cleanup);
-    const env = (name: string) => ({
-      SESSION_ENGINE: "db",
-      DATABASE_URL: pgStore.url,
-      DATABASE_PATH: join(dir, `${name}.sqlite3`),
-      CACHE_BACKEND: "locmem",
-    });
-    const [a, b] = await Promise.all([startApp("A", env("a"), cleanup), startApp("B", env("b"), cleanup)]);
-    await pgStore.checkTables();
+  test(
+    "db engine on PostgreSQL: both processes in one schema",
+    { skip: NO_POSTGRES, timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { cleanup, dir } = setUp(t);
+      const pgStore = await postgresProbe(cleanup);
+      const env = (name: string) => ({
+        SESSION_ENGINE: "db",
+        DATABASE_URL: pgStore.url,
+        DATABASE_PATH: join(dir, `${name}.sqlite3`),
+        CACHE_BACKEND: "locmem",
+      });
+      const [a, b] = await Promise.all([startApp("A", env("a"), cleanup), startApp("B", env("b"), cleanup)]);
+      await pgStore.checkTables();
 
-    await shareOneSession(a, b, { holds: (key) => pgStore.has(key) });
-  });
+      await shareOneSession(a, b, { holds: (key) => pgStore.has(key) });
+    },
+  );
 
   test(
     "cached_db engine on PostgreSQL and Redis: both places agree",
     { skip: NO_REDIS || NO_POSTGRES, timeout: TEST_TIMEOUT_MS },
     async (t) => {
       const { cleanup, dir } = setUp(t);
-        const redis = redisProbe(cleanup);
+      const redis = redisProbe(cleanup);
       const pgStore = await postgresProbe(cleanup);
       const env = (name: string) => ({
         SESSION_ENGINE: "cached_db",
@@ -465,7 +529,7 @@ describe("more than one server", { concurrency: true, timeout: TEST_TIMEOUT_MS *
     },
     async (t) => {
       const { cleanup, dir } = setUp(t);
-        const other = await postgresSchema("multi_other"); // migrated with its own kysely_migration
+      const other = await postgresSchema("multi_other"); // migrated with its own kysely_migration
       cleanup.add(() => other.drop());
       const pgStore = await postgresProbe(cleanup);
       const app = await startApp(

@@ -52,5 +52,14 @@ export const SERVER_ARGS = ["--import", "tsx", "src/server.ts"];
  */
 export function serverEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   const hasher = env.NODE_ENV === "production" ? {} : { PASSWORD_HASHER: "fast" };
-  return { ...process.env, DATABASE_URL: "", REDIS_URL: "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...hasher, ...env };
+  return {
+    ...process.env,
+    DATABASE_URL: "",
+    REDIS_URL: "",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "info",
+    ...hasher,
+    ...env,
+  };
 }

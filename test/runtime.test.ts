@@ -25,7 +25,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-
 /** One PING over a raw socket: true if Redis answers +PONG within 500 ms. */
 function pings(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -48,7 +47,9 @@ function pings(port: number): Promise<boolean> {
 
 /** A redis-server on `port`; with `dataDir` it keeps its data there (an append-only file) across restarts. */
 async function startRedis(port: number, dataDir?: string): Promise<ChildProcess> {
-  const persistence = dataDir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir] : ["--appendonly", "no"];
+  const persistence = dataDir
+    ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir]
+    : ["--appendonly", "no"];
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -99,7 +100,12 @@ async function redisApp(port: number, engineName: "cache" | "cached_db") {
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
   let app: FastifyInstance;
   try {
-    app = await buildApp(config, { db: runtime.database.db, engine: runtime.engine, runtime, logger: { level: "info", stream } });
+    app = await buildApp(config, {
+      db: runtime.database.db,
+      engine: runtime.engine,
+      runtime,
+      logger: { level: "info", stream },
+    });
   } catch (error) {
     await runtime.close();
     throw error;
@@ -234,17 +240,29 @@ describe("cached_db and a Redis that comes back with its old data", { skip: NO_R
 
     assert.equal((await fixture.get("/session/set/?key=x&value=1")).status, 200);
     assert.equal(valueOf((await fixture.get("/session/get/?key=x")).body), '"1"');
-    const raw = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const raw = new Redis(`redis://127.0.0.1:${port}`, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     await raw.connect();
     await raw.set("sentinel", "written before the outage");
     raw.disconnect();
 
     await stopProcess(redis);
-    assert.equal((await fixture.get("/session/set/?key=x&value=2")).status, 200, "a write during the outage is acknowledged");
+    assert.equal(
+      (await fixture.get("/session/set/?key=x&value=2")).status,
+      200,
+      "a write during the outage is acknowledged",
+    );
     assert.equal(valueOf((await fixture.get("/session/get/?key=x")).body), '"2"');
 
     redis = await startRedis(port, dataDir);
-    const back = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const back = new Redis(`redis://127.0.0.1:${port}`, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     await back.connect();
     t.after(() => back.disconnect());
     assert.equal(await back.get("sentinel"), "written before the outage", "Redis came back with its data");
@@ -262,7 +280,11 @@ describe("cached_db and a Redis that comes back with its old data", { skip: NO_R
     const stored = fixture.runtime.engine.open(key);
     await stored.load();
     assert.deepEqual(Object.fromEntries(stored.items()), { x: "2", y: "3" }, "the next write kept x=2");
-    const rows = await fixture.runtime.database.db.selectFrom("sessions").select("session_data").where("session_key", "=", key).execute();
+    const rows = await fixture.runtime.database.db
+      .selectFrom("sessions")
+      .select("session_data")
+      .where("session_key", "=", key)
+      .execute();
     assert.deepEqual(stored.decode(rows[0]!.session_data), { x: "2", y: "3" }, "and so does the database");
   });
 });

@@ -71,7 +71,11 @@ for (const [name, value, pattern] of [
   ["SESSION_COOKIE_AGE", "two weeks", /SESSION_COOKIE_AGE must be a whole number of seconds/],
   ["SESSION_COOKIE_SAMESITE", "sometimes", /SESSION_COOKIE_SAMESITE must be Lax, Strict, None or false/],
   ["SESSION_COOKIE_SECURE", "maybe", /SESSION_COOKIE_SECURE must be true or false/],
-  ["SESSION_ENGINE", "redis-please", /SESSION_ENGINE "redis-please" is not a session engine.*Valid engines: db, cache, cached_db, file, signed_cookies/],
+  [
+    "SESSION_ENGINE",
+    "redis-please",
+    /SESSION_ENGINE "redis-please" is not a session engine.*Valid engines: db, cache, cached_db, file, signed_cookies/,
+  ],
   ["PORT", "eighty", /PORT/],
   ["SESSION_FILE_PATH", "/no/such/session/dir", /SESSION_FILE_PATH "\/no\/such\/session\/dir" does not exist/],
 ] as const) {
@@ -95,7 +99,10 @@ test("production refuses a missing or development SECRET_KEY in one line", async
     assert.equal(r.status, 1, secret);
     const lines = r.stderr.trim().split("\n");
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0]!, /^error: SECRET_KEY must be set to a real secret of at least 32 characters when NODE_ENV=production/);
+    assert.match(
+      lines[0]!,
+      /^error: SECRET_KEY must be set to a real secret of at least 32 characters when NODE_ENV=production/,
+    );
   }
 });
 
@@ -117,7 +124,11 @@ test("starts, applies migrations, serves, and exits 0 on SIGTERM", { timeout: 30
     });
   });
   assert.match(output, /applied migration 0001_create_sessions/);
-  assert.equal(output.match(/SESSION_COOKIE_SECURE is on but this server speaks plain HTTP/g)?.length, 1, "warned once");
+  assert.equal(
+    output.match(/SESSION_COOKIE_SECURE is on but this server speaks plain HTTP/g)?.length,
+    1,
+    "warned once",
+  );
   const response = await fetch(`${url}/counter/`);
   assert.equal(response.status, 200);
   // A connection opened ahead of time and never used (browsers do this) must not hold shutdown.
@@ -252,16 +263,22 @@ test(
       },
     });
     let answered = false;
-    const response = new Promise<{ status: number; location: string | undefined; setCookie: string[] }>((resolve, reject) => {
-      request.on("response", (res) => {
-        answered = true;
-        res.resume();
-        res.on("end", () =>
-          resolve({ status: res.statusCode!, location: res.headers.location, setCookie: res.headers["set-cookie"] ?? [] }),
-        );
-      });
-      request.on("error", reject);
-    });
+    const response = new Promise<{ status: number; location: string | undefined; setCookie: string[] }>(
+      (resolve, reject) => {
+        request.on("response", (res) => {
+          answered = true;
+          res.resume();
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode!,
+              location: res.headers.location,
+              setCookie: res.headers["set-cookie"] ?? [],
+            }),
+          );
+        });
+        request.on("error", reject);
+      },
+    );
     request.write(body.slice(0, half));
     await server.waitForLog(
       (l) => l.msg === "incoming request" && (l.req as { path?: string } | undefined)?.path === "/counter/reset/",
@@ -288,12 +305,20 @@ test(
     const done = await response;
     assert.equal(done.status, 303);
     assert.equal(done.location, "/counter/");
-    assert.ok(done.setCookie.some((c) => c.startsWith(`sessionid=${sessionKey};`)), "the saved session's cookie");
+    assert.ok(
+      done.setCookie.some((c) => c.startsWith(`sessionid=${sessionKey};`)),
+      "the saved session's cookie",
+    );
 
     assert.equal(await server.exited, 0, server.output());
     const messages = server.logs().map((l) => String(l.msg));
-    const completed = server.logs().findIndex((l) => l.msg === "request completed" && (l.res as { statusCode?: number }).statusCode === 303);
-    assert.ok(completed > messages.findIndex((m) => m.startsWith("shutting down")), "the POST completed after the signal");
+    const completed = server
+      .logs()
+      .findIndex((l) => l.msg === "request completed" && (l.res as { statusCode?: number }).statusCode === 303);
+    assert.ok(
+      completed > messages.findIndex((m) => m.startsWith("shutting down")),
+      "the POST completed after the signal",
+    );
     assert.match(messages.at(-1)!, /^shutdown complete/);
 
     // SQLite removes the -wal file when the last connection closes: the handle was closed.
@@ -319,67 +344,83 @@ test("SIGINT (Ctrl-C) stops it the same way: exit 0, shutdown logged", { timeout
   server.child.kill("SIGINT");
   assert.equal(await server.exited, 0, server.output());
   const logs = server.logs();
-  assert.ok(logs.some((l) => /^shutting down/.test(String(l.msg)) && l.signal === "SIGINT"), server.output());
+  assert.ok(
+    logs.some((l) => /^shutting down/.test(String(l.msg)) && l.signal === "SIGINT"),
+    server.output(),
+  );
   assert.match(String(logs.at(-1)?.msg), /^shutdown complete/);
   assert.equal(existsSync(join(dir, "sigint.sqlite3-wal")), false, "the SQLite database was closed");
 });
 
-test("`npm start` passes SIGTERM on to the server (a process manager stops npm, not the server)", { timeout: 60_000 }, async () => {
-  const databasePath = join(dir, "npm-start.sqlite3");
-  const server = await serve({ DATABASE_PATH: databasePath }, "npm");
-  const serverPid = Number(server.logs().find((l) => typeof l.pid === "number")?.pid);
-  assert.ok(serverPid > 0 && serverPid !== server.child.pid, "the server is a process below npm");
-  orphans.add(serverPid);
-  assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
-  server.child.kill("SIGTERM");
-  assert.equal(await server.exited, 0, server.output());
-  const logs = server.logs();
-  assert.ok(logs.some((l) => /^shutting down/.test(String(l.msg)) && l.signal === "SIGTERM"), server.output());
-  assert.match(String(logs.at(-1)?.msg), /^shutdown complete/);
-  assert.throws(() => process.kill(serverPid, 0), { code: "ESRCH" }, "the server process is gone, not orphaned");
-  orphans.delete(serverPid);
-  assert.equal(existsSync(`${databasePath}-wal`), false, "the SQLite database was closed");
-});
+test(
+  "`npm start` passes SIGTERM on to the server (a process manager stops npm, not the server)",
+  { timeout: 60_000 },
+  async () => {
+    const databasePath = join(dir, "npm-start.sqlite3");
+    const server = await serve({ DATABASE_PATH: databasePath }, "npm");
+    const serverPid = Number(server.logs().find((l) => typeof l.pid === "number")?.pid);
+    assert.ok(serverPid > 0 && serverPid !== server.child.pid, "the server is a process below npm");
+    orphans.add(serverPid);
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+    server.child.kill("SIGTERM");
+    assert.equal(await server.exited, 0, server.output());
+    const logs = server.logs();
+    assert.ok(
+      logs.some((l) => /^shutting down/.test(String(l.msg)) && l.signal === "SIGTERM"),
+      server.output(),
+    );
+    assert.match(String(logs.at(-1)?.msg), /^shutdown complete/);
+    assert.throws(() => process.kill(serverPid, 0), { code: "ESRCH" }, "the server process is gone, not orphaned");
+    orphans.delete(serverPid);
+    assert.equal(existsSync(`${databasePath}-wal`), false, "the SQLite database was closed");
+  },
+);
 
-test("kill -9 right after the responses: every acknowledged write is there when the server starts again", { timeout: 90_000 }, async () => {
-  const databasePath = join(dir, "killed.sqlite3");
-  const server = await serve({ DATABASE_PATH: databasePath });
-  // 60 visitors, each with a session, then all at once: a value set and 5 locked counter hits each.
-  const visitors = await Promise.all(
-    Array.from({ length: 60 }, async () => {
-      const jar = new CookieJar();
-      const page = await fetch(`${server.url}/counter/`);
-      jar.store(page.headers.getSetCookie());
-      return jar;
-    }),
-  );
-  const acknowledged = await Promise.all(
-    visitors.map(async (jar, i) => {
-      const headers = { cookie: jar.header() };
-      const set = await fetch(`${server.url}/session/set/?key=written&value=v${i}`, { headers });
-      let visits = 1;
-      for (let hit = 0; hit < 5; hit++) {
-        const page = await fetch(`${server.url}/counter/`, { headers });
-        assert.equal(page.status, 200);
-        visits = Number(/<strong id="visits">(\d+)<\/strong>/.exec(await page.text())![1]);
-      }
-      assert.equal(set.status, 200);
-      return { jar, value: `v${i}`, visits };
-    }),
-  );
-  // No shutdown: the process dies as in a crash or the OOM killer.
-  process.kill(server.child.pid!, "SIGKILL");
-  await server.exited;
+test(
+  "kill -9 right after the responses: every acknowledged write is there when the server starts again",
+  { timeout: 90_000 },
+  async () => {
+    const databasePath = join(dir, "killed.sqlite3");
+    const server = await serve({ DATABASE_PATH: databasePath });
+    // 60 visitors, each with a session, then all at once: a value set and 5 locked counter hits each.
+    const visitors = await Promise.all(
+      Array.from({ length: 60 }, async () => {
+        const jar = new CookieJar();
+        const page = await fetch(`${server.url}/counter/`);
+        jar.store(page.headers.getSetCookie());
+        return jar;
+      }),
+    );
+    const acknowledged = await Promise.all(
+      visitors.map(async (jar, i) => {
+        const headers = { cookie: jar.header() };
+        const set = await fetch(`${server.url}/session/set/?key=written&value=v${i}`, { headers });
+        let visits = 1;
+        for (let hit = 0; hit < 5; hit++) {
+          const page = await fetch(`${server.url}/counter/`, { headers });
+          assert.equal(page.status, 200);
+          visits = Number(/<strong id="visits">(\d+)<\/strong>/.exec(await page.text())![1]);
+        }
+        assert.equal(set.status, 200);
+        return { jar, value: `v${i}`, visits };
+      }),
+    );
+    // No shutdown: the process dies as in a crash or the OOM killer.
+    process.kill(server.child.pid!, "SIGKILL");
+    await server.exited;
 
-  const again = await serve({ DATABASE_PATH: databasePath });
-  for (const { jar, value, visits } of acknowledged) {
-    assert.equal(visits, 6);
-    const json = (await (await fetch(`${again.url}/session/json/`, { headers: { cookie: jar.header() } })).json()) as {
-      session: Record<string, unknown>;
-    };
-    assert.equal(json.session.written, value, "the value set before the crash");
-    assert.equal(json.session.visits, visits, "every counted visit");
-  }
-  process.kill(again.child.pid!, "SIGTERM");
-  assert.equal(await again.exited, 0);
-});
+    const again = await serve({ DATABASE_PATH: databasePath });
+    for (const { jar, value, visits } of acknowledged) {
+      assert.equal(visits, 6);
+      const json = (await (
+        await fetch(`${again.url}/session/json/`, { headers: { cookie: jar.header() } })
+      ).json()) as {
+        session: Record<string, unknown>;
+      };
+      assert.equal(json.session.written, value, "the value set before the crash");
+      assert.equal(json.session.visits, visits, "every counted visit");
+    }
+    process.kill(again.child.pid!, "SIGTERM");
+    assert.equal(await again.exited, 0);
+  },
+);

@@ -18,7 +18,9 @@ export function uniquePrefix(label: string): string {
 }
 
 /** A migrated PostgreSQL database in a schema of its own, dropped by `drop()`. */
-export async function postgresSchema(label: string): Promise<OpenedDatabase & { schema: string; drop: () => Promise<void> }> {
+export async function postgresSchema(
+  label: string,
+): Promise<OpenedDatabase & { schema: string; drop: () => Promise<void> }> {
   const schema = `t_${label}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: DATABASE_URL });
   await admin.connect();

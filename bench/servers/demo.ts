@@ -37,7 +37,10 @@ await serve({
       Object.assign(result, { visits, missing });
     }
     if (wantCount) {
-      const row = await runtime.database.db.selectFrom("sessions").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+      const row = await runtime.database.db
+        .selectFrom("sessions")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow();
       result.sessions = Number(row.n);
     }
     return result;

@@ -17,11 +17,24 @@ import middie from "@fastify/middie";
 import { RedisStore } from "connect-redis";
 import Fastify, { type FastifyRequest } from "fastify";
 import { createClient } from "redis";
-import { count, cookieValue, countSqlite, env, BENCH_SECRET, COOKIE_AGE_SECONDS, PATHS, redisKind, serve, type VisitsBody } from "./link.js";
+import {
+  count,
+  cookieValue,
+  countSqlite,
+  env,
+  BENCH_SECRET,
+  COOKIE_AGE_SECONDS,
+  PATHS,
+  redisKind,
+  serve,
+  type VisitsBody,
+} from "./link.js";
 import { getSession, openSqliteStore, type CallbackStore } from "./sqlite-store.js";
 
 const require = createRequire(import.meta.url);
-const expressSession = require("express-session") as ((options: Record<string, unknown>) => (req: unknown, res: unknown, next: (err?: unknown) => void) => void) & {
+const expressSession = require("express-session") as ((
+  options: Record<string, unknown>,
+) => (req: unknown, res: unknown, next: (err?: unknown) => void) => void) & {
   Store: new () => object;
 };
 

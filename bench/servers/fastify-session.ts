@@ -16,7 +16,17 @@ import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import cookie, { Signer } from "@fastify/cookie";
 import Fastify, { type FastifyPluginCallback, type FastifyRequest } from "fastify";
-import { count, cookieValue, env, BENCH_SECRET, COOKIE_AGE_SECONDS, PATHS, countSqlite, serve, type VisitsBody } from "./link.js";
+import {
+  count,
+  cookieValue,
+  env,
+  BENCH_SECRET,
+  COOKIE_AGE_SECONDS,
+  PATHS,
+  countSqlite,
+  serve,
+  type VisitsBody,
+} from "./link.js";
 import { getSession, openSqliteStore, type CallbackStore } from "./sqlite-store.js";
 
 const require = createRequire(import.meta.url);

@@ -62,7 +62,7 @@ export async function countPostgres(): Promise<void> {
   const original = proto.query!;
   proto.query = function pgQueryCounted(this: unknown, ...args: unknown[]) {
     const first = args[0];
-    const text = typeof first === "string" ? first : (first as { text?: string } | undefined)?.text ?? "";
+    const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
     count("postgres", sqlKind(text));
     return original.apply(this, args);
   };
@@ -71,7 +71,19 @@ export async function countPostgres(): Promise<void> {
 const REDIS_READS = new Set(["get", "mget", "exists", "pttl", "ttl", "scan", "keys", "strlen"]);
 // EVAL/EVALSHA: RedisCache's scripts are conditional writes (a compare-and-swap of the session,
 // a compare-and-delete of a lock).
-const REDIS_WRITES = new Set(["set", "setex", "psetex", "del", "unlink", "expire", "pexpire", "getdel", "getex", "eval", "evalsha"]);
+const REDIS_WRITES = new Set([
+  "set",
+  "setex",
+  "psetex",
+  "del",
+  "unlink",
+  "expire",
+  "pexpire",
+  "getdel",
+  "getex",
+  "eval",
+  "evalsha",
+]);
 export function redisKind(command: string): OpKind {
   const name = command.toLowerCase();
   return REDIS_READS.has(name) ? "read" : REDIS_WRITES.has(name) ? "write" : "other";
@@ -176,7 +188,8 @@ export async function serve(server: BenchServer): Promise<void> {
   process.on("message", (raw) => {
     const message = raw as Message;
     const reply = (value: unknown) => send({ id: message.id, type: "result", value });
-    const fail = (error: unknown) => send({ id: message.id, type: "error", error: String((error as Error)?.stack ?? error) });
+    const fail = (error: unknown) =>
+      send({ id: message.id, type: "error", error: String((error as Error)?.stack ?? error) });
     switch (message.type) {
       case "stats": {
         reply({ counters: { ...counters }, responses, responses2xx, setCookies, distinctCookies: distinct.size });

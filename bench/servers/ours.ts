@@ -14,15 +14,20 @@ import { join } from "node:path";
 import Fastify from "fastify";
 import { openPostgres, openSqlite, type OpenedDatabase } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrations.js";
-import {
-  MemoryCache,
-  RedisCache,
-  createSessionEngine,
-  sessions,
-  type SessionCache,
-} from "../../src/sessions/index.js";
+import { MemoryCache, RedisCache, createSessionEngine, sessions, type SessionCache } from "../../src/sessions/index.js";
 import { CACHE_KEY_PREFIX } from "../../src/sessions/engines/cache.js";
-import { countIoredis, countPostgres, countSqlite, count, cookieValue, env, BENCH_SECRET, PATHS, serve, type VisitsBody } from "./link.js";
+import {
+  countIoredis,
+  countPostgres,
+  countSqlite,
+  count,
+  cookieValue,
+  env,
+  BENCH_SECRET,
+  PATHS,
+  serve,
+  type VisitsBody,
+} from "./link.js";
 
 const variant = env("BENCH_VARIANT");
 const ENGINES: Record<string, string> = {
@@ -45,14 +50,20 @@ if (variant === "db-postgres") {
   database = openPostgres(env("DATABASE_URL"), `-c search_path=${env("BENCH_PG_SCHEMA")}`);
 } else if (variant === "db-sqlite" || variant === "cached_db") {
   // WAL, synchronous=NORMAL and checkpoints in a worker thread, as `npm start` opens it.
-  database = openSqlite(process.env.BENCH_SQLITE_PATH || join(env("BENCH_DIR"), `ours-${variant}.sqlite3`), { backgroundCheckpoints: true });
+  database = openSqlite(process.env.BENCH_SQLITE_PATH || join(env("BENCH_DIR"), `ours-${variant}.sqlite3`), {
+    backgroundCheckpoints: true,
+  });
 }
 if (database) await migrateToLatest(database.db);
 
 /** The in-process cache counted at its interface (every call is one store operation). */
 function countedMemoryCache(cache: SessionCache): SessionCache {
-  const read = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A) => (count("memory", "read"), f(...a));
-  const write = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A) => (count("memory", "write"), f(...a));
+  const read =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
+    (...a: A) => (count("memory", "read"), f(...a));
+  const write =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
+    (...a: A) => (count("memory", "write"), f(...a));
   return {
     description: cache.description,
     get: read(cache.get.bind(cache)),
@@ -80,10 +91,15 @@ if (variant === "cache-redis" || variant === "cached_db") {
   cache = countedMemoryCache(new MemoryCache({ maxEntries: 5_000_000 }));
 }
 
-const engine = await createSessionEngine({ SECRET_KEY: BENCH_SECRET, SESSION_ENGINE: engineName }, {
-  ...(database ? { db: database.db, dateValue: database.dateValue, ...(database.sqlite ? { sqlite: database.sqlite } : {}) } : {}),
-  ...(cache ? { caches: { default: cache } } : {}),
-});
+const engine = await createSessionEngine(
+  { SECRET_KEY: BENCH_SECRET, SESSION_ENGINE: engineName },
+  {
+    ...(database
+      ? { db: database.db, dateValue: database.dateValue, ...(database.sqlite ? { sqlite: database.sqlite } : {}) }
+      : {}),
+    ...(cache ? { caches: { default: cache } } : {}),
+  },
+);
 
 const app = Fastify();
 await app.register(sessions, { engine });
@@ -129,7 +145,10 @@ await serve({
     }
     if (wantCount) {
       if (database) {
-        const row = await database.db.selectFrom("sessions").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+        const row = await database.db
+          .selectFrom("sessions")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow();
         result.sessions = Number(row.n);
       } else if (cache) {
         let n = 0;

@@ -23,7 +23,9 @@ export function openSqliteStore(name: string, Store: new (...args: never[]) => o
   client.pragma("journal_mode = WAL");
   client.pragma("synchronous = NORMAL");
   client.pragma("busy_timeout = 5000");
-  const factory = require("better-sqlite3-session-store") as (session: { Store: unknown }) => new (options: object) => CallbackStore;
+  const factory = require("better-sqlite3-session-store") as (session: {
+    Store: unknown;
+  }) => new (options: object) => CallbackStore;
   const SqliteStore = factory({ Store });
   // expired.clear runs its purge every 15 minutes: never inside a run.
   const store = new SqliteStore({ client, expired: { clear: true, intervalMs: 900_000 } });
@@ -38,7 +40,9 @@ export function openSqliteStore(name: string, Store: new (...args: never[]) => o
 export function getSession(store: CallbackStore, sid: string): Promise<Record<string, unknown> | null> {
   return new Promise((resolve, reject) =>
     store.get(sid, (err, session) =>
-      err ? reject(err instanceof Error ? err : new Error("the session store's get failed", { cause: err })) : resolve(session ?? null),
+      err
+        ? reject(err instanceof Error ? err : new Error("the session store's get failed", { cause: err }))
+        : resolve(session ?? null),
     ),
   );
 }

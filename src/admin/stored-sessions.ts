@@ -158,7 +158,12 @@ export class StoredSessions {
       start: page.length === 0 ? 0 : preceding + 1,
       next: canPage && following > 0 ? last.cursor! : null,
       // Past the end (the sessions after the cursor ended meanwhile): the page before the cursor.
-      previous: canPage && preceding > 0 ? first!.cursor! : page.length === 0 && after !== undefined && total > 0 ? after : null,
+      previous:
+        canPage && preceding > 0
+          ? first!.cursor!
+          : page.length === 0 && after !== undefined && total > 0
+            ? after
+            : null,
       order: this.engine.listOrder ?? null,
     };
   }

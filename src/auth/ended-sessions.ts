@@ -91,7 +91,10 @@ export class EndedSessions {
 
   /** Removes the rows no cookie can come back for; resolves to how many. */
   async clearExpired(): Promise<number> {
-    const result = await this.db.deleteFrom("ended_sessions").where("expire_date", "<=", this.dateValue(this.now())).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom("ended_sessions")
+      .where("expire_date", "<=", this.dateValue(this.now()))
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

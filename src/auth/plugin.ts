@@ -6,7 +6,14 @@
  */
 import type { FastifyPluginCallback, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { authenticatedUser, login, logout, sessionUserId, updateSessionAuthHash, type Secrets } from "./session-auth.js";
+import {
+  authenticatedUser,
+  login,
+  logout,
+  sessionUserId,
+  updateSessionAuthHash,
+  type Secrets,
+} from "./session-auth.js";
 import type { User } from "./users.js";
 import type { UserSessions } from "./user-sessions.js";
 
@@ -98,7 +105,13 @@ const authPlugin: FastifyPluginCallback<AuthPluginOptions> = (fastify, { findUse
   });
 
   fastify.addHook("onRequest", (request, _reply, next) => {
-    (request as AuthRequest)[kAuth] = { loggedInKey: null, user: undefined, resolved: null, loggedIn: false, synced: false };
+    (request as AuthRequest)[kAuth] = {
+      loggedInKey: null,
+      user: undefined,
+      resolved: null,
+      loggedIn: false,
+      synced: false,
+    };
     next();
   });
 

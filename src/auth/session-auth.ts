@@ -55,7 +55,9 @@ function hashSecret(session: AuthSession, user: AuthUser, secrets: Secrets): "cu
   const stored = text(session.get(SESSION_USER_HASH)) ?? "";
   if (stored === "") return null;
   if (sameHash(stored, sessionAuthHash(user.password, secrets.SECRET_KEY))) return "current";
-  return secrets.SECRET_KEY_FALLBACKS.some((key) => sameHash(stored, sessionAuthHash(user.password, key))) ? "fallback" : null;
+  return secrets.SECRET_KEY_FALLBACKS.some((key) => sameHash(stored, sessionAuthHash(user.password, key)))
+    ? "fallback"
+    : null;
 }
 
 /** Whether the session is logged in as `user` with its current password (any secret in use). */

@@ -75,11 +75,18 @@ export class UserSessions {
     const last = this.written.get(key);
     if (!loggedIn && last !== undefined && now - last < this.touchInterval) return;
     const at = this.dateValue(now);
-    const seen = { user_id: userId, last_seen_at: at, user_agent: sighting.userAgent.slice(0, 256), ip_address: sighting.ip.slice(0, 45) };
+    const seen = {
+      user_id: userId,
+      last_seen_at: at,
+      user_agent: sighting.userAgent.slice(0, 256),
+      ip_address: sighting.ip.slice(0, 45),
+    };
     await this.db
       .insertInto("user_sessions")
       .values({ session_key: key, created_at: at, ...seen })
-      .onConflict((conflict) => conflict.column("session_key").doUpdateSet(loggedIn ? { ...seen, created_at: at } : seen))
+      .onConflict((conflict) =>
+        conflict.column("session_key").doUpdateSet(loggedIn ? { ...seen, created_at: at } : seen),
+      )
       .execute();
     this.written.set(key, now);
   }
@@ -134,9 +141,17 @@ export class UserSessions {
    * too (after a password change). Resolves to how many live sessions were ended. `reason` is what
    * their browsers are told.
    */
-  async endOthers(user: AuthUser, keep: ReadonlyArray<string | null>, reason: EndReason = "elsewhere"): Promise<number> {
+  async endOthers(
+    user: AuthUser,
+    keep: ReadonlyArray<string | null>,
+    reason: EndReason = "elsewhere",
+  ): Promise<number> {
     if (!this.enabled) return 0;
-    const rows = await this.db.selectFrom("user_sessions").select("session_key").where("user_id", "=", user.id).execute();
+    const rows = await this.db
+      .selectFrom("user_sessions")
+      .select("session_key")
+      .where("user_id", "=", user.id)
+      .execute();
     let ended = 0;
     for (const { session_key: key } of rows) {
       if (keep.includes(key)) continue;

@@ -11,7 +11,12 @@ export interface User {
 
 type Row = { id: number; username: string; password: string; is_staff: number };
 
-const toUser = (row: Row): User => ({ id: row.id, username: row.username, password: row.password, isStaff: row.is_staff === 1 });
+const toUser = (row: Row): User => ({
+  id: row.id,
+  username: row.username,
+  password: row.password,
+  isStaff: row.is_staff === 1,
+});
 
 export class Users {
   constructor(
@@ -20,7 +25,11 @@ export class Users {
   ) {}
 
   async byId(id: number): Promise<User | undefined> {
-    const row = await this.db.selectFrom("users").select(["id", "username", "password", "is_staff"]).where("id", "=", id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("users")
+      .select(["id", "username", "password", "is_staff"])
+      .where("id", "=", id)
+      .executeTakeFirst();
     return row && toUser(row);
   }
 
@@ -38,6 +47,10 @@ export class Users {
   }
 
   async recordLogin(id: number, epochMs: number): Promise<void> {
-    await this.db.updateTable("users").set({ last_login: this.dateValue(epochMs) }).where("id", "=", id).execute();
+    await this.db
+      .updateTable("users")
+      .set({ last_login: this.dateValue(epochMs) })
+      .where("id", "=", id)
+      .execute();
   }
 }

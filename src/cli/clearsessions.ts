@@ -27,7 +27,10 @@ function parseArgs(args: string[]): { batchSize: number } | "help" {
     if (arg === "--batch-size" || inline !== undefined) {
       const value = inline ?? args[++i];
       if (!value || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100_000) {
-        throw new CommandError(`--batch-size needs a whole number from 1 to 100000, not ${JSON.stringify(value ?? "")}`, 2);
+        throw new CommandError(
+          `--batch-size needs a whole number from 1 to 100000, not ${JSON.stringify(value ?? "")}`,
+          2,
+        );
       }
       batchSize = Number(value);
     } else {
@@ -80,7 +83,9 @@ export const main = command(async (args: string[], io: CommandIO): Promise<numbe
       io.stdout.write(`Removed ${removed} expired session${removed === 1 ? "" : "s"} (${engine.name} engine).\n`);
     }
     if (endedRemoved > 0) {
-      io.stdout.write(`Removed ${endedRemoved} expired record${endedRemoved === 1 ? "" : "s"} of sessions ended by someone else.\n`);
+      io.stdout.write(
+        `Removed ${endedRemoved} expired record${endedRemoved === 1 ? "" : "s"} of sessions ended by someone else.\n`,
+      );
     }
     return 0;
   } finally {

@@ -29,7 +29,6 @@ DATABASE_PATH (SQLite, default data/sessions.sqlite3), read from the environment
 /** Django's UnicodeUsernameValidator (`^[\\w.@+-]+\\Z`) with the model's max_length of 150. */
 const USERNAME = /^[\p{L}\p{N}_.@+-]{1,150}$/u;
 
-
 interface Options {
   username: string;
   staff: boolean;
@@ -47,7 +46,10 @@ function parseArgs(args: string[]): Options | "help" {
     else if (arg.startsWith("-") && arg !== "-") {
       throw new CommandError(`unknown option ${JSON.stringify(arg)}. Run \`npm run createuser -- --help\`.`, 2);
     } else if (username !== undefined) {
-      throw new CommandError(`unexpected argument ${JSON.stringify(arg)}: give one NAME. Run \`npm run createuser -- --help\`.`, 2);
+      throw new CommandError(
+        `unexpected argument ${JSON.stringify(arg)}: give one NAME. Run \`npm run createuser -- --help\`.`,
+        2,
+      );
     } else username = arg;
   }
   if (username === undefined) {

@@ -31,8 +31,10 @@ function parseArgs(args: string[]): Command {
   if (name === "list") {
     if (rest.length === 0) return { name, limit: 50 };
     const value = rest[0] === "--limit" ? rest[1] : rest[0]?.startsWith("--limit=") ? rest[0].slice(8) : undefined;
-    if (rest.length > (rest[0] === "--limit" ? 2 : 1) || value === undefined) throw usage(`unexpected arguments ${JSON.stringify(rest.join(" "))}`);
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw usage(`--limit needs a whole number above 0, not ${JSON.stringify(value)}`);
+    if (rest.length > (rest[0] === "--limit" ? 2 : 1) || value === undefined)
+      throw usage(`unexpected arguments ${JSON.stringify(rest.join(" "))}`);
+    if (!/^\d+$/.test(value) || Number(value) < 1)
+      throw usage(`--limit needs a whole number above 0, not ${JSON.stringify(value)}`);
     return { name, limit: Number(value) };
   }
   if (name === "show" || name === "delete") {
@@ -65,7 +67,12 @@ async function list(io: CommandIO, stored: StoredSessions, limit: number): Promi
   const header = ["KEY", "USER", "EXPIRES (UTC)", "SIZE", ""];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) {
-    io.stdout.write(row.map((cell, i) => (i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ").trimEnd() + "\n");
+    io.stdout.write(
+      row
+        .map((cell, i) => (i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd() + "\n",
+    );
   }
   io.stdout.write(`${sessions.length} of ${total} session${total === 1 ? "" : "s"} shown.\n`);
 }
@@ -75,10 +82,15 @@ async function show(io: CommandIO, stored: StoredSessions, key: string): Promise
   const id = found.data?._auth_user_id;
   // The id as stored: a string or number as is, anything else as JSON (not "[object Object]").
   const shownId = typeof id === "object" ? JSON.stringify(id) : String(id);
-  const user = found.username ?? (found.data && "_auth_user_id" in found.data ? `#${shownId} (no such user)` : "anonymous");
-  io.stdout.write(`key:      ${found.key}\nuser:     ${user}\nexpires:  ${when(found.expiresAt)} UTC\nsize:     ${found.size} bytes\n`);
+  const user =
+    found.username ?? (found.data && "_auth_user_id" in found.data ? `#${shownId} (no such user)` : "anonymous");
+  io.stdout.write(
+    `key:      ${found.key}\nuser:     ${user}\nexpires:  ${when(found.expiresAt)} UTC\nsize:     ${found.size} bytes\n`,
+  );
   if (found.data === null) {
-    io.stdout.write("data:     TAMPERED: the stored data does not verify (changed outside the app, or signed with another SECRET_KEY).\n");
+    io.stdout.write(
+      "data:     TAMPERED: the stored data does not verify (changed outside the app, or signed with another SECRET_KEY).\n",
+    );
   } else {
     io.stdout.write(`data:\n${JSON.stringify(found.data, null, 2)}\n`);
   }
@@ -102,8 +114,17 @@ export const main = command(async (args: string[], io: CommandIO): Promise<numbe
     runtime = await openRuntime({ ...config, migrateOnStart: false });
     const { engine, database } = runtime;
     const users = new Users(database.db, database.dateValue);
-    const userSessions = new UserSessions({ db: database.db, engine, secrets: config.session, dateValue: database.dateValue });
-    const ended = new EndedSessions({ db: database.db, dateValue: database.dateValue, lifetimeSeconds: config.session.SESSION_COOKIE_AGE });
+    const userSessions = new UserSessions({
+      db: database.db,
+      engine,
+      secrets: config.session,
+      dateValue: database.dateValue,
+    });
+    const ended = new EndedSessions({
+      db: database.db,
+      dateValue: database.dateValue,
+      lifetimeSeconds: config.session.SESSION_COOKIE_AGE,
+    });
     const stored = new StoredSessions(engine, users, userSessions, ended);
     if (command.name === "list") await list(io, stored, command.limit);
     else if (command.name === "show") await show(io, stored, command.key);
@@ -111,7 +132,9 @@ export const main = command(async (args: string[], io: CommandIO): Promise<numbe
       const ended = await stored.end(command.key);
       io.stdout.write(`Deleted session ${ended.key.slice(0, KEY_PREFIX_LENGTH)}…: its visitor is logged out.\n`);
       if (inProcessCache(config)) {
-        io.stdout.write("Note: a running server's in-process cache may still hold it until the entry expires (use /admin/sessions/ or Redis).\n");
+        io.stdout.write(
+          "Note: a running server's in-process cache may still hold it until the entry expires (use /admin/sessions/ or Redis).\n",
+        );
       }
     }
     return 0;

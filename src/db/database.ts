@@ -63,7 +63,10 @@ export interface OpenedDatabase {
  * Opens (creating if needed) the SQLite file at `path`; ":memory:" for a throwaway database.
  * A server passes `backgroundCheckpoints` (see wal-checkpointer.ts); short-lived commands do not.
  */
-export function openSqlite(path: string, { backgroundCheckpoints = false }: { backgroundCheckpoints?: boolean } = {}): OpenedDatabase {
+export function openSqlite(
+  path: string,
+  { backgroundCheckpoints = false }: { backgroundCheckpoints?: boolean } = {},
+): OpenedDatabase {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   // WAL lets readers run while a write commits; the busy timeout covers a second process

@@ -69,7 +69,11 @@ export const adminRoutes: FastifyPluginAsync<{ storedSessions: StoredSessions }>
   app.get<PageQuery>(LIST_URL, { schema: pageQuery }, async (request, reply) => {
     const { after, before } = request.query;
     const page = storedSessions.listable
-      ? await storedSessions.list({ limit: LIST_LIMIT, ...(after ? { after } : before ? { before } : {}), log: request.log })
+      ? await storedSessions.list({
+          limit: LIST_LIMIT,
+          ...(after ? { after } : before ? { before } : {}),
+          log: request.log,
+        })
       : null;
     return renderPage(request, reply, "admin-sessions.ejs", {
       title: "Stored sessions",
@@ -77,7 +81,8 @@ export const adminRoutes: FastifyPluginAsync<{ storedSessions: StoredSessions }>
       engine: app.config.session.SESSION_ENGINE,
       page,
       pageSize: LIST_LIMIT,
-      pageUrl: (cursor: { after: string } | { before: string }) => `${LIST_URL}?${new URLSearchParams(cursor).toString()}`,
+      pageUrl: (cursor: { after: string } | { before: string }) =>
+        `${LIST_URL}?${new URLSearchParams(cursor).toString()}`,
       ownPrefix: ownPrefix(request),
       notice: request.session.pop(NOTICE, null),
     });

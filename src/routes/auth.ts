@@ -17,7 +17,13 @@ import { renderPage } from "./render.js";
 export function safeNext(next: string | undefined, fallback = "/account/"): string {
   // Matching control characters is this check's purpose, so no-control-regex does not apply.
   // eslint-disable-next-line no-control-regex
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\") || /[\u0000-\u001f\u007f]/.test(next)) {
+  if (
+    !next ||
+    !next.startsWith("/") ||
+    next.startsWith("//") ||
+    next.includes("\\") ||
+    /[\u0000-\u001f\u007f]/.test(next)
+  ) {
     return fallback;
   }
   try {
@@ -32,7 +38,10 @@ const FAILED = "Please enter a correct username and password. Note that both fie
 const NOTICE = "account_notice";
 
 /** Django's PasswordChangeForm checks: the two fields match, then the shared password rules. */
-export function passwordChangeErrors(body: { new_password1: string; new_password2: string }, username: string): string[] {
+export function passwordChangeErrors(
+  body: { new_password1: string; new_password2: string },
+  username: string,
+): string[] {
   const errors: string[] = [];
   if (body.new_password1 !== body.new_password2) errors.push("The two password fields didn’t match.");
   return [...errors, ...passwordProblems(body.new_password1, username)];
@@ -49,7 +58,8 @@ export function loginNotice(
   if (engine === "signed_cookies") {
     return `${who} login() stored your user in the session; on signed_cookies the cookie itself is the session, so it was re-signed with the new data.`;
   }
-  if (before.userId !== undefined && before.key === after) return `${who} Same user and password: login() kept your session and its key.`;
+  if (before.userId !== undefined && before.key === after)
+    return `${who} Same user and password: login() kept your session and its key.`;
   if (before.userId !== undefined) {
     return `${who} The session belonged to another login, so login() flushed it and started a new one with a new key.`;
   }
@@ -69,7 +79,11 @@ export const authRoutes: FastifyPluginAsync<{
   // Checked against for an unknown name, so a failed login takes as long either way.
   const unknownUserHash = await hashPassword("no user has this password", passwordHasher);
   // Guessing a password is slowed per client address (and per account at login).
-  const perClient = app.rateLimit({ max: attemptsPerMinute, timeWindow: "1 minute", keyGenerator: (request) => `ip:${request.ip}` });
+  const perClient = app.rateLimit({
+    max: attemptsPerMinute,
+    timeWindow: "1 minute",
+    keyGenerator: (request) => `ip:${request.ip}`,
+  });
   const toLogin = (reply: FastifyReply) => reply.redirect(`/login/?next=${encodeURIComponent("/account/")}`, 303);
 
   async function accountPage(request: FastifyRequest, reply: FastifyReply, user: User, passwordErrors: string[] = []) {
@@ -119,13 +133,22 @@ export const authRoutes: FastifyPluginAsync<{
       if (!user || !valid) {
         request.log.warn({ username: username.slice(0, 150) }, "login failed");
         reply.code(400);
-        return renderPage(request, reply, "login.ejs", { title: "Log in", next: safeNext(next), error: FAILED, username, user: null });
+        return renderPage(request, reply, "login.ejs", {
+          title: "Log in",
+          next: safeNext(next),
+          error: FAILED,
+          username,
+          user: null,
+        });
       }
       // The user first: reading the data drops a key the store does not know.
       const userId = sessionUserId(request.session);
       const before = { key: request.session.sessionKey, userId };
       await request.login(user);
-      leaveNotice(reply, loginNotice(user.username, before, request.session.sessionKey, app.config.session.SESSION_ENGINE));
+      leaveNotice(
+        reply,
+        loginNotice(user.username, before, request.session.sessionKey, app.config.session.SESSION_ENGINE),
+      );
       // Django's rotate_token(): the CSRF secret issued before login is dropped; the next page
       // issues a new one, so a token an attacker saw or planted before login is useless.
       reply.clearCookie("csrftoken", { path: "/" });

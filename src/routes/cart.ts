@@ -34,7 +34,10 @@ export const cartRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async (ap
     const cart = request.session.get("cart", []);
     const item = request.body.item.trim();
     request.session.set("cart", [...cart, item]);
-    leaveNotice(reply, `Added “${item}”: a new list was assigned to “cart”, so the session is marked modified and saved.`);
+    leaveNotice(
+      reply,
+      `Added “${item}”: a new list was assigned to “cart”, so the session is marked modified and saved.`,
+    );
     return reply.redirect("/cart/", 303);
   });
 
@@ -58,7 +61,10 @@ export const cartRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async (ap
     const item = request.body.item.trim();
     const index = cart.indexOf(item);
     if (index >= 0) request.session.set("cart", cart.toSpliced(index, 1));
-    leaveNotice(reply, index >= 0 ? `Removed “${item}” from your cart.` : `“${item}” was not in your cart: nothing removed.`);
+    leaveNotice(
+      reply,
+      index >= 0 ? `Removed “${item}” from your cart.` : `“${item}” was not in your cart: nothing removed.`,
+    );
     return reply.redirect("/cart/", 303);
   });
 

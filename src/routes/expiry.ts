@@ -13,7 +13,9 @@ export function expiryNotice(
     return (
       `setExpiry(null): back to the global policy. The session ends ${after.cookieAge} s (SESSION_COOKIE_AGE) after its ` +
       `last save, at ${date} unless saved again; ` +
-      (after.browserClose ? "the cookie ends with the browser (SESSION_EXPIRE_AT_BROWSER_CLOSE)." : "the cookie carries the same expiry.")
+      (after.browserClose
+        ? "the cookie ends with the browser (SESSION_EXPIRE_AT_BROWSER_CLOSE)."
+        : "the cookie carries the same expiry.")
     );
   }
   if (value === 0) {

@@ -16,7 +16,11 @@ interface SetQuery {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** What a flush did, said after it: the data, the stored record, the cookie, the key. */
-export function flushNotice(before: { key: string | null; keys: string[] }, clientSide: boolean, cookieName: string): string {
+export function flushNotice(
+  before: { key: string | null; keys: string[] },
+  clientSide: boolean,
+  cookieName: string,
+): string {
   const own = before.keys.filter((k) => !k.startsWith("_")).length;
   const loggedIn = before.keys.includes(SESSION_USER_ID);
   if (before.key === null && before.keys.length === 0) {
@@ -46,7 +50,12 @@ export const sessionRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async 
     (request, reply) => {
       const { key, value = "" } = request.query;
       if (key) request.session.set(key, value);
-      return renderPage(request, reply, "session-set.ejs", { title: "Set a value", key: key ?? "", value, stored: Boolean(key) });
+      return renderPage(request, reply, "session-set.ejs", {
+        title: "Set a value",
+        key: key ?? "",
+        value,
+        stored: Boolean(key),
+      });
     },
   );
 
@@ -77,7 +86,10 @@ export const sessionRoutes: FastifyPluginAsync<{ clientSide: boolean }> = async 
       // pop with a default: deleting a key that is not there is not an error for a visitor.
       const had = request.session.has(key);
       request.session.pop(key, null);
-      leaveNotice(reply, had ? `Deleted “${key}” from your session (pop).` : `“${key}” was not set: nothing to delete.`);
+      leaveNotice(
+        reply,
+        had ? `Deleted “${key}” from your session (pop).` : `“${key}” was not set: nothing to delete.`,
+      );
       return reply.redirect(`/session/get/?key=${encodeURIComponent(key)}`, 303);
     },
   );

@@ -38,10 +38,10 @@ function shown(name: keyof SessionSettings, value: SessionSettings[keyof Session
   return value === null ? "None" : JSON.stringify(value);
 }
 
-export const settingsRoutes: FastifyPluginAsync<{ engine: SessionEngine; runtime?: Pick<Runtime, "database" | "caches"> }> = async (
-  app,
-  { engine, runtime },
-) => {
+export const settingsRoutes: FastifyPluginAsync<{
+  engine: SessionEngine;
+  runtime?: Pick<Runtime, "database" | "caches">;
+}> = async (app, { engine, runtime }) => {
   app.get("/settings/", (request, reply) => {
     const settings = app.config.session;
     const rows = SESSION_SETTING_NAMES.map((name) => ({
@@ -51,9 +51,12 @@ export const settingsRoutes: FastifyPluginAsync<{ engine: SessionEngine; runtime
     }));
     const storage: { what: string; where: string }[] = [];
     if (runtime) storage.push({ what: `Database (${runtime.database.dialect})`, where: runtime.database.location });
-    for (const [alias, cache] of Object.entries(runtime?.caches ?? {})) storage.push({ what: `Cache "${alias}"`, where: cache.description });
-    if (engine.name === "file") storage.push({ what: "Session files", where: settings.SESSION_FILE_PATH ?? "the OS temp directory" });
-    if (engine.name === "signed_cookies") storage.push({ what: "Session data", where: "in the cookie itself (signed, not encrypted)" });
+    for (const [alias, cache] of Object.entries(runtime?.caches ?? {}))
+      storage.push({ what: `Cache "${alias}"`, where: cache.description });
+    if (engine.name === "file")
+      storage.push({ what: "Session files", where: settings.SESSION_FILE_PATH ?? "the OS temp directory" });
+    if (engine.name === "signed_cookies")
+      storage.push({ what: "Session data", where: "in the cookie itself (signed, not encrypted)" });
     return renderPage(request, reply, "settings.ejs", {
       title: "Settings",
       engine: engine.name,

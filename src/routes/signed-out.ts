@@ -24,7 +24,8 @@ export function tellEndedSessions(app: FastifyInstance, ended: Pick<EndedSession
     if (!why) return;
     request.log.info({ reason: why.reason }, "a session ended by someone else came back");
     leaveNotice(reply, endedMessage(why));
-    const page = (request.method === "GET" || request.method === "HEAD") && (request.headers.accept ?? "").includes("text/html");
+    const page =
+      (request.method === "GET" || request.method === "HEAD") && (request.headers.accept ?? "").includes("text/html");
     if (why.loggedIn && page && !request.url.startsWith("/login/")) {
       return reply.redirect(`/login/?next=${encodeURIComponent(request.url)}`, 303);
     }

@@ -42,9 +42,12 @@ export class CacheUnavailable extends Error {
   override name = "CacheUnavailable";
   readonly statusCode = 503;
   constructor(description: string, cause: unknown) {
-    super(`The session cache (${description}) is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      `The session cache (${description}) is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 

@@ -246,7 +246,10 @@ export function describeSessionEngine(
         assert.ok(reported, "a saved record has an expiry date");
         // Stores on their own clock (Redis TTLs) count from the real time of the save.
         const near = (start: number) => Math.abs(reported.getTime() - (start + age)) <= 2000;
-        assert.ok(near(clock.now()) || (options.ownClockReason !== undefined && near(Date.now())), `${reported.toISOString()} is the save time + SESSION_COOKIE_AGE`);
+        assert.ok(
+          near(clock.now()) || (options.ownClockReason !== undefined && near(Date.now())),
+          `${reported.toISOString()} is the save time + SESSION_COOKIE_AGE`,
+        );
         await session.deleteRecord();
         assert.equal(await e.open(session.sessionKey).recordExpiryDate(), null);
       });
@@ -270,7 +273,8 @@ export function describeSessionEngine(
         assert.ok(first.expiresAt === null || first.expiresAt.getTime() > clock.now());
         assert.ok(all.has(two.sessionKey!));
         const narrowed = [];
-        for await (const stored of e.listSessions({ keyPrefix: one.sessionKey!.slice(0, 10) })) narrowed.push(stored.key);
+        for await (const stored of e.listSessions({ keyPrefix: one.sessionKey!.slice(0, 10) }))
+          narrowed.push(stored.key);
         assert.deepEqual(narrowed, [one.sessionKey]);
         const none = [];
         for await (const stored of e.listSessions({ keyPrefix: "../%_*" })) none.push(stored);
@@ -305,7 +309,11 @@ export function describeSessionEngine(
         if (e.listOrder === "key") assert.deepEqual(keys, [...keys].sort(), "in key order");
         if (e.listOrder === "expiry") {
           const times = all.map((stored) => stored.expiresAt?.getTime() ?? 0);
-          assert.deepEqual(times, [...times].sort((a, b) => b - a), "latest expiry first");
+          assert.deepEqual(
+            times,
+            [...times].sort((a, b) => b - a),
+            "latest expiry first",
+          );
         }
         if (e.countSessions) assert.equal(await e.countSessions(), all.length, "the count is what is listed");
 
@@ -336,18 +344,39 @@ export function describeSessionEngine(
         }
         assert.deepEqual(backwards, keys, "backwards: every session once, in order");
 
-        assert.deepEqual((await list({ limit: 2 })).map((stored) => stored.key), keys.slice(0, 2), "limit 2 gives the first two");
-        assert.deepEqual((await list({ limit: 1, after: all[0]!.cursor! })).map((stored) => stored.key), keys.slice(1, 2));
+        assert.deepEqual(
+          (await list({ limit: 2 })).map((stored) => stored.key),
+          keys.slice(0, 2),
+          "limit 2 gives the first two",
+        );
+        assert.deepEqual(
+          (await list({ limit: 1, after: all[0]!.cursor! })).map((stored) => stored.key),
+          keys.slice(1, 2),
+        );
         const middle = Math.floor(all.length / 2);
-        assert.deepEqual((await list({ after: all[middle]!.cursor! })).map((stored) => stored.key), keys.slice(middle + 1));
+        assert.deepEqual(
+          (await list({ after: all[middle]!.cursor! })).map((stored) => stored.key),
+          keys.slice(middle + 1),
+        );
         if (e.countSessions) {
           assert.equal(await e.countSessions({ before: all[middle]!.cursor! }), middle, "counted before a cursor");
-          assert.equal(await e.countSessions({ after: all[middle]!.cursor! }), all.length - middle - 1, "counted after a cursor");
+          assert.equal(
+            await e.countSessions({ after: all[middle]!.cursor! }),
+            all.length - middle - 1,
+            "counted after a cursor",
+          );
           assert.equal(await e.countSessions({ keyPrefix: made[0]!.slice(0, 10) }), 1, "counted under a key prefix");
           assert.equal(await e.countSessions({ keyPrefix: "../%_*" }), 0);
         }
-        assert.deepEqual((await list({ keyPrefix: made[0]!.slice(0, 10), limit: 5 })).map((stored) => stored.key), [made[0]]);
-        await assert.rejects(list({ after: "not-a-cursor" }), { name: "InvalidCursor" }, "a cursor the engine did not make is refused");
+        assert.deepEqual(
+          (await list({ keyPrefix: made[0]!.slice(0, 10), limit: 5 })).map((stored) => stored.key),
+          [made[0]],
+        );
+        await assert.rejects(
+          list({ after: "not-a-cursor" }),
+          { name: "InvalidCursor" },
+          "a cursor the engine did not make is refused",
+        );
         const cursor = all[0]!.cursor!;
         const at = Math.floor(cursor.length / 2);
         const changed = cursor.slice(0, at) + (cursor[at] === "A" ? "B" : "A") + cursor.slice(at + 1);
@@ -537,7 +566,10 @@ export function describeSessionEngine(
       );
       assert.equal(new Set(sessions).size, 20);
       const values = await Promise.all(sessions.map(async (key) => (await reopen(e, key)).get("i")));
-      assert.deepEqual(values, Array.from({ length: 20 }, (_, i) => i));
+      assert.deepEqual(
+        values,
+        Array.from({ length: 20 }, (_, i) => i),
+      );
     });
   });
 }

@@ -1,7 +1,6 @@
 /** Python datetime.isoformat() / fromisoformat() for the UTC instants Django stores. */
 
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /** `2026-11-22T01:30:21.662000+00:00`; the fraction is omitted when zero, as Python does. */
 export function toIsoformat(epochMs: number): string {

@@ -21,7 +21,15 @@ interface ZStream {
 
 /** The part of pako's port of zlib's deflate.c used here (pako ships no types for it). */
 interface PakoDeflate {
-  deflateInit2(strm: ZStream, level: number, method: number, windowBits: number, memLevel: number, strategy: number, legacyHash: boolean): number;
+  deflateInit2(
+    strm: ZStream,
+    level: number,
+    method: number,
+    windowBits: number,
+    memLevel: number,
+    strategy: number,
+    legacyHash: boolean,
+  ): number;
   deflateReset(strm: ZStream): number;
   deflate(strm: ZStream, flush: number): number;
 }
@@ -87,7 +95,15 @@ function reset(strm: ZStream): void {
 export function zlibCompress(data: Uint8Array): Buffer<ArrayBuffer> {
   if (stream === undefined) {
     stream = new ZStreamClass();
-    const status = zlib.deflateInit2(stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, WINDOW_BITS, MEM_LEVEL, Z_DEFAULT_STRATEGY, true);
+    const status = zlib.deflateInit2(
+      stream,
+      Z_DEFAULT_COMPRESSION,
+      Z_DEFLATED,
+      WINDOW_BITS,
+      MEM_LEVEL,
+      Z_DEFAULT_STRATEGY,
+      true,
+    );
     if (status !== Z_OK) throw new Error(`deflateInit2 failed (${status})`);
   } else {
     reset(stream);

@@ -61,12 +61,20 @@ export interface ClearOptions {
  * Data as stored server-side, or null when its signature does not verify; then `log` gets
  * Django's django.security.SuspiciousSession warning, naming the key by its prefix.
  */
-export function decodeStored(signer: TimestampSigner, stored: string, log?: SessionLogger, key?: string): SessionData | null {
+export function decodeStored(
+  signer: TimestampSigner,
+  stored: string,
+  log?: SessionLogger,
+  key?: string,
+): SessionData | null {
   try {
     const value = signer.unsignObject(stored);
     return isJsonObject(value) ? value : {};
   } catch {
-    log?.warn({ logger: "django.security.SuspiciousSession", sessionKey: key?.slice(0, SHOWN_KEY_PREFIX_LENGTH) }, "Session data corrupted");
+    log?.warn(
+      { logger: "django.security.SuspiciousSession", sessionKey: key?.slice(0, SHOWN_KEY_PREFIX_LENGTH) },
+      "Session data corrupted",
+    );
     return null;
   }
 }
@@ -181,7 +189,10 @@ export function defineEngine(
     ...(listSessions ? { listSessions } : {}),
     ...(countSessions ? { countSessions } : {}),
     ...(listOrder ? { listOrder } : {}),
-    open<T extends SessionShape<T> = SessionData>(sessionKey: string | null | undefined, log: SessionLogger = silentLogger) {
+    open<T extends SessionShape<T> = SessionData>(
+      sessionKey: string | null | undefined,
+      log: SessionLogger = silentLogger,
+    ) {
       // The data shape is a compile-time view; every session holds JSON at run time. A literal
       // of a fixed shape (not a spread) keeps this cheap: it runs on every request that uses
       // the session.

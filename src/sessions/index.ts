@@ -4,7 +4,14 @@
  * key generation, internal constants) stays in its module; the tests import it from there.
  */
 export { default as sessions, DEFAULT_LOCK, sessionExchange } from "./plugin.js";
-export type { AppSessionData, Session, SessionExchange, SessionPluginOptions, SessionRouteOptions, SessionTypes } from "./plugin.js";
+export type {
+  AppSessionData,
+  Session,
+  SessionExchange,
+  SessionPluginOptions,
+  SessionRouteOptions,
+  SessionTypes,
+} from "./plugin.js";
 export { SessionBase, MISSING_RECORD } from "./session-base.js";
 export type {
   EngineHooks,
@@ -16,7 +23,15 @@ export type {
   SessionShape,
   StoredExpiry,
 } from "./session-base.js";
-export type { SessionEngine, StoredSession, ListOptions, CountOptions, ListOrder, ClearOptions, EngineContext } from "./engine.js";
+export type {
+  SessionEngine,
+  StoredSession,
+  ListOptions,
+  CountOptions,
+  ListOrder,
+  ClearOptions,
+  EngineContext,
+} from "./engine.js";
 export { defineEngine } from "./engine.js";
 export type { SessionLocks, LockStore, LockOptions, ReleaseLock } from "./locks.js";
 export { decodeStored } from "./engine.js";

@@ -44,7 +44,7 @@ function strictReplacer(this: Record<string, unknown>, key: string): unknown {
       if (value === null || Array.isArray(value)) return value;
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
-        throw new NotSerializableError((value).constructor?.name ?? "object");
+        throw new NotSerializableError(value.constructor?.name ?? "object");
       }
       return value;
     }

@@ -12,7 +12,9 @@ export class InvalidCursor extends Error {
   override name = "InvalidCursor";
   readonly statusCode = 400;
   constructor() {
-    super("This page link is not valid (it was changed, or the server's SECRET_KEY changed since): start again from the first page.");
+    super(
+      "This page link is not valid (it was changed, or the server's SECRET_KEY changed since): start again from the first page.",
+    );
   }
 }
 
@@ -47,14 +49,21 @@ export class CursorCodec {
     try {
       const decipher = createDecipheriv("aes-256-gcm", this.#key, raw.subarray(0, IV_BYTES));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-      parsed = JSON.parse(Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString("utf8"));
+      parsed = JSON.parse(
+        Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString("utf8"),
+      );
     } catch {
       throw new InvalidCursor();
     }
-    if (!Array.isArray(parsed) || parsed.length !== count + 1 || parsed[0] !== kind || !parsed.every((part) => typeof part === "string")) {
+    if (
+      !Array.isArray(parsed) ||
+      parsed.length !== count + 1 ||
+      parsed[0] !== kind ||
+      !parsed.every((part) => typeof part === "string")
+    ) {
       throw new InvalidCursor();
     }
-    return (parsed).slice(1);
+    return parsed.slice(1);
   }
 }
 
@@ -64,7 +73,9 @@ export class CursorCodec {
  */
 export function withLazyCursor<T extends object>(stored: T, seal: () => string): T & { readonly cursor: string } {
   let cursor: string | undefined;
-  return Object.defineProperty(stored, "cursor", { enumerable: true, get: () => (cursor ??= seal()) }) as T & { readonly cursor: string };
+  return Object.defineProperty(stored, "cursor", { enumerable: true, get: () => (cursor ??= seal()) }) as T & {
+    readonly cursor: string;
+  };
 }
 
 /** A store that can walk its session keys but not sort them (the cache engine, the file engine). */
@@ -104,7 +115,13 @@ function nearest(keys: string[], size: number, fromEnd: boolean): string[] {
  * One walk of every key: the `size` keys in (low, high) nearest `low` (or `high`, `fromEnd`),
  * sorted. Memory stays at twice `size` keys whatever the store holds.
  */
-async function walk(store: KeyOrderStore, low: string | undefined, high: string | undefined, size: number, fromEnd: boolean): Promise<string[]> {
+async function walk(
+  store: KeyOrderStore,
+  low: string | undefined,
+  high: string | undefined,
+  size: number,
+  fromEnd: boolean,
+): Promise<string[]> {
   let kept: string[] = [];
   for await (const key of store.keys()) {
     if (!inRange(key, low, high)) continue;
@@ -128,11 +145,16 @@ async function readInOrder(store: KeyOrderStore, keys: readonly string[]): Promi
  * walks every key once, keeps only the page's nearest candidates (bounded memory) and reads just
  * those: a page costs a walk of the keys, never a read of every session.
  */
-export async function* listInKeyOrder(store: KeyOrderStore, codec: CursorCodec, options: ListOptions = {}): AsyncGenerator<StoredSession> {
+export async function* listInKeyOrder(
+  store: KeyOrderStore,
+  codec: CursorCodec,
+  options: ListOptions = {},
+): AsyncGenerator<StoredSession> {
   let { low, high } = keyBounds(codec, options);
   // The last `limit` before a cursor (without a limit that is every session before it, in order).
   const fromEnd = options.before !== undefined && options.after === undefined && options.limit !== undefined;
-  const withCursor = (stored: Omit<StoredSession, "cursor">): StoredSession => withLazyCursor(stored, () => codec.seal(KEY_CURSOR, [stored.key]));
+  const withCursor = (stored: Omit<StoredSession, "cursor">): StoredSession =>
+    withLazyCursor(stored, () => codec.seal(KEY_CURSOR, [stored.key]));
   let wanted = options.limit ?? Number.POSITIVE_INFINITY;
   // From the end, pages are found last first; they are yielded in key order at the end.
   const collected: StoredSession[][] = [];
@@ -152,7 +174,11 @@ export async function* listInKeyOrder(store: KeyOrderStore, codec: CursorCodec, 
 }
 
 /** How many sessions listInKeyOrder would yield with these options (one walk of the keys). */
-export async function countInKeyOrder(store: KeyOrderStore, codec: CursorCodec, options: CountOptions = {}): Promise<number> {
+export async function countInKeyOrder(
+  store: KeyOrderStore,
+  codec: CursorCodec,
+  options: CountOptions = {},
+): Promise<number> {
   const { low, high } = keyBounds(codec, options);
   // A Redis SCAN may return a key twice while its table grows; the count can then be one high.
   let count = 0;

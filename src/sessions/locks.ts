@@ -90,11 +90,14 @@ export class SessionLocks {
         clearTimeout(timer);
         resolve(true);
       };
-      const timer = setTimeout(() => {
-        const at = queue.waiters.indexOf(waiter);
-        if (at >= 0) queue.waiters.splice(at, 1);
-        resolve(false);
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          const at = queue.waiters.indexOf(waiter);
+          if (at >= 0) queue.waiters.splice(at, 1);
+          resolve(false);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       queue.waiters.push(waiter);
     });
   }
@@ -107,7 +110,13 @@ export class SessionLocks {
   }
 
   /** Then in the store, asking again with a growing pause while another process holds it. */
-  async #takeShared(store: LockStore, name: string, token: string, leaseMs: number, deadline: number): Promise<boolean> {
+  async #takeShared(
+    store: LockStore,
+    name: string,
+    token: string,
+    leaseMs: number,
+    deadline: number,
+  ): Promise<boolean> {
     let pause = 2;
     for (;;) {
       if (await store.tryAcquire(name, token, leaseMs)) return true;

@@ -140,11 +140,16 @@ export function routeLock(config: SessionRouteOptions | false | undefined, url: 
     const value = lock[name];
     if (value === undefined) return fallbackMs;
     if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 3600) {
-      throw new ImproperlyConfigured(`Route ${url}: config.session.lock.${name} must be a number of seconds above 0 and at most 3600.`);
+      throw new ImproperlyConfigured(
+        `Route ${url}: config.session.lock.${name} must be a number of seconds above 0 and at most 3600.`,
+      );
     }
     return value * 1000;
   };
-  return { waitMs: seconds("waitSeconds", DEFAULT_LOCK.waitMs), leaseMs: seconds("leaseSeconds", DEFAULT_LOCK.leaseMs) };
+  return {
+    waitMs: seconds("waitSeconds", DEFAULT_LOCK.waitMs),
+    leaseMs: seconds("leaseSeconds", DEFAULT_LOCK.leaseMs),
+  };
 }
 
 /**
@@ -177,7 +182,11 @@ function respond(
     } else {
       const cookie = deleteSessionCookie(settings);
       reply.header("set-cookie", cookie);
-      note(cookie, true, "The browser sent a session cookie but the session is empty now (flushed, or its key unknown): the cookie is deleted.");
+      note(
+        cookie,
+        true,
+        "The browser sent a session cookie but the session is empty now (flushed, or its key unknown): the cookie is deleted.",
+      );
     }
     addVaryCookie(reply);
     return settle(session, failed);
@@ -285,7 +294,11 @@ const UNTOUCHED: SessionExchange = Object.freeze({
 const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, { engine }, done) => {
   if (typeof engine?.open !== "function" || typeof engine.settings !== "object" || typeof engine.now !== "function") {
     // Through done(), so register()/ready() reject with it instead of an uncaught exception.
-    done(new ImproperlyConfigured("The sessions plugin needs { engine }: a SessionEngine, made by createSessionEngine() or defineEngine()."));
+    done(
+      new ImproperlyConfigured(
+        "The sessions plugin needs { engine }: a SessionEngine, made by createSessionEngine() or defineEngine().",
+      ),
+    );
     return;
   }
   const { settings, now } = engine;
@@ -370,7 +383,9 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, { e
         if (removed) fastify.log.info({ removed }, "expired sessions cleared");
       } catch (error) {
         if (error instanceof ClearExpiredNotSupported) {
-          fastify.log.warn(`SESSION_CLEANUP_INTERVAL: the ${engine.name} engine cannot clear expired sessions; cleanup stopped`);
+          fastify.log.warn(
+            `SESSION_CLEANUP_INTERVAL: the ${engine.name} engine cannot clear expired sessions; cleanup stopped`,
+          );
           clearInterval(timer);
         } else {
           fastify.log.warn({ err: error }, "clearing expired sessions failed; will retry");
@@ -421,7 +436,10 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, { e
     (work ?? Promise.resolve())
       // The save is done: the next request of this session may go.
       .finally(() => (held ? releaseLock(request) : undefined))
-      .then(() => next(null, payload), (error: Error) => next(error));
+      .then(
+        () => next(null, payload),
+        (error: Error) => next(error),
+      );
   });
 
   done();

@@ -100,7 +100,8 @@ function expiryIn(data: ReadonlyMap<string, JsonValue>): StoredExpiry | null | u
 }
 
 /** JSON of a value for change detection (undefined for a missing one). */
-const fingerprint = (value: JsonValue | undefined): string | undefined => (value === undefined ? undefined : JSON.stringify(value));
+const fingerprint = (value: JsonValue | undefined): string | undefined =>
+  value === undefined ? undefined : JSON.stringify(value);
 
 /** What one request did to the store that waits for its response to succeed (see deferStoreChanges). */
 interface DeferredChanges {

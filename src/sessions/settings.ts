@@ -33,10 +33,7 @@ export const sessionSettingsSchema = z
     SESSION_COOKIE_SECURE: z.boolean().default(false),
     SESSION_COOKIE_HTTPONLY: z.boolean().default(true),
     SESSION_COOKIE_SAMESITE: z
-      .union([
-        z.string().regex(/^(lax|strict|none)$/i, "must be Lax, Strict, None or false"),
-        z.literal(false),
-      ])
+      .union([z.string().regex(/^(lax|strict|none)$/i, "must be Lax, Strict, None or false"), z.literal(false)])
       .default("Lax"),
     SESSION_EXPIRE_AT_BROWSER_CLOSE: z.boolean().default(false),
     SESSION_SAVE_EVERY_REQUEST: z.boolean().default(false),
@@ -81,9 +78,7 @@ function describe(issue: z.core.$ZodIssue): string {
 export function resolveSessionSettings(input: SessionSettingsInput): SessionSettings {
   const result = sessionSettingsSchema.safeParse(input);
   if (!result.success) {
-    throw new ImproperlyConfigured(
-      "Invalid session settings: " + result.error.issues.map(describe).join("; "),
-    );
+    throw new ImproperlyConfigured("Invalid session settings: " + result.error.issues.map(describe).join("; "));
   }
   return result.data;
 }
@@ -114,7 +109,13 @@ export function sessionSettingsFromEnv(env: Env): SessionSettingsInput {
     return value === undefined ? undefined : value.trim();
   };
 
-  for (const name of ["SESSION_ENGINE", "SESSION_COOKIE_NAME", "SESSION_COOKIE_PATH", "SECRET_KEY", "SESSION_CACHE_ALIAS"]) {
+  for (const name of [
+    "SESSION_ENGINE",
+    "SESSION_COOKIE_NAME",
+    "SESSION_COOKIE_PATH",
+    "SECRET_KEY",
+    "SESSION_CACHE_ALIAS",
+  ]) {
     const value = raw(name);
     if (value !== undefined) input[name] = value;
   }

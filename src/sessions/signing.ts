@@ -47,7 +47,9 @@ export function b62Decode(s: string): number {
 
 /** Django's salted_hmac: HMAC-SHA256 whose key is SHA256(keySalt + secret). */
 export function saltedHmac(keySalt: string, value: string, secret: string): Buffer {
-  const key = createHash("sha256").update(keySalt + secret).digest();
+  const key = createHash("sha256")
+    .update(keySalt + secret)
+    .digest();
   return createHmac("sha256", key).update(value).digest();
 }
 
@@ -70,7 +72,9 @@ export class TimestampSigner {
     this.salt = salt;
     this.now = now;
     this.keys = [secret, ...fallbacks].map((s) =>
-      createHash("sha256").update(salt + "signer" + s).digest(),
+      createHash("sha256")
+        .update(salt + "signer" + s)
+        .digest(),
     );
   }
 

@@ -67,11 +67,19 @@ const shortKey = (value: string) => `${value.slice(0, 8)}…`;
  * What to notice about this response's session cookie. `clientSide`: the cookie is the session
  * itself (signed_cookies), so its value changes with every save and "key" means nothing.
  */
-export function cookieNotes(cookieSent: string | null, setCookies: readonly string[], clientSide: boolean): { notes: string[]; cookieAfter: string | null } {
+export function cookieNotes(
+  cookieSent: string | null,
+  setCookies: readonly string[],
+  clientSide: boolean,
+): { notes: string[]; cookieAfter: string | null } {
   const last = setCookies.at(-1);
   if (last === undefined) {
     return {
-      notes: [cookieSent === null ? "No session cookie either way: the browser still has none." : "No Set-Cookie for the session: the browser keeps the cookie it has, expiry and all."],
+      notes: [
+        cookieSent === null
+          ? "No session cookie either way: the browser still has none."
+          : "No Set-Cookie for the session: the browser keeps the cookie it has, expiry and all.",
+      ],
       cookieAfter: cookieSent,
     };
   }
@@ -79,7 +87,9 @@ export function cookieNotes(cookieSent: string | null, setCookies: readonly stri
   const maxAge = cookie.attributes.get("max-age");
   if (maxAge === "0") {
     return {
-      notes: ["Max-Age=0 and an Expires date in 1970: this is the deletion cookie, so the browser forgets the session cookie (after flush(), logout(), or a key the store does not know)."],
+      notes: [
+        "Max-Age=0 and an Expires date in 1970: this is the deletion cookie, so the browser forgets the session cookie (after flush(), logout(), or a key the store does not know).",
+      ],
       cookieAfter: null,
     };
   }
@@ -94,10 +104,14 @@ export function cookieNotes(cookieSent: string | null, setCookies: readonly stri
         "cycle_key() does this, and login() calls it, so a key planted before login is useless.",
     );
   } else {
-    notes.push("The same key as the browser sent: the session was saved again and its cookie re-sent with a fresh expiry.");
+    notes.push(
+      "The same key as the browser sent: the session was saved again and its cookie re-sent with a fresh expiry.",
+    );
   }
   if (maxAge === undefined && !cookie.attributes.has("expires")) {
-    notes.push("No Expires and no Max-Age: a browser-session cookie, which ends when the browser closes (set_expiry(0), or SESSION_EXPIRE_AT_BROWSER_CLOSE).");
+    notes.push(
+      "No Expires and no Max-Age: a browser-session cookie, which ends when the browser closes (set_expiry(0), or SESSION_EXPIRE_AT_BROWSER_CLOSE).",
+    );
   } else if (maxAge !== undefined) {
     notes.push(`Max-Age=${maxAge}: the browser keeps it ${maxAge} seconds from now (get_expiry_age()).`);
   }
@@ -123,7 +137,10 @@ export interface StepInput {
 export function describeStep(input: StepInput): ExchangeStep {
   const setCookies = setCookiesFor(input.setCookieHeader, input.cookieName);
   const { notes, cookieAfter } = cookieNotes(input.cookieSent, setCookies, input.clientSide);
-  const vary = input.varyHeader === undefined || input.varyHeader === null ? null : [input.varyHeader].flat().map(String).join(", ");
+  const vary =
+    input.varyHeader === undefined || input.varyHeader === null
+      ? null
+      : [input.varyHeader].flat().map(String).join(", ");
   return {
     method: input.method,
     url: input.url,

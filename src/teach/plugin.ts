@@ -130,10 +130,19 @@ function blockView(block: Block, ran: boolean, variant: string | null): BlockVie
   };
 }
 
-function snippetView(snippet: Snippet, config: AppConfig, ran: SnippetView["ran"], ranLabel: string | null, variant: string | null): SnippetView {
+function snippetView(
+  snippet: Snippet,
+  config: AppConfig,
+  ran: SnippetView["ran"],
+  ranLabel: string | null,
+  variant: string | null,
+): SnippetView {
   const note = typeof snippet.note === "function" ? snippet.note(config) : (snippet.note ?? null);
   return {
-    id: snippet.route.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""),
+    id: snippet.route
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, ""),
     route: snippet.route,
     title: snippet.title,
     note,
@@ -159,14 +168,30 @@ export function teachLocals(request: FastifyRequest, reply: FastifyReply): Teach
   const seen = new Set<string>();
   const own = lookup(route);
   if (own) {
-    shown.push(snippetView(own, config, "this", `Ran for this response (${route})`, own.variant?.(factsOf(request, reply)) ?? null));
+    shown.push(
+      snippetView(
+        own,
+        config,
+        "this",
+        `Ran for this response (${route})`,
+        own.variant?.(factsOf(request, reply)) ?? null,
+      ),
+    );
     seen.add(own.route);
   }
   for (const step of [...(carried(request, state)?.steps ?? [])].reverse()) {
     const snippet = step.route === null ? undefined : lookup(step.route);
     if (!snippet || seen.has(snippet.route)) continue;
     seen.add(snippet.route);
-    shown.push(snippetView(snippet, config, "previous", `Ran for the request before this page (${step.method} ${step.url} → ${step.status})`, step.variant));
+    shown.push(
+      snippetView(
+        snippet,
+        config,
+        "previous",
+        `Ran for the request before this page (${step.method} ${step.url} → ${step.status})`,
+        step.variant,
+      ),
+    );
   }
   for (const name of PAGE_SNIPPETS[route] ?? []) {
     const snippet = lookup(name);
@@ -200,7 +225,13 @@ function stepOf(request: FastifyRequest, reply: FastifyReply, options: TeachPlug
 
 function isLocalRedirect(reply: FastifyReply): boolean {
   const location = reply.getHeader("location");
-  return reply.statusCode >= 300 && reply.statusCode < 400 && typeof location === "string" && location.startsWith("/") && !location.startsWith("//");
+  return (
+    reply.statusCode >= 300 &&
+    reply.statusCode < 400 &&
+    typeof location === "string" &&
+    location.startsWith("/") &&
+    !location.startsWith("//")
+  );
 }
 
 const teachPlugin: FastifyPluginAsync<TeachPluginOptions> = async (fastify, options) => {
@@ -220,11 +251,18 @@ const teachPlugin: FastifyPluginAsync<TeachPluginOptions> = async (fastify, opti
       state.steps.set(id, steps);
       reply.header(
         "set-cookie",
-        serialize(STEP_COOKIE, id, { path: "/", httpOnly: true, sameSite: "lax", maxAge: STEP_TTL_MS / 1000, secure: config.session.SESSION_COOKIE_SECURE }),
+        serialize(STEP_COOKIE, id, {
+          path: "/",
+          httpOnly: true,
+          sameSite: "lax",
+          maxAge: STEP_TTL_MS / 1000,
+          secure: config.session.SESSION_COOKIE_SECURE,
+        }),
       );
       return payload;
     }
-    if (typeof payload !== "string" || !String(reply.getHeader("content-type") ?? "").startsWith("text/html")) return payload;
+    if (typeof payload !== "string" || !String(reply.getHeader("content-type") ?? "").startsWith("text/html"))
+      return payload;
     const wantsExchange = payload.includes(EXCHANGE_MARKER);
     const wantsRecord = payload.includes(RECORD_MARKER);
     if (!wantsExchange && !wantsRecord) return payload;
@@ -235,7 +273,12 @@ const teachPlugin: FastifyPluginAsync<TeachPluginOptions> = async (fastify, opti
     if (before) state.steps.delete(before.id);
     let html = payload;
     if (wantsExchange) {
-      const panel = await partial("teach-exchange.ejs", { step, previous: before?.steps ?? [], clientSide: options.clientSide, cookieName: config.session.SESSION_COOKIE_NAME });
+      const panel = await partial("teach-exchange.ejs", {
+        step,
+        previous: before?.steps ?? [],
+        clientSide: options.clientSide,
+        cookieName: config.session.SESSION_COOKIE_NAME,
+      });
       html = html.replace(EXCHANGE_MARKER, () => panel);
     }
     if (wantsRecord) {
@@ -246,7 +289,11 @@ const teachPlugin: FastifyPluginAsync<TeachPluginOptions> = async (fastify, opti
         request.log.warn({ err: error }, "teaching panel: could not read the stored record");
         record = { kind: "error", message: (error as Error).message };
       }
-      const panel = await partial("teach-record.ejs", { record, engine: config.session.SESSION_ENGINE, cookieName: config.session.SESSION_COOKIE_NAME });
+      const panel = await partial("teach-record.ejs", {
+        record,
+        engine: config.session.SESSION_ENGINE,
+        cookieName: config.session.SESSION_COOKIE_NAME,
+      });
       html = html.replace(RECORD_MARKER, () => panel);
     }
     return html;

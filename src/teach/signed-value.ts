@@ -71,13 +71,15 @@ export function explainSignedValue(value: string, salt: string, secrets: Signing
     steps.problem = "The timestamp is not base62.";
   }
   steps.verifiedWith = verifiedWith(value, salt, secrets);
-  if (steps.verifiedWith === null) steps.problem ??= "The signature does not verify with SECRET_KEY or any fallback: Django would treat the session as empty.";
+  if (steps.verifiedWith === null)
+    steps.problem ??=
+      "The signature does not verify with SECRET_KEY or any fallback: Django would treat the session as empty.";
   try {
     let bytes = Buffer.from(steps.compressed ? steps.payload.slice(1) : steps.payload, "base64url");
     if (steps.compressed) bytes = inflateSync(bytes);
     steps.json = bytes.toString("latin1");
   } catch {
-    steps.problem ??= "The payload does not decode (base64url, then zlib when it starts with \".\").";
+    steps.problem ??= 'The payload does not decode (base64url, then zlib when it starts with ".").';
   }
   return steps;
 }

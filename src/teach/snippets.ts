@@ -52,7 +52,16 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "settings.py",
         lang: "python",
-        lines: ["INSTALLED_APPS = [", "    # ...", s('    "django.contrib.sessions",'), "]", "MIDDLEWARE = [", "    # ...", s('    "django.contrib.sessions.middleware.SessionMiddleware",'), "]"],
+        lines: [
+          "INSTALLED_APPS = [",
+          "    # ...",
+          s('    "django.contrib.sessions",'),
+          "]",
+          "MIDDLEWARE = [",
+          "    # ...",
+          s('    "django.contrib.sessions.middleware.SessionMiddleware",'),
+          "]",
+        ],
       },
     ],
     ours: [{ file: "src/app.ts", lang: "typescript", lines: [s("  await app.register(sessions, { engine });")] }],
@@ -112,7 +121,7 @@ export const SNIPPETS: readonly Snippet[] = [
         lines: [
           '      const key = request.query.key ?? "";',
           s('      const found = key !== "" && request.session.has(key);'),
-          "      return renderPage(request, reply, \"session-get.ejs\", {",
+          '      return renderPage(request, reply, "session-get.ejs", {',
           s("        value: found ? request.session.get(key) : undefined,"),
         ],
       },
@@ -140,7 +149,11 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/session.ts",
         lang: "typescript",
-        lines: ["      const { key } = request.body;", s("      request.session.pop(key, null);"), "      return reply.redirect(`/session/get/?key=${encodeURIComponent(key)}`, 303);"],
+        lines: [
+          "      const { key } = request.body;",
+          s("      request.session.pop(key, null);"),
+          "      return reply.redirect(`/session/get/?key=${encodeURIComponent(key)}`, 303);",
+        ],
       },
     ],
   },
@@ -151,14 +164,23 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: VIEWS,
         lang: "python",
-        lines: ["@require_POST", "def flush(request):", s("    request.session.flush()"), '    return redirect("/session/set/")'],
+        lines: [
+          "@require_POST",
+          "def flush(request):",
+          s("    request.session.flush()"),
+          '    return redirect("/session/set/")',
+        ],
       },
     ],
     ours: [
       {
         file: "src/routes/session.ts",
         lang: "typescript",
-        lines: ['  app.post("/session/flush/", async (request, reply) => {', s("    await request.session.flush();"), '    return reply.redirect("/session/set/", 303);'],
+        lines: [
+          '  app.post("/session/flush/", async (request, reply) => {',
+          s("    await request.session.flush();"),
+          '    return reply.redirect("/session/set/", 303);',
+        ],
       },
     ],
     note: "flush() deletes the stored record and drops the key; the response deletes the cookie (Max-Age=0), and the next write starts a session under a new key.",
@@ -198,14 +220,23 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: VIEWS,
         lang: "python",
-        lines: ["@require_POST", "def reset(request):", s('    request.session.pop("visits", None)'), '    return redirect("counter")'],
+        lines: [
+          "@require_POST",
+          "def reset(request):",
+          s('    request.session.pop("visits", None)'),
+          '    return redirect("counter")',
+        ],
       },
     ],
     ours: [
       {
         file: "src/routes/counter.ts",
         lang: "typescript",
-        lines: ['  app.post("/counter/reset/", { config: oneAtATime }, (request, reply) => {', s('    const visits = request.session.pop("visits", null);'), '    return reply.redirect("/counter/", 303);'],
+        lines: [
+          '  app.post("/counter/reset/", { config: oneAtATime }, (request, reply) => {',
+          s('    const visits = request.session.pop("visits", null);'),
+          '    return reply.redirect("/counter/", 303);',
+        ],
       },
     ],
   },
@@ -228,7 +259,11 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/cart.ts",
         lang: "typescript",
-        lines: [s('    const flash = request.session.pop("flash", null);'), s('    const cart = request.session.get("cart", []);'), '    return renderPage(request, reply, "cart.ejs", { title: "Shopping cart", cart, flash, clientSide });'],
+        lines: [
+          s('    const flash = request.session.pop("flash", null);'),
+          s('    const cart = request.session.get("cart", []);'),
+          '    return renderPage(request, reply, "cart.ejs", { title: "Shopping cart", cart, flash, clientSide });',
+        ],
       },
     ],
   },
@@ -252,7 +287,12 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/cart.ts",
         lang: "typescript",
-        lines: [s('    const cart = request.session.get("cart", []);'), "    const item = request.body.item.trim();", s('    request.session.set("cart", [...cart, item]);'), '    return reply.redirect("/cart/", 303);'],
+        lines: [
+          s('    const cart = request.session.get("cart", []);'),
+          "    const item = request.body.item.trim();",
+          s('    request.session.set("cart", [...cart, item]);'),
+          '    return reply.redirect("/cart/", 303);',
+        ],
       },
     ],
   },
@@ -277,7 +317,12 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/cart.ts",
         lang: "typescript",
-        lines: [s('    const cart = request.session.setdefault("cart", []);'), "    const item = request.body.item.trim();", s("    cart.push(item);"), '    return reply.redirect("/cart/", 303);'],
+        lines: [
+          s('    const cart = request.session.setdefault("cart", []);'),
+          "    const item = request.body.item.trim();",
+          s("    cart.push(item);"),
+          '    return reply.redirect("/cart/", 303);',
+        ],
       },
     ],
     note: (config) =>
@@ -336,7 +381,11 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/cart.ts",
         lang: "typescript",
-        lines: [s('    const cart = request.session.pop("cart", []);'), s("    request.session.set("), '      "flash",'],
+        lines: [
+          s('    const cart = request.session.pop("cart", []);'),
+          s("    request.session.set("),
+          '      "flash",',
+        ],
       },
     ],
   },
@@ -396,7 +445,13 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/expiry.ts",
         lang: "typescript",
-        lines: ["      const { seconds } = request.body;", '      const value = seconds === "" ? null : Number(seconds);', "      const session = request.session;", s("      session.setExpiry(value);"), '      return reply.redirect("/expiry/", 303);'],
+        lines: [
+          "      const { seconds } = request.body;",
+          '      const value = seconds === "" ? null : Number(seconds);',
+          "      const session = request.session;",
+          s("      session.setExpiry(value);"),
+          '      return reply.redirect("/expiry/", 303);',
+        ],
       },
     ],
     variant: ({ body }) => (text(body.seconds) === "" ? "none" : text(body.seconds) === "0" ? "zero" : "seconds"),
@@ -469,14 +524,25 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: VIEWS,
         lang: "python",
-        lines: ["from django.contrib.auth import logout", "", "@require_POST", "def logout_view(request):", s("    logout(request)  # request.session.flush()"), '    return redirect("/")'],
+        lines: [
+          "from django.contrib.auth import logout",
+          "",
+          "@require_POST",
+          "def logout_view(request):",
+          s("    logout(request)  # request.session.flush()"),
+          '    return redirect("/")',
+        ],
       },
     ],
     ours: [
       {
         file: "src/routes/auth.ts",
         lang: "typescript",
-        lines: ['  app.post("/logout/", async (request, reply) => {', s("    await request.logout();"), '    return reply.redirect("/", 303);'],
+        lines: [
+          '  app.post("/logout/", async (request, reply) => {',
+          s("    await request.logout();"),
+          '    return reply.redirect("/", 303);',
+        ],
       },
     ],
   },
@@ -500,7 +566,11 @@ export const SNIPPETS: readonly Snippet[] = [
       {
         file: "src/routes/auth.ts",
         lang: "typescript",
-        lines: ['  app.get("/account/", async (request, reply) => {', s("    const user = await request.getUser();"), "    if (!user) return toLogin(reply);"],
+        lines: [
+          '  app.get("/account/", async (request, reply) => {',
+          s("    const user = await request.getUser();"),
+          "    if (!user) return toLogin(reply);",
+        ],
       },
     ],
     note: "Every request checks the stored _auth_user_hash against the user's password: change the password and every other session is logged out at its next request.",
@@ -513,7 +583,13 @@ export const PAGE_SNIPPETS: Readonly<Record<string, readonly string[]>> = {
   "GET /session/set/": ["GET /session/set/", "POST /session/flush/"],
   "GET /session/get/": ["GET /session/get/", "POST /session/delete/", "POST /session/flush/"],
   "GET /counter/": ["GET /counter/", "POST /counter/reset/"],
-  "GET /cart/": ["GET /cart/", "POST /cart/add/", "POST /cart/add-inplace/", "POST /cart/remove/", "POST /cart/checkout/"],
+  "GET /cart/": [
+    "GET /cart/",
+    "POST /cart/add/",
+    "POST /cart/add-inplace/",
+    "POST /cart/remove/",
+    "POST /cart/checkout/",
+  ],
   "GET /expiry/": ["GET /expiry/", "POST /expiry/"],
   "GET /login/": ["POST /login/", "POST /logout/"],
   "POST /login/": ["POST /login/", "POST /logout/"],
@@ -522,7 +598,15 @@ export const PAGE_SNIPPETS: Readonly<Record<string, readonly string[]>> = {
 };
 
 const py = (value: string | number | boolean | null): string =>
-  value === null ? "None" : typeof value === "boolean" ? (value ? "True" : "False") : typeof value === "number" ? String(value) : JSON.stringify(value);
+  value === null
+    ? "None"
+    : typeof value === "boolean"
+      ? value
+        ? "True"
+        : "False"
+      : typeof value === "number"
+        ? String(value)
+        : JSON.stringify(value);
 
 /** The settings page's snippet: settings.py for the configuration this server runs, and our .env. */
 export function settingsSnippet(config: AppConfig): Snippet {
@@ -547,7 +631,10 @@ export function settingsSnippet(config: AppConfig): Snippet {
     'SECRET_KEY = os.environ["SECRET_KEY"]  # the same key on both sides, or neither reads the other\'s sessions',
   ];
   if (usesCache) {
-    const backend = config.cache.backend === "redis" ? "django.core.cache.backends.redis.RedisCache" : "django.core.cache.backends.locmem.LocMemCache";
+    const backend =
+      config.cache.backend === "redis"
+        ? "django.core.cache.backends.redis.RedisCache"
+        : "django.core.cache.backends.locmem.LocMemCache";
     django.push(
       `SESSION_CACHE_ALIAS = ${py(session.SESSION_CACHE_ALIAS)}`,
       "CACHES = {",
@@ -559,7 +646,8 @@ export function settingsSnippet(config: AppConfig): Snippet {
       "}",
     );
   }
-  if (name === "file") django.push(`SESSION_FILE_PATH = ${py(session.SESSION_FILE_PATH)}  # None: the OS temp directory`);
+  if (name === "file")
+    django.push(`SESSION_FILE_PATH = ${py(session.SESSION_FILE_PATH)}  # None: the OS temp directory`);
   if (usesDb) {
     django.push(
       config.databaseUrl

@@ -51,7 +51,14 @@ export type StoredRecord =
       cacheCopy: CacheEntryView | null;
     }
   | { kind: "cache"; key: string; entry: CacheEntryView }
-  | { kind: "file"; key: string; path: string; contents: string | null; modified: string | null; steps: SignedValueSteps | null }
+  | {
+      kind: "file";
+      key: string;
+      path: string;
+      contents: string | null;
+      modified: string | null;
+      steps: SignedValueSteps | null;
+    }
   | { kind: "cookie"; value: string; steps: SignedValueSteps };
 
 export interface RecordReaderOptions<DB extends SessionsDatabase = SessionsDatabase> {
@@ -75,7 +82,13 @@ function isServerKey(key: string | null): key is string {
  * A reader for the configured engine. `sessionKey` is what the browser holds after this
  * response: the session key, or on signed_cookies the signed cookie value.
  */
-export function recordReader<DB extends SessionsDatabase>({ settings, db: appDb, caches, cache: cacheConfig, now = Date.now }: RecordReaderOptions<DB>): RecordReader {
+export function recordReader<DB extends SessionsDatabase>({
+  settings,
+  db: appDb,
+  caches,
+  cache: cacheConfig,
+  now = Date.now,
+}: RecordReaderOptions<DB>): RecordReader {
   const db = sessionsOnly(appDb);
   const engine = builtInEngineName(settings.SESSION_ENGINE);
   const cache = caches[settings.SESSION_CACHE_ALIAS];
@@ -89,7 +102,8 @@ export function recordReader<DB extends SessionsDatabase>({ settings, db: appDb,
       where: cache.description,
       redis: cacheConfig.backend === "redis",
       text: text ?? null,
-      ttlSeconds: text === undefined || expiresAt === undefined ? null : Math.max(0, Math.round((expiresAt - now()) / 1000)),
+      ttlSeconds:
+        text === undefined || expiresAt === undefined ? null : Math.max(0, Math.round((expiresAt - now()) / 1000)),
     };
   }
 
@@ -106,12 +120,16 @@ export function recordReader<DB extends SessionsDatabase>({ settings, db: appDb,
 
   return async (sessionKey) => {
     if (sessionKey === null || sessionKey === "") {
-      return { kind: "nothing", why: "Your browser holds no session cookie after this response, so there is nothing to look up." };
+      return {
+        kind: "nothing",
+        why: "Your browser holds no session cookie after this response, so there is nothing to look up.",
+      };
     }
     switch (engine) {
       case "db":
       case "cached_db": {
-        if (!isServerKey(sessionKey)) return { kind: "nothing", why: "The cookie holds no valid session key, so nothing was looked up." };
+        if (!isServerKey(sessionKey))
+          return { kind: "nothing", why: "The cookie holds no valid session key, so nothing was looked up." };
         const found = await row(sessionKey);
         return {
           kind: "row",
@@ -122,12 +140,14 @@ export function recordReader<DB extends SessionsDatabase>({ settings, db: appDb,
         };
       }
       case "cache": {
-        if (!isServerKey(sessionKey)) return { kind: "nothing", why: "The cookie holds no valid session key, so nothing was looked up." };
+        if (!isServerKey(sessionKey))
+          return { kind: "nothing", why: "The cookie holds no valid session key, so nothing was looked up." };
         const entry = await cacheEntry(CACHE_KEY_PREFIX, sessionKey);
         return entry ? { kind: "cache", key: sessionKey, entry } : { kind: "nothing", why: "No cache is configured." };
       }
       case "file": {
-        if (!isServerKey(sessionKey)) return { kind: "nothing", why: "The cookie holds no valid session key, so no file was opened." };
+        if (!isServerKey(sessionKey))
+          return { kind: "nothing", why: "The cookie holds no valid session key, so no file was opened." };
         const file = path.join(settings.SESSION_FILE_PATH ?? tmpdir(), settings.SESSION_COOKIE_NAME + sessionKey);
         try {
           const [contents, info] = await Promise.all([readFile(file, "latin1"), stat(file)]);
@@ -145,7 +165,11 @@ export function recordReader<DB extends SessionsDatabase>({ settings, db: appDb,
         }
       }
       case "signed_cookies":
-        return { kind: "cookie", value: sessionKey, steps: explainSignedValue(sessionKey, SIGNED_COOKIE_SALT, secrets) };
+        return {
+          kind: "cookie",
+          value: sessionKey,
+          steps: explainSignedValue(sessionKey, SIGNED_COOKIE_SALT, secrets),
+        };
       default:
         return { kind: "nothing", why: `The custom engine ${settings.SESSION_ENGINE} keeps its records its own way.` };
     }

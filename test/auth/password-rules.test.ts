@@ -24,7 +24,11 @@ test("the change-password form adds the match check to the same rules", () => {
     passwordChangeErrors({ new_password1, new_password2 }, username);
   assert.deepEqual(form("correct horse battery"), []);
   assert.deepEqual(form("correct horse battery", "correct horse"), ["The two password fields didn’t match."]);
-  for (const [password, username] of [["abc", "ada"], ["12345678901", "ada"], ["bob-builder", "BOB-BUILDER"]] as const) {
+  for (const [password, username] of [
+    ["abc", "ada"],
+    ["12345678901", "ada"],
+    ["bob-builder", "BOB-BUILDER"],
+  ] as const) {
     assert.deepEqual(form(password, password, username), passwordProblems(password, username), password);
   }
 });

@@ -106,6 +106,9 @@ test("PASSWORD_HASHER: scrypt by default, fast on request, refused in production
   assert.equal(loadConfig(base).passwordHasher, "scrypt");
   assert.equal(loadConfig({ ...base, PASSWORD_HASHER: "fast" }).passwordHasher, "fast");
   assert.equal(loadConfig({ ...base, NODE_ENV: "production" }).passwordHasher, "scrypt");
-  assert.throws(() => loadConfig({ ...base, NODE_ENV: "production", PASSWORD_HASHER: "fast" }), /PASSWORD_HASHER=fast is for tests only/);
+  assert.throws(
+    () => loadConfig({ ...base, NODE_ENV: "production", PASSWORD_HASHER: "fast" }),
+    /PASSWORD_HASHER=fast is for tests only/,
+  );
   assert.throws(() => loadConfig({ ...base, PASSWORD_HASHER: "md5" }), /PASSWORD_HASHER must be scrypt or fast/);
 });

@@ -18,13 +18,13 @@ import { dbFixture, memoryDatabase, testSettings } from "../helpers.js";
 
 const vectors = djangoVectors;
 
-
 const alice: AuthUser = { id: 1, password: "scrypt$salt$16384$8$5$aliceHash" };
 const bob: AuthUser = { id: 2, password: "scrypt$salt$16384$8$5$bobHash" };
 
 async function fixture(overrides: Parameters<typeof testSettings>[0] = {}) {
   const f = await dbFixture(overrides);
-  const rowKeys = async () => (await f.db.selectFrom("sessions").select("session_key").execute()).map((r) => r.session_key);
+  const rowKeys = async () =>
+    (await f.db.selectFrom("sessions").select("session_key").execute()).map((r) => r.session_key);
   const open = async (key: string | null) => {
     const session = f.engine.open(key);
     await session.load();
@@ -100,7 +100,10 @@ describe("login", () => {
 });
 
 describe("authenticatedUser (get_user)", () => {
-  const users = new Map<number, AuthUser>([[1, alice], [2, bob]]);
+  const users = new Map<number, AuthUser>([
+    [1, alice],
+    [2, bob],
+  ]);
   const find = async (id: number) => users.get(id);
 
   test("a logged-in session gives its user; an anonymous one null, untouched", async () => {

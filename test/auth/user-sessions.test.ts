@@ -12,7 +12,13 @@ const sighting = { userAgent: "Firefox", ip: "127.0.0.1" };
 async function setup() {
   const f = await dbFixture();
   await f.db.insertInto("users").values({ id: 1, username: "ada", password: ada.password }).execute();
-  const userSessions = new UserSessions({ db: f.db, engine: f.engine, secrets: f.settings, dateValue: toSqliteDatetime, now: f.clock.now });
+  const userSessions = new UserSessions({
+    db: f.db,
+    engine: f.engine,
+    secrets: f.settings,
+    dateValue: toSqliteDatetime,
+    now: f.clock.now,
+  });
   /** A saved session logged in as ada. */
   async function loggedIn(): Promise<string> {
     const session = f.engine.open(null);
@@ -21,7 +27,13 @@ async function setup() {
     return session.sessionKey!;
   }
   const lastSeen = async (key: string) =>
-    (await f.db.selectFrom("user_sessions").select("last_seen_at").where("session_key", "=", key).executeTakeFirstOrThrow()).last_seen_at;
+    (
+      await f.db
+        .selectFrom("user_sessions")
+        .select("last_seen_at")
+        .where("session_key", "=", key)
+        .executeTakeFirstOrThrow()
+    ).last_seen_at;
   return { ...f, userSessions, loggedIn, lastSeen };
 }
 
@@ -59,7 +71,10 @@ test("list drops rows whose session is gone or belongs to someone else, and repo
   for (const key of [live, gone]) await userSessions.seen(key, 1, sighting, { loggedIn: true });
   await engine.open(gone).deleteRecord(gone);
   const listed = await userSessions.list(ada, null);
-  assert.deepEqual(listed.map((s) => s.keyPrefix), [live.slice(0, 8)]);
+  assert.deepEqual(
+    listed.map((s) => s.keyPrefix),
+    [live.slice(0, 8)],
+  );
   assert.equal(listed[0]!.expiresAt?.getTime(), clock.now() + settings.SESSION_COOKIE_AGE * 1000);
   assert.equal((await db.selectFrom("user_sessions").selectAll().execute()).length, 1);
 });

@@ -23,7 +23,13 @@ const dir = mkdtempSync(join(tmpdir(), "clearsessions-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const ARGS = ["--import", "tsx", "src/cli/clearsessions.ts"];
-const baseEnv = (env: Record<string, string>) => ({ ...process.env, DATABASE_URL: "", REDIS_URL: "", SECRET_KEY: TEST_SECRET, ...env });
+const baseEnv = (env: Record<string, string>) => ({
+  ...process.env,
+  DATABASE_URL: "",
+  REDIS_URL: "",
+  SECRET_KEY: TEST_SECRET,
+  ...env,
+});
 
 /** `node --import tsx src/cli/clearsessions.ts ARGS`, as `npm run clearsessions` starts it. */
 function clearsessionsProcess(env: Record<string, string>, ...args: string[]) {
@@ -47,7 +53,8 @@ async function sqliteWith(name: string, expired: number, live: number): Promise<
   const past = toSqliteDatetime(Date.now() - HOUR);
   const future = toSqliteDatetime(Date.now() + HOUR);
   sqlite.transaction(() => {
-    for (let i = 0; i < expired + live; i++) insert.run(`k${String(i).padStart(31, "0")}`, "e30:x:y", i < expired ? past : future);
+    for (let i = 0; i < expired + live; i++)
+      insert.run(`k${String(i).padStart(31, "0")}`, "e30:x:y", i < expired ? past : future);
   })();
   sqlite.close();
   return path;
@@ -121,25 +128,36 @@ test("db on SQLite: 300,000 expired rows and 25 live go in one step (the live ro
   assert.equal(rowCount(path), 25 + written, "live rows, and every row the app wrote meanwhile, are kept");
 });
 
-test("db on PostgreSQL: 100,000 expired rows removed in batches, live rows kept", { skip: NO_POSTGRES || false }, async () => {
-  const pg = await postgresSchema("clear");
-  try {
-    await sql`insert into sessions (session_key, session_data, expire_date)
-      select 'k' || lpad(i::text, 31, '0'), 'e30:x:y', now() - interval '1 hour' from generate_series(1, 100000) i`.execute(pg.db);
-    await sql`insert into sessions (session_key, session_data, expire_date)
-      select 'l' || lpad(i::text, 31, '0'), 'e30:x:y', now() + interval '1 hour' from generate_series(1, 7) i`.execute(pg.db);
-    const url = new URL(process.env.DATABASE_URL!);
-    url.searchParams.set("options", `-c search_path=${pg.schema}`);
-    const result = await clearsessions({ DATABASE_URL: url.toString() }, "--batch-size=20000");
-    assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(result.stdout.split("\n").filter((l) => l.includes("so far")), [20000, 40000, 60000, 80000, 100000].map((n) => `  ${n} removed so far`));
-    assert.match(result.stdout, /Removed 100000 expired sessions \(db engine\)\./);
-    const left = await sql<{ n: string }>`select count(*) n from sessions`.execute(pg.db);
-    assert.equal(Number(left.rows[0]!.n), 7);
-  } finally {
-    await pg.drop();
-  }
-});
+test(
+  "db on PostgreSQL: 100,000 expired rows removed in batches, live rows kept",
+  { skip: NO_POSTGRES || false },
+  async () => {
+    const pg = await postgresSchema("clear");
+    try {
+      await sql`insert into sessions (session_key, session_data, expire_date)
+      select 'k' || lpad(i::text, 31, '0'), 'e30:x:y', now() - interval '1 hour' from generate_series(1, 100000) i`.execute(
+        pg.db,
+      );
+      await sql`insert into sessions (session_key, session_data, expire_date)
+      select 'l' || lpad(i::text, 31, '0'), 'e30:x:y', now() + interval '1 hour' from generate_series(1, 7) i`.execute(
+        pg.db,
+      );
+      const url = new URL(process.env.DATABASE_URL!);
+      url.searchParams.set("options", `-c search_path=${pg.schema}`);
+      const result = await clearsessions({ DATABASE_URL: url.toString() }, "--batch-size=20000");
+      assert.equal(result.status, 0, result.stderr);
+      assert.deepEqual(
+        result.stdout.split("\n").filter((l) => l.includes("so far")),
+        [20000, 40000, 60000, 80000, 100000].map((n) => `  ${n} removed so far`),
+      );
+      assert.match(result.stdout, /Removed 100000 expired sessions \(db engine\)\./);
+      const left = await sql<{ n: string }>`select count(*) n from sessions`.execute(pg.db);
+      assert.equal(Number(left.rows[0]!.n), 7);
+    } finally {
+      await pg.drop();
+    }
+  },
+);
 
 test("file engine: expired files are removed, live ones and foreign files kept", async () => {
   const files = join(dir, "files");
@@ -147,21 +165,32 @@ test("file engine: expired files are removed, live ones and foreign files kept",
   const settings = testSettings({ SESSION_ENGINE: "file", SESSION_FILE_PATH: files });
   const old = await createSessionEngine(settings, {}, { now: () => Date.now() - 30 * 24 * HOUR });
   const fresh = await createSessionEngine(settings, {});
-  for (const [engine, count] of [[old, 3], [fresh, 2]] as const) {
+  for (const [engine, count] of [
+    [old, 3],
+    [fresh, 2],
+  ] as const) {
     for (let i = 0; i < count; i++) {
       const session = engine.open(null);
       session.set("n", i);
       await session.save();
     }
   }
-  const result = await clearsessions({ SESSION_ENGINE: "file", SESSION_FILE_PATH: files, DATABASE_PATH: join(dir, "file-engine.sqlite3") });
+  const result = await clearsessions({
+    SESSION_ENGINE: "file",
+    SESSION_FILE_PATH: files,
+    DATABASE_PATH: join(dir, "file-engine.sqlite3"),
+  });
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /^Removed 3 expired sessions \(file engine\)\.$/m);
   assert.equal(readdirSync(files).length, 2);
 });
 
 test("engines that store nothing to clear say so and succeed", async () => {
-  const cache = await clearsessions({ SESSION_ENGINE: "cache", CACHE_BACKEND: "locmem", DATABASE_PATH: join(dir, "c.sqlite3") });
+  const cache = await clearsessions({
+    SESSION_ENGINE: "cache",
+    CACHE_BACKEND: "locmem",
+    DATABASE_PATH: join(dir, "c.sqlite3"),
+  });
   assert.equal(cache.status, 0, cache.stderr);
   assert.equal(cache.stdout, "Nothing to clear: the cache engine's entries expire by themselves.\n");
   const signed = await clearsessions({ SESSION_ENGINE: "signed_cookies", DATABASE_PATH: join(dir, "s.sqlite3") });
@@ -190,7 +219,9 @@ test("the reasons kept for sessions ended by someone else go once past their dat
   for (const engine of ["db", "cache", "signed_cookies"]) {
     const path = await sqliteWith(`ended-${engine}.sqlite3`, 0, 0);
     const sqlite = new SQLite(path);
-    const insert = sqlite.prepare("insert into ended_sessions (key_hash, reason, logged_in, expire_date) values (?, ?, 1, ?)");
+    const insert = sqlite.prepare(
+      "insert into ended_sessions (key_hash, reason, logged_in, expire_date) values (?, ?, 1, ?)",
+    );
     insert.run("a".repeat(64), "elsewhere", toSqliteDatetime(Date.now() - HOUR));
     insert.run("b".repeat(64), "admin", toSqliteDatetime(Date.now() - 2 * HOUR));
     insert.run("c".repeat(64), "password", toSqliteDatetime(Date.now() + HOUR));
@@ -200,7 +231,11 @@ test("the reasons kept for sessions ended by someone else go once past their dat
     assert.match(result.stdout, /^Removed 2 expired records of sessions ended by someone else\.$/m, engine);
     const left = new SQLite(path, { readonly: true });
     try {
-      assert.deepEqual(left.prepare("select key_hash from ended_sessions").all(), [{ key_hash: "c".repeat(64) }], engine);
+      assert.deepEqual(
+        left.prepare("select key_hash from ended_sessions").all(),
+        [{ key_hash: "c".repeat(64) }],
+        engine,
+      );
     } finally {
       left.close();
     }

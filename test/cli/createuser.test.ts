@@ -33,7 +33,13 @@ interface Run {
 }
 
 function commandEnv(databasePath: string, { password, hasher = "fast" }: Run): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "", REDIS_URL: "", DATABASE_PATH: databasePath, PASSWORD_HASHER: hasher };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: "",
+    REDIS_URL: "",
+    DATABASE_PATH: databasePath,
+    PASSWORD_HASHER: hasher,
+  };
   delete env.CREATEUSER_PASSWORD;
   if (password !== undefined) env.CREATEUSER_PASSWORD = password;
   return env;
@@ -66,7 +72,9 @@ interface UserRow {
 function users(databasePath: string): UserRow[] {
   const db = new SQLite(databasePath, { readonly: true });
   try {
-    return db.prepare("select username, password, is_staff, last_login, date_joined from users order by id").all() as UserRow[];
+    return db
+      .prepare("select username, password, is_staff, last_login, date_joined from users order by id")
+      .all() as UserRow[];
   } finally {
     db.close();
   }
@@ -132,7 +140,10 @@ test("a bad username exits 1 with one line", async () => {
   // 150 characters of the allowed set is fine.
   const longest = "a.b@c+d-e_" + "z".repeat(140);
   assert.equal((await createuser(path, [longest, "--noinput"], { password: STRONG })).status, 0);
-  assert.deepEqual(users(path).map((u) => u.username), [longest]);
+  assert.deepEqual(
+    users(path).map((u) => u.username),
+    [longest],
+  );
 });
 
 test("the real command: interactive mode reads the password twice from a piped stdin", async () => {
@@ -167,11 +178,17 @@ test("a password the change-password form would refuse is refused with the form'
     for (const problem of expected) assert.ok(refused.stderr.includes(problem), `${refused.stderr} names: ${problem}`);
   }
   // Interactive mode checks the same rules after the two entries match.
-  assertOneLineError(await createuser(path, ["gus"], { input: "short\nshort\n" }), /too short\. It must contain at least 8 characters\./);
+  assertOneLineError(
+    await createuser(path, ["gus"], { input: "short\nshort\n" }),
+    /too short\. It must contain at least 8 characters\./,
+  );
   assert.deepEqual(users(path), []);
   // Exactly the minimum length is enough.
   assert.equal((await createuser(path, ["gus", "--noinput"], { password: "abcdefgh" })).status, 0);
-  assert.deepEqual(users(path).map((u) => u.username), ["gus"]);
+  assert.deepEqual(
+    users(path).map((u) => u.username),
+    ["gus"],
+  );
 });
 
 test("--help prints usage and exits 0; bad invocations exit 2 with one line", async () => {

@@ -18,7 +18,12 @@ import { runInProcess } from "./in-process.js";
 const dir = mkdtempSync(join(tmpdir(), "migrate-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const sqliteEnv = (databasePath: string) => ({ ...process.env, DATABASE_URL: "", REDIS_URL: "", DATABASE_PATH: databasePath });
+const sqliteEnv = (databasePath: string) => ({
+  ...process.env,
+  DATABASE_URL: "",
+  REDIS_URL: "",
+  DATABASE_PATH: databasePath,
+});
 
 /** `node --import tsx src/cli/migrate.ts ARGS`, as `npm run migrate` starts it. */
 function migrateProcess(databasePath: string, ...args: string[]) {
@@ -36,7 +41,9 @@ function tables(databasePath: string): string[] {
   const db = new SQLite(databasePath, { readonly: true });
   try {
     return db
-      .prepare("select name from sqlite_master where type in ('table', 'index') and (name like 'session%' or name like 'user%' or name like 'ended%') order by name")
+      .prepare(
+        "select name from sqlite_master where type in ('table', 'index') and (name like 'session%' or name like 'user%' or name like 'ended%') order by name",
+      )
       .all()
       .map((row) => (row as { name: string }).name);
   } finally {
@@ -52,8 +59,20 @@ test("up applies pending migrations, status lists them, down undoes the last", a
 
   const up = await migrate(path);
   assert.equal(up.status, 0, up.stderr);
-  assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks\nApplied 0005_create_ended_sessions/);
-  assert.deepEqual(tables(path), ["ended_sessions", "ended_sessions_expire_date_idx", "session_locks", "sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"]);
+  assert.match(
+    up.stdout,
+    /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks\nApplied 0005_create_ended_sessions/,
+  );
+  assert.deepEqual(tables(path), [
+    "ended_sessions",
+    "ended_sessions_expire_date_idx",
+    "session_locks",
+    "sessions",
+    "sessions_expire_date_idx",
+    "user_sessions",
+    "user_sessions_user_id_idx",
+    "users",
+  ]);
 
   const again = await migrate(path, "up");
   assert.match(again.stdout, /No pending migrations/);
@@ -63,9 +82,19 @@ test("up applies pending migrations, status lists them, down undoes the last", a
   const down = await migrate(path, "down");
   assert.equal(down.status, 0, down.stderr);
   assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
-  assert.deepEqual(tables(path), ["session_locks", "sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"], "only the last migration is undone");
+  assert.deepEqual(
+    tables(path),
+    ["session_locks", "sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"],
+    "only the last migration is undone",
+  );
   assert.match((await migrate(path, "down")).stdout, /Undid 0004_create_session_locks/);
-  assert.deepEqual(tables(path), ["sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"]);
+  assert.deepEqual(tables(path), [
+    "sessions",
+    "sessions_expire_date_idx",
+    "user_sessions",
+    "user_sessions_user_id_idx",
+    "users",
+  ]);
   assert.match((await migrate(path, "down")).stdout, /Undid 0003_create_user_sessions/);
   assert.match((await migrate(path, "down")).stdout, /Undid 0002_create_users/);
   assert.match((await migrate(path, "down")).stdout, /Undid 0001_create_sessions/);
@@ -86,29 +115,48 @@ test("the real command: an unknown command exits 2 with one line", () => {
   assert.match(bad.stderr, /unknown command "sideways"/);
 });
 
-test("on PostgreSQL (DATABASE_URL): status, up and down in the database's own schema", { skip: NO_POSTGRES || false }, async () => {
-  const schema = `t_migrate_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  try {
-    const url = new URL(process.env.DATABASE_URL!);
-    url.searchParams.set("options", `-c search_path=${schema}`);
-    const run = (...args: string[]) => runInProcess(main, args, { ...process.env, DATABASE_URL: url.toString(), REDIS_URL: "" });
-    const tablesInSchema = async () =>
-      (await admin.query<{ table_name: string }>("select table_name from information_schema.tables where table_schema = $1 and table_name not like 'kysely%' order by 1", [schema])).rows.map((r) => r.table_name);
-    assert.match((await run("status")).stdout, /\[ \] 0001_create_sessions\s+\(pending\)/);
-    const up = await run();
-    assert.equal(up.status, 0, up.stderr);
-    assert.match(up.stdout, /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks\nApplied 0005_create_ended_sessions/);
-    assert.deepEqual(await tablesInSchema(), ["ended_sessions", "session_locks", "sessions", "user_sessions", "users"]);
-    assert.match((await run("status")).stdout, /\[x\] 0005_create_ended_sessions\s+\(applied /);
-    const down = await run("down");
-    assert.equal(down.status, 0, down.stderr);
-    assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
-    assert.deepEqual(await tablesInSchema(), ["session_locks", "sessions", "user_sessions", "users"]);
-  } finally {
-    await admin.query(`drop schema ${schema} cascade`);
-    await admin.end();
-  }
-});
+test(
+  "on PostgreSQL (DATABASE_URL): status, up and down in the database's own schema",
+  { skip: NO_POSTGRES || false },
+  async () => {
+    const schema = `t_migrate_${randomBytes(4).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    try {
+      const url = new URL(process.env.DATABASE_URL!);
+      url.searchParams.set("options", `-c search_path=${schema}`);
+      const run = (...args: string[]) =>
+        runInProcess(main, args, { ...process.env, DATABASE_URL: url.toString(), REDIS_URL: "" });
+      const tablesInSchema = async () =>
+        (
+          await admin.query<{ table_name: string }>(
+            "select table_name from information_schema.tables where table_schema = $1 and table_name not like 'kysely%' order by 1",
+            [schema],
+          )
+        ).rows.map((r) => r.table_name);
+      assert.match((await run("status")).stdout, /\[ \] 0001_create_sessions\s+\(pending\)/);
+      const up = await run();
+      assert.equal(up.status, 0, up.stderr);
+      assert.match(
+        up.stdout,
+        /Applied 0001_create_sessions\nApplied 0002_create_users\nApplied 0003_create_user_sessions\nApplied 0004_create_session_locks\nApplied 0005_create_ended_sessions/,
+      );
+      assert.deepEqual(await tablesInSchema(), [
+        "ended_sessions",
+        "session_locks",
+        "sessions",
+        "user_sessions",
+        "users",
+      ]);
+      assert.match((await run("status")).stdout, /\[x\] 0005_create_ended_sessions\s+\(applied /);
+      const down = await run("down");
+      assert.equal(down.status, 0, down.stderr);
+      assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
+      assert.deepEqual(await tablesInSchema(), ["session_locks", "sessions", "user_sessions", "users"]);
+    } finally {
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    }
+  },
+);

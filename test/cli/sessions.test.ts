@@ -29,7 +29,10 @@ async function running(database: OpenedDatabase) {
   const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "silent", PASSWORD_HASHER: "fast" });
   const engine = await createSessionEngine(config.session, { db: database.db, dateValue: database.dateValue });
   const app = await buildApp(config, { db: database.db, engine, runtime: { database, caches: {} } });
-  await database.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
+  await database.db
+    .insertInto("users")
+    .values({ username: "ada", password: await hashPassword("correct horse", "fast") })
+    .execute();
   const ada = visitor(app);
   await ada.get("/login/");
   await ada.post("/login/", { username: "ada", password: "correct horse" });
@@ -39,11 +42,20 @@ async function running(database: OpenedDatabase) {
   return { app, ada, shopper, adaKey: ada.sessionKey()!, shopperKey: shopper.sessionKey()! };
 }
 
-const commandEnv = (env: Record<string, string>) => ({ ...process.env, DATABASE_URL: "", REDIS_URL: "", SECRET_KEY: TEST_SECRET, ...env });
+const commandEnv = (env: Record<string, string>) => ({
+  ...process.env,
+  DATABASE_URL: "",
+  REDIS_URL: "",
+  SECRET_KEY: TEST_SECRET,
+  ...env,
+});
 
 /** `node --import tsx src/cli/sessions.ts ARGS`, as `npm run sessions` starts it. */
 function sessionsProcess(env: Record<string, string>, ...args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/sessions.ts", ...args], { encoding: "utf8", env: commandEnv(env) });
+  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/sessions.ts", ...args], {
+    encoding: "utf8",
+    env: commandEnv(env),
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -79,19 +91,35 @@ describe("on SQLite", () => {
     for (const key of [world.shopperKey, world.shopperKey.slice(0, 8)]) {
       const result = await sessions(env, "show", key);
       assert.equal(result.status, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`^key: +${world.shopperKey}\nuser: +anonymous\nexpires: +20\\d\\d-[\\d-]+ [\\d:]+ UTC\nsize: +\\d+ bytes\ndata:\n`));
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `^key: +${world.shopperKey}\nuser: +anonymous\nexpires: +20\\d\\d-[\\d-]+ [\\d:]+ UTC\nsize: +\\d+ bytes\ndata:\n`,
+        ),
+      );
       assert.match(result.stdout, /"cart": \[\n\s+"apple"\n\s+\]/);
     }
     assert.match((await sessions(env, "show", world.adaKey)).stdout, /user: +ada\n[\s\S]*"_auth_user_id": "1"/);
   });
 
   test("tampered data is reported plainly in show and list", async () => {
-    const stored = await database.db.selectFrom("sessions").select("session_data").where("session_key", "=", world.shopperKey).executeTakeFirstOrThrow();
-    await database.db.updateTable("sessions").set({ session_data: `x${stored.session_data.slice(1)}` }).where("session_key", "=", world.shopperKey).execute();
+    const stored = await database.db
+      .selectFrom("sessions")
+      .select("session_data")
+      .where("session_key", "=", world.shopperKey)
+      .executeTakeFirstOrThrow();
+    await database.db
+      .updateTable("sessions")
+      .set({ session_data: `x${stored.session_data.slice(1)}` })
+      .where("session_key", "=", world.shopperKey)
+      .execute();
     const shown = await sessions(env, "show", world.shopperKey);
     assert.equal(shown.status, 0, shown.stderr);
     assert.match(shown.stdout, /data: +TAMPERED: the stored data does not verify/);
-    assert.match((await sessions(env, "list")).stdout, new RegExp(`^${world.shopperKey.slice(0, 8)}….*TAMPERED: data does not verify$`, "m"));
+    assert.match(
+      (await sessions(env, "list")).stdout,
+      new RegExp(`^${world.shopperKey.slice(0, 8)}….*TAMPERED: data does not verify$`, "m"),
+    );
   });
 
   test("delete logs that visitor out (checked over HTTP); the other session is untouched", async () => {
@@ -102,7 +130,11 @@ describe("on SQLite", () => {
     const after = await world.ada.get("/account/");
     assert.equal(after.statusCode, 303);
     assert.equal(after.headers.location, "/login/?next=%2Faccount%2F");
-    assert.equal((await database.db.selectFrom("user_sessions").selectAll().execute()).length, 0, "its row in the account list is gone too");
+    assert.equal(
+      (await database.db.selectFrom("user_sessions").selectAll().execute()).length,
+      0,
+      "its row in the account list is gone too",
+    );
     assert.match((await sessions(env, "list")).stdout, /^1 of 1 session shown\.$/m);
   });
 
@@ -137,7 +169,13 @@ test("on PostgreSQL: list, show and delete", { skip: NO_POSTGRES || false }, asy
 });
 
 test("the real command: the cache engine on the in-process cache cannot be seen from another process: one clear line, exit 1", () => {
-  const result = sessionsProcess({ SESSION_ENGINE: "cache", CACHE_BACKEND: "locmem", DATABASE_PATH: join(dir, "c.sqlite3") }, "list");
+  const result = sessionsProcess(
+    { SESSION_ENGINE: "cache", CACHE_BACKEND: "locmem", DATABASE_PATH: join(dir, "c.sqlite3") },
+    "list",
+  );
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /^error: the cache engine here keeps sessions in the server's own memory .*\/admin\/sessions\//);
+  assert.match(
+    result.stderr,
+    /^error: the cache engine here keeps sessions in the server's own memory .*\/admin\/sessions\//,
+  );
 });

@@ -16,7 +16,8 @@ import { NO_POSTGRES, postgresSchema } from "../services.js";
 import { appFixture, TEST_SECRET, visitor } from "../helpers.js";
 
 const LOGIN_FOR_ADMIN = "/login/?next=%2Fadmin%2Fsessions%2F";
-const TAMPERED_MESSAGE = "The stored data does not verify: it was changed outside the app, or signed with another SECRET_KEY.";
+const TAMPERED_MESSAGE =
+  "The stored data does not verify: it was changed outside the app, or signed with another SECRET_KEY.";
 const PASSWORD = "correct horse";
 
 type Fixture = Awaited<ReturnType<typeof appFixture>>;
@@ -45,14 +46,29 @@ interface ListedRow {
 /** The rows of the admin list page's table, cell by cell. */
 function listedRows(html: string): ListedRow[] {
   const rows: ListedRow[] = [];
-  const rowPattern = /<tr class="stored-session( current)?( tampered)?" data-key-prefix="([a-z0-9]+)">([\s\S]*?)<\/tr>/g;
+  const rowPattern =
+    /<tr class="stored-session( current)?( tampered)?" data-key-prefix="([a-z0-9]+)">([\s\S]*?)<\/tr>/g;
   for (const [, current, tampered, prefix, cells] of html.matchAll(rowPattern)) {
-    const user = /<td class="session-user"[^>]*>([\s\S]*?)<\/td>/.exec(cells!)?.[1]?.replace(/<[^>]+>/g, "").trim();
+    const user = /<td class="session-user"[^>]*>([\s\S]*?)<\/td>/
+      .exec(cells!)?.[1]
+      ?.replace(/<[^>]+>/g, "")
+      .trim();
     const size = /<td class="number session-size"[^>]*>(\d+) B<\/td>/.exec(cells!)?.[1];
     const href = /<a href="([^"]+)">/.exec(cells!)?.[1];
     const expires = /<time datetime="([^"]+)">/.exec(cells!)?.[1];
-    assert.ok(user !== undefined && size !== undefined && href !== undefined && expires !== undefined, `a complete row: ${cells}`);
-    rows.push({ prefix: prefix!, current: Boolean(current), tampered: Boolean(tampered), user, size: Number(size), href, expires });
+    assert.ok(
+      user !== undefined && size !== undefined && href !== undefined && expires !== undefined,
+      `a complete row: ${cells}`,
+    );
+    rows.push({
+      prefix: prefix!,
+      current: Boolean(current),
+      tampered: Boolean(tampered),
+      user,
+      size: Number(size),
+      href,
+      expires,
+    });
   }
   return rows;
 }
@@ -112,7 +128,11 @@ describe("/admin/sessions/", () => {
   /** The bytes the engine's store holds for `key`, read from the store itself. */
   async function storedBytes(f: Fixture, engine: Engine, directory: string, key: string): Promise<number> {
     if (engine === "file") return statSync(join(directory, `sessionid${key}`)).size;
-    const row = await f.db.selectFrom("sessions").select("session_data").where("session_key", "=", key).executeTakeFirstOrThrow();
+    const row = await f.db
+      .selectFrom("sessions")
+      .select("session_data")
+      .where("session_key", "=", key)
+      .executeTakeFirstOrThrow();
     return Buffer.byteLength(row.session_data);
   }
 
@@ -121,7 +141,11 @@ describe("/admin/sessions/", () => {
     const garbage = "eyJjYXJ0IjpbImZyZWUiXX0:1tZyKz:not-the-signature-of-this-data-at-all-xxxxx";
     if (engine === "file") writeFileSync(join(directory, `sessionid${key}`), garbage, "latin1");
     else {
-      const result = await f.db.updateTable("sessions").set({ session_data: garbage }).where("session_key", "=", key).executeTakeFirst();
+      const result = await f.db
+        .updateTable("sessions")
+        .set({ session_data: garbage })
+        .where("session_key", "=", key)
+        .executeTakeFirst();
       assert.equal(Number(result.numUpdatedRows), 1, "the row was overwritten");
     }
   }
@@ -133,7 +157,10 @@ describe("/admin/sessions/", () => {
       return;
     }
     const row = await f.db.selectFrom("sessions").selectAll().where("session_key", "=", from).executeTakeFirstOrThrow();
-    await f.db.insertInto("sessions").values({ ...row, session_key: to }).execute();
+    await f.db
+      .insertInto("sessions")
+      .values({ ...row, session_key: to })
+      .execute();
   }
 
   for (const engine of ENGINES) {
@@ -188,7 +215,10 @@ describe("/admin/sessions/", () => {
           assert.doesNotMatch(page.body, /<table class="sessions admin-sessions"/);
           const detail = await admin.get("/admin/sessions/abcdefgh/");
           assert.equal(detail.statusCode, 404);
-          assert.match(detail.body, /The signed_cookies engine keeps sessions in the browser(&#39;|')s cookie: the server has none to list\./);
+          assert.match(
+            detail.body,
+            /The signed_cookies engine keeps sessions in the browser(&#39;|')s cookie: the server has none to list\./,
+          );
           const end = await admin.post("/admin/sessions/abcdefgh/end/");
           assert.equal(end.statusCode, 404);
           assert.match((await shopper.get("/cart/")).body, /<span class="cart-item">apple<\/span>/);
@@ -221,7 +251,8 @@ describe("/admin/sessions/", () => {
           assert.equal(row.href, `/admin/sessions/${key.slice(0, 8)}/`);
           assert.ok(Math.abs(Date.parse(row.expires) - (Date.now() + 1_209_600_000)) < 60_000, "expires in two weeks");
           // The admin's own key is in the "Your session" panel, as on every page; no one else's is.
-          if (key !== admin.sessionKey()) assert.ok(!page.body.includes(key), `${user}'s full key is never in the page`);
+          if (key !== admin.sessionKey())
+            assert.ok(!page.body.includes(key), `${user}'s full key is never in the page`);
         }
         assert.match(page.body, /<strong class="badge">yours<\/strong>/);
         if (engine === "file") {
@@ -231,7 +262,11 @@ describe("/admin/sessions/", () => {
         } else {
           assert.match(page.body, /latest expiry first/);
           const expiries = rows.map((r) => Date.parse(r.expires));
-          assert.deepEqual(expiries, [...expiries].sort((a, b) => b - a), "latest expiry first");
+          assert.deepEqual(
+            expiries,
+            [...expiries].sort((a, b) => b - a),
+            "latest expiry first",
+          );
         }
       });
 
@@ -259,24 +294,46 @@ describe("/admin/sessions/", () => {
         const keys = [shopper, counter, ada, admin].map((v) => v.sessionKey()!).concat(await moreSessions(f, 205));
         const pages: string[] = [];
         const urls: string[] = [];
-        for (let url: string | undefined = "/admin/sessions/"; url !== undefined; url = link(pages.at(-1)!, "page-next")) {
+        for (
+          let url: string | undefined = "/admin/sessions/";
+          url !== undefined;
+          url = link(pages.at(-1)!, "page-next")
+        ) {
           assert.ok(pages.length < 5, "the pages end");
           const page = await admin.get(url);
           assert.equal(page.statusCode, 200, url);
           pages.push(page.body);
           urls.push(url);
         }
-        assert.deepEqual(pages.map(shown), ["Showing 1–100 of 209 sessions.", "Showing 101–200 of 209 sessions.", "Showing 201–209 of 209 sessions."]);
+        assert.deepEqual(pages.map(shown), [
+          "Showing 1–100 of 209 sessions.",
+          "Showing 101–200 of 209 sessions.",
+          "Showing 201–209 of 209 sessions.",
+        ]);
         const rows = pages.map(listedRows);
-        assert.deepEqual(rows.map((r) => r.length), [100, 100, 9]);
+        assert.deepEqual(
+          rows.map((r) => r.length),
+          [100, 100, 9],
+        );
         const prefixes = rows.flat().map((r) => r.prefix);
         assert.deepEqual([...prefixes].sort(), keys.map((k) => k.slice(0, 8)).sort(), "every session exactly once");
         if (engine === "file") assert.deepEqual(prefixes, [...prefixes].sort(), "in key order across pages");
         else {
           const expiries = rows.flat().map((r) => Date.parse(r.expires));
-          assert.deepEqual(expiries, [...expiries].sort((a, b) => b - a), "latest expiry first across pages");
+          assert.deepEqual(
+            expiries,
+            [...expiries].sort((a, b) => b - a),
+            "latest expiry first across pages",
+          );
         }
-        assert.deepEqual(rows.flat().filter((r) => r.current).map((r) => r.prefix), [admin.sessionKey()!.slice(0, 8)], "your own session is marked, once");
+        assert.deepEqual(
+          rows
+            .flat()
+            .filter((r) => r.current)
+            .map((r) => r.prefix),
+          [admin.sessionKey()!.slice(0, 8)],
+          "your own session is marked, once",
+        );
 
         assert.equal(link(pages[0]!, "page-previous"), undefined, "the first page has no Previous");
         assert.equal(link(pages[0]!, "page-first"), undefined);
@@ -287,7 +344,11 @@ describe("/admin/sessions/", () => {
         assert.equal(shown(back.body), "Showing 101–200 of 209 sessions.");
         // Prefixes only: the file engine reckons expiry from the clock, so it moves between views.
         const prefixesOf = (listed: ListedRow[]) => listed.map((r) => r.prefix);
-        assert.deepEqual(prefixesOf(listedRows(back.body)), prefixesOf(rows[1]!), "Previous from the last page is the second page again");
+        assert.deepEqual(
+          prefixesOf(listedRows(back.body)),
+          prefixesOf(rows[1]!),
+          "Previous from the last page is the second page again",
+        );
         const front = await admin.get(link(back.body, "page-previous")!);
         assert.equal(shown(front.body), "Showing 1–100 of 209 sessions.");
         assert.deepEqual(prefixesOf(listedRows(front.body)), prefixesOf(rows[0]!));
@@ -318,7 +379,10 @@ describe("/admin/sessions/", () => {
         assert.equal(corrupted().length, 0, "viewing page 1 decodes nothing of page 2");
 
         const page2 = listedRows((await admin.get(next)).body);
-        assert.deepEqual(page2.filter((r) => r.tampered).map((r) => r.prefix), [victim.slice(0, 8)]);
+        assert.deepEqual(
+          page2.filter((r) => r.tampered).map((r) => r.prefix),
+          [victim.slice(0, 8)],
+        );
         assert.equal(corrupted().length, 1, "page 2 reports it once");
         assert.equal(corrupted()[0]!.level, 40);
         assert.equal(corrupted()[0]!.sessionKey, victim.slice(0, 8), "named by its prefix, never the whole key");
@@ -346,7 +410,12 @@ describe("/admin/sessions/", () => {
         assert.deepEqual(detailData(page.body), { cart: ["apple", "<script>alert(1)</script>"] });
         assert.doesNotMatch(page.body, /<script>alert/, "the data is escaped");
         assert.match(page.body, /<td id="detail-user">anonymous<\/td>/);
-        assert.match(page.body, new RegExp(`<td id="detail-size">${await storedBytes(f, engine, directory, shopper.sessionKey()!)} bytes</td>`));
+        assert.match(
+          page.body,
+          new RegExp(
+            `<td id="detail-size">${await storedBytes(f, engine, directory, shopper.sessionKey()!)} bytes</td>`,
+          ),
+        );
         assert.match(page.body, /<td id="detail-expires"><time datetime="20\d\d-[^"]+Z">/);
         assert.ok(!page.body.includes(shopper.sessionKey()!), "the full key is not shown");
         assert.match(page.body, new RegExp(`action="/admin/sessions/${prefix}/end/"`));
@@ -389,7 +458,11 @@ describe("/admin/sessions/", () => {
         assert.equal(r.statusCode, 303);
         assert.equal(r.headers.location, "/admin/sessions/");
         assert.equal(await f.engine.open(key).exists(key), false, "the record is gone from the store");
-        const rows = await f.db.selectFrom("user_sessions").select("session_key").where("session_key", "=", key).execute();
+        const rows = await f.db
+          .selectFrom("user_sessions")
+          .select("session_key")
+          .where("session_key", "=", key)
+          .execute();
         assert.equal(rows.length, 0, "its user_sessions row is forgotten");
         const line = f.logs.find((l) => l.msg === "session ended by staff");
         assert.ok(line, "an info line");
@@ -436,7 +509,11 @@ describe("/admin/sessions/", () => {
         for (const bad of ["ABCDEFGH", "abc", "abcdefg_", "abcdefgh%2E%2E", "a".repeat(65)]) {
           const r = await admin.get(`/admin/sessions/${bad}/`);
           assert.equal(r.statusCode, 400, bad);
-          assert.match(r.body, /The field “session_key” is not valid\. A session is named by 8 to 64 lowercase letters and digits/, bad);
+          assert.match(
+            r.body,
+            /The field “session_key” is not valid\. A session is named by 8 to 64 lowercase letters and digits/,
+            bad,
+          );
         }
         await admin.get("/admin/sessions/");
         assert.equal((await admin.post("/admin/sessions/ABCDEFGH/end/")).statusCode, 400);
@@ -467,7 +544,10 @@ test("on PostgreSQL: staff list, decode and end a session", { skip: NO_POSTGRES 
   const engine = await createSessionEngine(config.session, { db: pg.db, dateValue: pg.dateValue });
   const app = await buildApp(config, { db: pg.db, engine, runtime: { database: pg, caches: {} } });
   try {
-    await pg.db.insertInto("users").values({ username: "root", password: await hashPassword(PASSWORD, "fast"), is_staff: 1 }).execute();
+    await pg.db
+      .insertInto("users")
+      .values({ username: "root", password: await hashPassword(PASSWORD, "fast"), is_staff: 1 })
+      .execute();
     const shopper = visitor(app);
     await shopper.get("/cart/");
     await shopper.post("/cart/add/", { item: "pg-apple" });

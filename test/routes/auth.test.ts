@@ -10,7 +10,10 @@ import { appFixture, csrfToken, visitor } from "../helpers.js";
 
 async function setup() {
   const f = await appFixture();
-  await f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
+  await f.db
+    .insertInto("users")
+    .values({ username: "ada", password: await hashPassword("correct horse", "fast") })
+    .execute();
   return { f, ...visitor(f.app) };
 }
 
@@ -69,7 +72,11 @@ describe("login, account, logout", () => {
     await get("/login/");
     await post("/login/", { username: "ada", password: "correct horse" });
     assert.equal((await get("/account/")).statusCode, 200);
-    await f.db.updateTable("users").set({ password: await hashPassword("new password", "fast") }).where("username", "=", "ada").execute();
+    await f.db
+      .updateTable("users")
+      .set({ password: await hashPassword("new password", "fast") })
+      .where("username", "=", "ada")
+      .execute();
     const r = await get("/account/");
     assert.equal(r.statusCode, 303);
     assert.match(String(r.headers["set-cookie"]), /sessionid=""; Max-Age=0/);
@@ -87,7 +94,14 @@ describe("login, account, logout", () => {
     assert.notEqual(jar.cookies.get("sessionid"), anonymousKey);
     assert.match((await get("/cart/")).body, /<span class="cart-item">apple<\/span>/);
     assert.match((await get("/account/")).body, /id="account-username">ada</);
-    assert.equal(await f.db.selectFrom("sessions").select("session_key").where("session_key", "=", anonymousKey!).executeTakeFirst(), undefined);
+    assert.equal(
+      await f.db
+        .selectFrom("sessions")
+        .select("session_key")
+        .where("session_key", "=", anonymousKey!)
+        .executeTakeFirst(),
+      undefined,
+    );
   });
 
   test("the login form needs its CSRF token", async () => {
@@ -107,7 +121,15 @@ test("next is honoured only for local paths", () => {
   assert.equal(safeNext("/search?q=a%20b"), "/search?q=a%20b", "existing escapes are kept");
   assert.equal(safeNext("/日 x"), "/%E6%97%A5%20x", "what a Location header cannot carry is percent-encoded");
   assert.equal(safeNext("/\ud800"), "/account/", "what cannot be encoded falls back");
-  for (const bad of ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", "", undefined, "/a\nb"]) {
+  for (const bad of [
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example",
+    "javascript:alert(1)",
+    "",
+    undefined,
+    "/a\nb",
+  ]) {
     assert.equal(safeNext(bad), "/account/", String(bad));
   }
 });
@@ -173,7 +195,10 @@ describe("the account page's sessions and password change, on every engine", () 
     /** One app with user ada and two browsers (A and B) logged in as her. */
     async function twoBrowsers() {
       const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory });
-      await f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
+      await f.db
+        .insertInto("users")
+        .values({ username: "ada", password: await hashPassword("correct horse", "fast") })
+        .execute();
       const a = visitor(f.app);
       const b = visitor(f.app);
       for (const v of [a, b]) {
@@ -186,7 +211,11 @@ describe("the account page's sessions and password change, on every engine", () 
       return { f, a, b, rows };
     }
 
-    const listed = (html: string) => [...html.matchAll(/<tr class="user-session( current)?" data-key-prefix="([a-z0-9]{8})">/g)].map((m) => ({ current: m[1] !== undefined, prefix: m[2] }));
+    const listed = (html: string) =>
+      [...html.matchAll(/<tr class="user-session( current)?" data-key-prefix="([a-z0-9]{8})">/g)].map((m) => ({
+        current: m[1] !== undefined,
+        prefix: m[2],
+      }));
 
     describe(engine, () => {
       if (serverSide) {
@@ -216,7 +245,10 @@ describe("the account page's sessions and password change, on every engine", () 
           const other = await b.get("/account/");
           assert.equal(other.statusCode, 303);
           assert.equal(other.headers.location, "/login/?next=%2Faccount%2F");
-          assert.deepEqual((await rows()).map((row) => row.session_key), [a.sessionKey()]);
+          assert.deepEqual(
+            (await rows()).map((row) => row.session_key),
+            [a.sessionKey()],
+          );
           assert.ok(f.logs.some((l) => l.msg === "signed out other sessions" && l.ended === 1));
         });
 
@@ -246,13 +278,25 @@ describe("the account page's sessions and password change, on every engine", () 
       test("a refused password change: 400, the reason, nothing changed", async () => {
         const { f, a, b } = await twoBrowsers();
         await a.get("/account/");
-        const wrongOld = await a.post("/account/password/", { old_password: "nope", new_password1: "battery staple", new_password2: "battery staple" });
+        const wrongOld = await a.post("/account/password/", {
+          old_password: "nope",
+          new_password1: "battery staple",
+          new_password2: "battery staple",
+        });
         assert.equal(wrongOld.statusCode, 400);
         assert.match(wrongOld.body, /Your old password was entered incorrectly/);
-        const mismatch = await a.post("/account/password/", { old_password: "correct horse", new_password1: "battery staple", new_password2: "battery stapler" });
+        const mismatch = await a.post("/account/password/", {
+          old_password: "correct horse",
+          new_password1: "battery staple",
+          new_password2: "battery stapler",
+        });
         assert.equal(mismatch.statusCode, 400);
         assert.match(mismatch.body, /The two password fields didn’t match\./);
-        const short = await a.post("/account/password/", { old_password: "correct horse", new_password1: "1234567", new_password2: "1234567" });
+        const short = await a.post("/account/password/", {
+          old_password: "correct horse",
+          new_password1: "1234567",
+          new_password2: "1234567",
+        });
         assert.match(short.body, /too short[\s\S]*entirely numeric/);
         assert.equal((await b.get("/account/")).statusCode, 200, "the other browser is still logged in");
         assert.ok(f.logs.some((l) => l.msg === "password change refused"));
@@ -262,18 +306,31 @@ describe("the account page's sessions and password change, on every engine", () 
         const { f, a, b } = await twoBrowsers();
         const before = a.sessionKey()!;
         await a.get("/account/");
-        const r = await a.post("/account/password/", { old_password: "correct horse", new_password1: "battery staple", new_password2: "battery staple" });
+        const r = await a.post("/account/password/", {
+          old_password: "correct horse",
+          new_password1: "battery staple",
+          new_password2: "battery staple",
+        });
         assert.equal(r.statusCode, 303);
         assert.notEqual(a.sessionKey(), before, "the key is cycled");
         const page = await a.get("/account/");
         assert.equal(page.statusCode, 200);
-        assert.match(page.body, serverSide ? /Password changed\. Signed out 1 other session\./ : /Password changed\. Other browsers are logged out at their next request\./);
+        assert.match(
+          page.body,
+          serverSide
+            ? /Password changed\. Signed out 1 other session\./
+            : /Password changed\. Other browsers are logged out at their next request\./,
+        );
         assert.match((await a.get("/cart/")).body, /<span class="cart-item">apple<\/span>/);
         const other = await b.get("/account/");
         assert.equal(other.statusCode, 303, "the other browser is logged out");
         const c = visitor(f.app);
         await c.get("/login/");
-        assert.equal((await c.post("/login/", { username: "ada", password: "correct horse" })).statusCode, 400, "the old password is refused");
+        assert.equal(
+          (await c.post("/login/", { username: "ada", password: "correct horse" })).statusCode,
+          400,
+          "the old password is refused",
+        );
         assert.equal((await c.post("/login/", { username: "ada", password: "battery staple" })).statusCode, 303);
       });
     });

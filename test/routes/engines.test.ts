@@ -19,7 +19,10 @@ for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
     test("the counter climbs and the session cookie follows Django's rules", async () => {
       const v = await engineVisitor();
       const first = await v.get("/counter/");
-      assert.match(String(first.headers["set-cookie"]), /sessionid=[^;]+; Max-Age=1209600; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax/);
+      assert.match(
+        String(first.headers["set-cookie"]),
+        /sessionid=[^;]+; Max-Age=1209600; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax/,
+      );
       assert.equal(first.headers.vary, "Cookie");
       await v.get("/counter/");
       assert.match((await v.get("/counter/")).body, /<strong id="visits">3<\/strong>/);

@@ -13,7 +13,9 @@ import { appFixture, visitor } from "../helpers.js";
 function notice(html: string): string | null {
   const match = /<div class="flash feedback" id="notice" role="status">(.*?)<\/div>/s.exec(html);
   if (!match) return null;
-  const messages = [...match[1]!.matchAll(/<p>([^<]*)<\/p>/g)].map((m) => m[1]!.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, "&"));
+  const messages = [...match[1]!.matchAll(/<p>([^<]*)<\/p>/g)].map((m) =>
+    m[1]!.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, "&"),
+  );
   return messages.join("\n");
 }
 
@@ -48,7 +50,12 @@ for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
       assert.ok(text, "a notice after the flush");
       assert.match(text, /^Session flushed: its data was removed \(1 key of yours\), /);
       if (serverSide) {
-        assert.match(text, new RegExp(`the stored record of ${key.slice(0, 8)}… was deleted and the browser was told to delete the sessionid cookie`));
+        assert.match(
+          text,
+          new RegExp(
+            `the stored record of ${key.slice(0, 8)}… was deleted and the browser was told to delete the sessionid cookie`,
+          ),
+        );
         assert.equal(await f.engine.open(key).exists(key), false, "the record is gone, as it says");
       } else {
         assert.match(text, /which held all of it \(this engine stores nothing on the server\)/);
@@ -67,7 +74,10 @@ for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
       await post("/session/flush/");
       await get("/session/set/"); // the notice shown
       await post("/session/flush/");
-      assert.equal(notice((await get("/session/set/")).body), "Nothing to flush: this browser had no session yet (no key, nothing stored).");
+      assert.equal(
+        notice((await get("/session/set/")).body),
+        "Nothing to flush: this browser had no session yet (no key, nothing stored).",
+      );
     });
 
     test("expiry: a number, 0 (with why getExpiryAge() still says SESSION_COOKIE_AGE), empty, and a negative number that ends the session", async () => {
@@ -77,19 +87,31 @@ for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
 
       await post("/expiry/", { seconds: "300" });
       let page = await get("/expiry/");
-      assert.match(notice(page.body) ?? "", /^setExpiry\(300\): the session now ends 300 s after its last save, at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC unless saved again; the cookie's Max-Age is 300\.$/);
+      assert.match(
+        notice(page.body) ?? "",
+        /^setExpiry\(300\): the session now ends 300 s after its last save, at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC unless saved again; the cookie's Max-Age is 300\.$/,
+      );
       assert.equal(notice((await get("/expiry/")).body), null, "shown once");
 
       await post("/expiry/", { seconds: "0" });
       page = await get("/expiry/");
       const zero = notice(page.body) ?? "";
-      assert.match(zero, /^setExpiry\(0\): the cookie now has no expiry date, so the browser drops it when it closes\./);
-      assert.match(zero, /getExpiryAge\(\) still says 1209600 s: for 0 it falls back to SESSION_COOKIE_AGE, exactly as Django's get_expiry_age\(\) does/);
+      assert.match(
+        zero,
+        /^setExpiry\(0\): the cookie now has no expiry date, so the browser drops it when it closes\./,
+      );
+      assert.match(
+        zero,
+        /getExpiryAge\(\) still says 1209600 s: for 0 it falls back to SESSION_COOKIE_AGE, exactly as Django's get_expiry_age\(\) does/,
+      );
       assert.match(page.body, /id="expiry-age">1209600 seconds</, "the page shows the age the notice explains");
       assert.match(page.body, /id="expire-at-browser-close">true</);
 
       await post("/expiry/", { seconds: "" });
-      assert.match(notice((await get("/expiry/")).body) ?? "", /^setExpiry\(null\): back to the global policy\. The session ends 1209600 s \(SESSION_COOKIE_AGE\)/);
+      assert.match(
+        notice((await get("/expiry/")).body) ?? "",
+        /^setExpiry\(null\): back to the global policy\. The session ends 1209600 s \(SESSION_COOKIE_AGE\)/,
+      );
 
       const before = jar.cookies.get("sessionid");
       assert.ok(before);
@@ -97,7 +119,10 @@ for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
       assert.equal(ended.statusCode, 303);
       assert.equal(jar.cookies.get("sessionid"), undefined, "the cookie was sent already expired");
       page = await get("/expiry/");
-      assert.match(notice(page.body) ?? "", /^setExpiry\(-5\): a negative number puts the expiry in the past, so the session ended now/);
+      assert.match(
+        notice(page.body) ?? "",
+        /^setExpiry\(-5\): a negative number puts the expiry in the past, so the session ended now/,
+      );
       assert.deepEqual(panelData(page.body), {}, "the data is gone, as it says");
       if (serverSide) {
         // Even a browser that kept the old cookie gets nothing back from the store.
@@ -112,7 +137,10 @@ for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
       await get("/counter/");
       await post("/counter/reset/");
       const page = await get("/counter/");
-      assert.equal(notice(page.body), "Counter reset: “visits” (2) was removed from your session with pop, so this visit counts as 1 again.");
+      assert.equal(
+        notice(page.body),
+        "Counter reset: “visits” (2) was removed from your session with pop, so this visit counts as 1 again.",
+      );
       assert.match(page.body, /<strong id="visits">1<\/strong>/);
       assert.equal(notice((await get("/counter/")).body), null);
     });
@@ -121,13 +149,22 @@ for (const engine of ["db", "cache", "cached_db", "file", "signed_cookies"]) {
       const { get, post } = await browser();
       await get("/cart/");
       await post("/cart/add/", { item: "apple" });
-      assert.equal(notice((await get("/cart/")).body), "Added “apple”: a new list was assigned to “cart”, so the session is marked modified and saved.");
+      assert.equal(
+        notice((await get("/cart/")).body),
+        "Added “apple”: a new list was assigned to “cart”, so the session is marked modified and saved.",
+      );
       await post("/cart/add-inplace/", { item: "pear" });
-      assert.match(notice((await get("/cart/")).body) ?? "", /^Added “pear” in place \(push onto the stored list\)\. Django would not save that without session\.modified = True/);
+      assert.match(
+        notice((await get("/cart/")).body) ?? "",
+        /^Added “pear” in place \(push onto the stored list\)\. Django would not save that without session\.modified = True/,
+      );
       await post("/cart/remove/", { item: "apple" });
       let page = await get("/cart/");
       assert.equal(notice(page.body), "Removed “apple” from your cart.");
-      assert.deepEqual([...page.body.matchAll(/<span class="cart-item">([^<]*)<\/span>/g)].map((m) => m[1]), ["pear"]);
+      assert.deepEqual(
+        [...page.body.matchAll(/<span class="cart-item">([^<]*)<\/span>/g)].map((m) => m[1]),
+        ["pear"],
+      );
       await post("/cart/remove/", { item: "plum" });
       assert.equal(notice((await get("/cart/")).body), "“plum” was not in your cart: nothing removed.");
       await post("/cart/checkout/");
@@ -167,7 +204,13 @@ describe("the notice cookie", () => {
     await v.get("/cart/");
     await v.post("/cart/add-inplace/", { item: "pear" });
     const page = await v.get("/cart/");
-    assert.match(notice(page.body) ?? "", /With SESSION_DETECT_MUTATIONS=false \(Django's rule\) nothing marks the session modified, so it was not saved\./);
-    assert.deepEqual([...page.body.matchAll(/<span class="cart-item">([^<]*)<\/span>/g)].map((m) => m[1]), ["apple"]);
+    assert.match(
+      notice(page.body) ?? "",
+      /With SESSION_DETECT_MUTATIONS=false \(Django's rule\) nothing marks the session modified, so it was not saved\./,
+    );
+    assert.deepEqual(
+      [...page.body.matchAll(/<span class="cart-item">([^<]*)<\/span>/g)].map((m) => m[1]),
+      ["apple"],
+    );
   });
 });

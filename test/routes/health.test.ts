@@ -25,13 +25,18 @@ interface Health {
   checks: Record<string, string>;
 }
 
-
 /**
  * The app on `database` with these caches, logging JSON lines into `logs`. The session engine
  * runs on an in-memory SQLite of its own: /healthz must not need it.
  */
 async function healthApp(t: TestContext, database: OpenedDatabase, caches: Record<string, SessionCache> = {}) {
-  const config = loadConfig({ SECRET_KEY: TEST_SECRET, LOG_LEVEL: "info", DATABASE_URL: "", NODE_ENV: "test", PASSWORD_HASHER: "fast" });
+  const config = loadConfig({
+    SECRET_KEY: TEST_SECRET,
+    LOG_LEVEL: "info",
+    DATABASE_URL: "",
+    NODE_ENV: "test",
+    PASSWORD_HASHER: "fast",
+  });
   const logs: LogLine[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) };
   const sessionsDb = openSqlite(":memory:");
@@ -80,11 +85,14 @@ test("200 on SQLite: the database answers; no Redis check without a Redis cache;
   // cookie, the probe does not look at it at all.
   const stale = `sessionid=${"a".repeat(32)}`;
   const page = await f.app.inject({ method: "GET", url: "/counter/", headers: { cookie: stale } });
-  assert.ok([page.headers["set-cookie"]].flat().some((c) => String(c).startsWith("sessionid=")), "a page answers the cookie");
+  assert.ok(
+    [page.headers["set-cookie"]].flat().some((c) => String(c).startsWith("sessionid=")),
+    "a page answers the cookie",
+  );
   const withCookie = await probe(f.app, stale);
   assert.equal(withCookie.response.statusCode, 200);
   assert.equal(withCookie.response.headers["set-cookie"], undefined, "the probe leaves the session alone");
-  assert.equal((await f.engine.open(null).exists("a".repeat(32))), false, "and creates nothing");
+  assert.equal(await f.engine.open(null).exists("a".repeat(32)), false, "and creates nothing");
 
   const logged = f.logs.length;
   for (let i = 0; i < 3; i++) assert.equal((await probe(f.app)).response.statusCode, 200);
@@ -125,7 +133,10 @@ test("503 naming the database when PostgreSQL refuses the connection", async (t)
     checks: { database: `unavailable: connect ECONNREFUSED 127.0.0.1:${port}` },
   });
   assertNoStack(response.body);
-  assert.equal(failureLog(logs).msg, `health check failed: database unavailable: connect ECONNREFUSED 127.0.0.1:${port}`);
+  assert.equal(
+    failureLog(logs).msg,
+    `health check failed: database unavailable: connect ECONNREFUSED 127.0.0.1:${port}`,
+  );
 });
 
 test("503 naming the database when its connection is closed (SQLite)", async () => {
@@ -197,7 +208,10 @@ describe("against the real services", () => {
     const { response, health } = await probe(app);
     assert.equal(response.statusCode, 200, response.body);
     assert.deepEqual(health, { status: "ok", checks: { database: "ok", redis: "ok" } });
-    assert.deepEqual(logs.filter((l) => Number(l.level) >= 40), []);
+    assert.deepEqual(
+      logs.filter((l) => Number(l.level) >= 40),
+      [],
+    );
 
     // What shutdown runs last: runtime.close() ends the PostgreSQL pool and the Redis client.
     await runtime.close();
@@ -208,24 +222,28 @@ describe("against the real services", () => {
     assert.match(closed.health.checks.redis!, /^unavailable: /);
   });
 
-  test("Redis as the cache backend but an engine that does not use a cache: no Redis check", { skip: NO_REDIS }, async (t) => {
-    const config = loadConfig({
-      SECRET_KEY: TEST_SECRET,
-      PASSWORD_HASHER: "fast",
-      LOG_LEVEL: "silent",
-      NODE_ENV: "test",
-      DATABASE_URL: "",
-      DATABASE_PATH: ":memory:",
-      SESSION_ENGINE: "db",
-      CACHE_BACKEND: "redis",
-      REDIS_URL: REDIS_URL!,
-    });
-    const runtime = await openRuntime(config);
-    t.after(() => runtime.close());
-    const app = await buildApp(config, { db: runtime.database.db, engine: runtime.engine, runtime });
-    t.after(() => app.close());
-    const { response, health } = await probe(app);
-    assert.equal(response.statusCode, 200);
-    assert.deepEqual(health, { status: "ok", checks: { database: "ok" } });
-  });
+  test(
+    "Redis as the cache backend but an engine that does not use a cache: no Redis check",
+    { skip: NO_REDIS },
+    async (t) => {
+      const config = loadConfig({
+        SECRET_KEY: TEST_SECRET,
+        PASSWORD_HASHER: "fast",
+        LOG_LEVEL: "silent",
+        NODE_ENV: "test",
+        DATABASE_URL: "",
+        DATABASE_PATH: ":memory:",
+        SESSION_ENGINE: "db",
+        CACHE_BACKEND: "redis",
+        REDIS_URL: REDIS_URL!,
+      });
+      const runtime = await openRuntime(config);
+      t.after(() => runtime.close());
+      const app = await buildApp(config, { db: runtime.database.db, engine: runtime.engine, runtime });
+      t.after(() => app.close());
+      const { response, health } = await probe(app);
+      assert.equal(response.statusCode, 200);
+      assert.deepEqual(health, { status: "ok", checks: { database: "ok" } });
+    },
+  );
 });

@@ -20,7 +20,9 @@ describe("counter", () => {
     assert.equal(response.statusCode, 200);
     const setCookie = [response.headers["set-cookie"]].flat().filter((c): c is string => Boolean(c));
     const session = setCookie.find((c) => c.startsWith("sessionid="));
-    const match = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=([^;]+); HttpOnly; SameSite=Lax$/.exec(session ?? "");
+    const match = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=([^;]+); HttpOnly; SameSite=Lax$/.exec(
+      session ?? "",
+    );
     assert.ok(match, session);
     const expires = new Date(match[2]!).getTime();
     assert.ok(Math.abs(expires - (before + 1_209_600_000)) < 5000, "Expires is two weeks on");

@@ -21,7 +21,9 @@ after(() => rmSync(directory, { recursive: true, force: true }));
 function notice(html: string): string | null {
   const match = /<div class="flash feedback" id="notice" role="status">(.*?)<\/div>/s.exec(html);
   if (!match) return null;
-  const messages = [...match[1]!.matchAll(/<p>([^<]*)<\/p>/g)].map((m) => m[1]!.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, "&"));
+  const messages = [...match[1]!.matchAll(/<p>([^<]*)<\/p>/g)].map((m) =>
+    m[1]!.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, "&"),
+  );
   return messages.join("\n");
 }
 
@@ -29,7 +31,10 @@ type Visitor = ReturnType<typeof visitor>;
 
 /** A page load as a browser makes it (Accept: text/html), with the visitor's cookies. */
 async function navigate(f: Awaited<ReturnType<typeof appFixture>>, v: Visitor, url: string) {
-  const response = await f.app.inject({ url, headers: { cookie: v.jar.header(), accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+  const response = await f.app.inject({
+    url,
+    headers: { cookie: v.jar.header(), accept: "text/html,application/xhtml+xml,*/*;q=0.8" },
+  });
   v.jar.store(response.headers["set-cookie"]);
   return response;
 }
@@ -38,8 +43,14 @@ for (const engine of ["db", "cache", "cached_db", "file"]) {
   describe(`signed out by someone else, on ${engine}`, () => {
     async function setup() {
       const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory });
-      await f.db.insertInto("users").values({ username: "ada", password: await hashPassword(PASSWORD, "fast") }).execute();
-      await f.db.insertInto("users").values({ username: "root", password: await hashPassword(PASSWORD, "fast"), is_staff: 1 }).execute();
+      await f.db
+        .insertInto("users")
+        .values({ username: "ada", password: await hashPassword(PASSWORD, "fast") })
+        .execute();
+      await f.db
+        .insertInto("users")
+        .values({ username: "root", password: await hashPassword(PASSWORD, "fast"), is_staff: 1 })
+        .execute();
       const logIn = async (username: string) => {
         const v = visitor(f.app);
         await v.get("/login/");
@@ -70,7 +81,11 @@ for (const engine of ["db", "cache", "cached_db", "file"]) {
       assert.equal(notice(login.body), endedMessage({ reason: "elsewhere", loggedIn: true }));
       assert.match(notice(login.body)!, /^You were signed out: “Sign out everywhere else” was used in another browser/);
       assert.equal(notice((await navigate(f, b, "/login/?next=%2Fcart%2F")).body), null, "gone on reload");
-      assert.equal((await f.db.selectFrom("ended_sessions").selectAll().execute()).length, 0, "told once, then forgotten");
+      assert.equal(
+        (await f.db.selectFrom("ended_sessions").selectAll().execute()).length,
+        0,
+        "told once, then forgotten",
+      );
       assert.ok(f.logs.some((l) => l.msg === "a session ended by someone else came back" && l.reason === "elsewhere"));
       // The one that signed the others out was not touched.
       assert.equal((await a.get("/account/")).statusCode, 200);
@@ -81,7 +96,11 @@ for (const engine of ["db", "cache", "cached_db", "file"]) {
       const a = await logIn("ada");
       const b = await logIn("ada");
       await a.get("/account/");
-      const changed = await a.post("/account/password/", { old_password: PASSWORD, new_password1: "battery staple", new_password2: "battery staple" });
+      const changed = await a.post("/account/password/", {
+        old_password: PASSWORD,
+        new_password1: "battery staple",
+        new_password2: "battery staple",
+      });
       assert.equal(changed.statusCode, 303);
       const landed = await navigate(f, b, "/account/");
       assert.equal(landed.headers.location, "/login/?next=%2Faccount%2F");
@@ -105,12 +124,18 @@ for (const engine of ["db", "cache", "cached_db", "file"]) {
       }
       const landed = await navigate(f, ada, "/counter/");
       assert.equal(landed.headers.location, "/login/?next=%2Fcounter%2F");
-      assert.equal(notice((await navigate(f, ada, landed.headers.location as string)).body), "You were signed out: an administrator ended your session. Log in again to continue.");
+      assert.equal(
+        notice((await navigate(f, ada, landed.headers.location as string)).body),
+        "You were signed out: an administrator ended your session. Log in again to continue.",
+      );
 
       // Nobody was logged in: no login page, the page asked for says it.
       const cart = await navigate(f, shopper, "/cart/");
       assert.equal(cart.statusCode, 200);
-      assert.equal(notice(cart.body), "An administrator ended your session: what it stored was deleted, and this browser starts afresh.");
+      assert.equal(
+        notice(cart.body),
+        "An administrator ended your session: what it stored was deleted, and this browser starts afresh.",
+      );
       assert.match(cart.body, /id="cart-empty"/);
       assert.equal(notice((await navigate(f, shopper, "/cart/")).body), null);
     });
@@ -125,7 +150,10 @@ for (const engine of ["db", "cache", "cached_db", "file"]) {
       assert.equal(added.statusCode, 303);
       const page = await b.get("/cart/");
       // Both notices, oldest first: why the session ended, then what the form did.
-      assert.equal(notice(page.body), `${endedMessage({ reason: "elsewhere", loggedIn: true })}\nAdded “pear”: a new list was assigned to “cart”, so the session is marked modified and saved.`);
+      assert.equal(
+        notice(page.body),
+        `${endedMessage({ reason: "elsewhere", loggedIn: true })}\nAdded “pear”: a new list was assigned to “cart”, so the session is marked modified and saved.`,
+      );
     });
 
     test("your own logout or flush leaves no reason behind", async () => {
@@ -144,7 +172,10 @@ for (const engine of ["db", "cache", "cached_db", "file"]) {
 
 test("signed_cookies cannot end another session: nothing recorded, nothing told", async () => {
   const f = await appFixture({ SESSION_ENGINE: "signed_cookies" });
-  await f.db.insertInto("users").values({ username: "ada", password: await hashPassword(PASSWORD, "fast") }).execute();
+  await f.db
+    .insertInto("users")
+    .values({ username: "ada", password: await hashPassword(PASSWORD, "fast") })
+    .execute();
   const a = visitor(f.app);
   await a.get("/login/");
   await a.post("/login/", { username: "ada", password: PASSWORD });

@@ -7,7 +7,8 @@ import { createSessionEngine, MemoryCache, RedisCache, type SessionCache } from 
 import { memoryDatabase, memoryStore, testSettings } from "../helpers.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
 
-const REDIS_CLOCK = "Redis expires entries by its own clock; covered in real time in test/sessions/caches/redis-cache.test.ts";
+const REDIS_CLOCK =
+  "Redis expires entries by its own clock; covered in real time in test/sessions/caches/redis-cache.test.ts";
 
 function memoryCaches(clock: ConformanceClock): Record<string, SessionCache> {
   return { default: new MemoryCache({ now: clock.now }) };
@@ -29,21 +30,33 @@ describeSessionEngine(
   "db (PostgreSQL)",
   async (clock, hooks) => {
     const pg = await postgresSchema("db");
-    const engine = await createSessionEngine(testSettings(), { db: pg.db, dateValue: pg.dateValue }, { now: clock.now, hooks });
+    const engine = await createSessionEngine(
+      testSettings(),
+      { db: pg.db, dateValue: pg.dateValue },
+      { now: clock.now, hooks },
+    );
     return { engine, cleanup: pg.drop };
   },
   { skipReason: NO_POSTGRES || undefined },
 );
 
 describeSessionEngine("cache (in-process)", async (clock, hooks) => ({
-  engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), { caches: memoryCaches(clock) }, { now: clock.now, hooks }),
+  engine: await createSessionEngine(
+    testSettings({ SESSION_ENGINE: "cache" }),
+    { caches: memoryCaches(clock) },
+    { now: clock.now, hooks },
+  ),
 }));
 
 describeSessionEngine(
   "cache (Redis)",
   async (clock, hooks) => {
     const caches = redisCaches("cache");
-    const engine = await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), { caches }, { now: clock.now, hooks });
+    const engine = await createSessionEngine(
+      testSettings({ SESSION_ENGINE: "cache" }),
+      { caches },
+      { now: clock.now, hooks },
+    );
     return { engine, cleanup: () => caches.default!.close() };
   },
   { skipReason: NO_REDIS || undefined, ownClockReason: REDIS_CLOCK },
@@ -75,13 +88,17 @@ describeSessionEngine(
       },
     };
   },
-  { skipReason: (NO_POSTGRES || NO_REDIS) || undefined, ownClockReason: REDIS_CLOCK },
+  { skipReason: NO_POSTGRES || NO_REDIS || undefined, ownClockReason: REDIS_CLOCK },
 );
 
 describeSessionEngine("file", async (clock, hooks) => {
   const directory = mkdtempSync(join(tmpdir(), "sessions-conformance-"));
   return {
-    engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "file", SESSION_FILE_PATH: directory }), {}, { now: clock.now, hooks }),
+    engine: await createSessionEngine(
+      testSettings({ SESSION_ENGINE: "file", SESSION_FILE_PATH: directory }),
+      {},
+      { now: clock.now, hooks },
+    ),
     cleanup: async () => rmSync(directory, { recursive: true, force: true }),
   };
 });
@@ -89,15 +106,23 @@ describeSessionEngine("file", async (clock, hooks) => {
 describeSessionEngine(
   "signed_cookies",
   async (clock, hooks) => ({
-    engine: await createSessionEngine(testSettings({ SESSION_ENGINE: "signed_cookies" }), {}, { now: clock.now, hooks }),
+    engine: await createSessionEngine(
+      testSettings({ SESSION_ENGINE: "signed_cookies" }),
+      {},
+      { now: clock.now, hooks },
+    ),
   }),
   { clientSide: true },
 );
 
-describeSessionEngine("custom engine module (test/fixtures/custom-engine.ts)", async (clock, hooks) => ({
-  engine: await createSessionEngine(
-    testSettings({ SESSION_ENGINE: "./test/fixtures/custom-engine.ts" }),
-    {},
-    { now: clock.now, hooks },
-  ),
-}), { noRecordExpiry: true, noListing: true });
+describeSessionEngine(
+  "custom engine module (test/fixtures/custom-engine.ts)",
+  async (clock, hooks) => ({
+    engine: await createSessionEngine(
+      testSettings({ SESSION_ENGINE: "./test/fixtures/custom-engine.ts" }),
+      {},
+      { now: clock.now, hooks },
+    ),
+  }),
+  { noRecordExpiry: true, noListing: true },
+);

@@ -158,7 +158,14 @@ describe("sessionCookie: Django's set cookie", () => {
   });
 
   test("custom path, Strict, no SameSite when false", () => {
-    const strict = parseSetCookie(sessionCookie(settings({ SESSION_COOKIE_PATH: "/app/", SESSION_COOKIE_SAMESITE: "Strict" }), "k".repeat(32), 5, NOW));
+    const strict = parseSetCookie(
+      sessionCookie(
+        settings({ SESSION_COOKIE_PATH: "/app/", SESSION_COOKIE_SAMESITE: "Strict" }),
+        "k".repeat(32),
+        5,
+        NOW,
+      ),
+    );
     assert.equal(strict.attributes.path, "/app/");
     assert.equal(strict.attributes.samesite, "Strict");
     const none = parseSetCookie(sessionCookie(settings({ SESSION_COOKIE_SAMESITE: false }), "k".repeat(32), 5, NOW));
@@ -167,7 +174,9 @@ describe("sessionCookie: Django's set cookie", () => {
   });
 
   test("SameSite is emitted as written in the setting", () => {
-    const cookie = parseSetCookie(sessionCookie(settings({ SESSION_COOKIE_SAMESITE: "strict" }), "k".repeat(32), 5, NOW));
+    const cookie = parseSetCookie(
+      sessionCookie(settings({ SESSION_COOKIE_SAMESITE: "strict" }), "k".repeat(32), 5, NOW),
+    );
     assert.equal(cookie.attributes.samesite, "strict");
   });
 
@@ -209,7 +218,9 @@ describe("deleteSessionCookie: Django's delete cookie", () => {
   });
 
   test("SESSION_COOKIE_SECURE and SESSION_COOKIE_HTTPONLY are ignored", () => {
-    const cookie = parseSetCookie(deleteSessionCookie(settings({ SESSION_COOKIE_SECURE: true, SESSION_COOKIE_HTTPONLY: true })));
+    const cookie = parseSetCookie(
+      deleteSessionCookie(settings({ SESSION_COOKIE_SECURE: true, SESSION_COOKIE_HTTPONLY: true })),
+    );
     assert.equal("secure" in cookie.attributes, false);
     assert.equal("httponly" in cookie.attributes, false);
   });
@@ -225,7 +236,12 @@ describe("deleteSessionCookie: Django's delete cookie", () => {
   test("another name and every attribute away from its default: sid, Domain, SameSite=None, Secure", () => {
     const cookie = parseSetCookie(
       deleteSessionCookie(
-        settings({ SESSION_COOKIE_NAME: "sid", SESSION_COOKIE_DOMAIN: ".example.com", SESSION_COOKIE_SAMESITE: "None", SESSION_COOKIE_HTTPONLY: false }),
+        settings({
+          SESSION_COOKIE_NAME: "sid",
+          SESSION_COOKIE_DOMAIN: ".example.com",
+          SESSION_COOKIE_SAMESITE: "None",
+          SESSION_COOKIE_HTTPONLY: false,
+        }),
       ),
     );
     assert.equal(cookie.name, "sid");
@@ -244,7 +260,9 @@ describe("deleteSessionCookie: Django's delete cookie", () => {
       const lax = parseSetCookie(deleteSessionCookie(settings({ SESSION_COOKIE_NAME: name })));
       assert.equal(lax.name, name);
       assert.equal(lax.attributes.secure, true, name);
-      const noSite = parseSetCookie(deleteSessionCookie(settings({ SESSION_COOKIE_NAME: name, SESSION_COOKIE_SAMESITE: false })));
+      const noSite = parseSetCookie(
+        deleteSessionCookie(settings({ SESSION_COOKIE_NAME: name, SESSION_COOKIE_SAMESITE: false })),
+      );
       assert.equal(noSite.attributes.secure, true, name);
       assert.equal("samesite" in noSite.attributes, false);
     }
@@ -252,7 +270,9 @@ describe("deleteSessionCookie: Django's delete cookie", () => {
 
   test("no Secure for other names with Lax/Strict/no SameSite", () => {
     for (const sameSite of ["Lax", "Strict", false] as const) {
-      const cookie = parseSetCookie(deleteSessionCookie(settings({ SESSION_COOKIE_NAME: "Secure-sid", SESSION_COOKIE_SAMESITE: sameSite })));
+      const cookie = parseSetCookie(
+        deleteSessionCookie(settings({ SESSION_COOKIE_NAME: "Secure-sid", SESSION_COOKIE_SAMESITE: sameSite })),
+      );
       assert.equal("secure" in cookie.attributes, false, String(sameSite));
     }
   });

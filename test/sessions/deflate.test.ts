@@ -43,7 +43,10 @@ test("where compressionCannotPay says so, zlib never saves more than one byte (c
     assert.ok(compressed.length >= data.length - 1, `${data.toString("latin1")} compresses`);
     if (skipped % 16 === 0) {
       compared++;
-      assert.ok(compressed.equals(Buffer.from(deflate(data))), `${data.toString("latin1")}: zlibCompress is pako.deflate`);
+      assert.ok(
+        compressed.equals(Buffer.from(deflate(data))),
+        `${data.toString("latin1")}: zlibCompress is pako.deflate`,
+      );
     }
   }
   assert.ok(skipped > 50_000, `the rule applies often enough to matter (${skipped})`);

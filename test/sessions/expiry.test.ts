@@ -237,7 +237,10 @@ describe("getExpiryDate", () => {
     const session = fixture.engine.open(key);
     assert.equal(session.getExpiryDate({ expiry: 10 }).getTime(), T + 10_000);
     assert.equal(session.getExpiryDate({ expiry: null }).getTime(), T + TWO_WEEKS * 1000);
-    assert.equal(session.getExpiryDate({ expiry: "2027-01-01T00:00:00+00:00" }).toISOString(), "2027-01-01T00:00:00.000Z");
+    assert.equal(
+      session.getExpiryDate({ expiry: "2027-01-01T00:00:00+00:00" }).toISOString(),
+      "2027-01-01T00:00:00.000Z",
+    );
     assert.equal(session.accessed, false);
   });
 });

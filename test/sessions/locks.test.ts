@@ -124,7 +124,11 @@ test("lock files leave nothing behind once given back, and never take a key outs
     assert.equal(await store.tryAcquire(KEY, "t", 5000), true);
     assert.deepEqual(readdirSync(own), [`sessionid${KEY}.request`]);
     await store.release(KEY, "t");
-    assert.equal(await store.tryAcquire("../../etc/passwd", "t", 5000), true, "an unknown key: this process's queue is enough");
+    assert.equal(
+      await store.tryAcquire("../../etc/passwd", "t", 5000),
+      true,
+      "an unknown key: this process's queue is enough",
+    );
     await store.release("../../etc/passwd", "t");
     assert.deepEqual(readdirSync(own), []);
   } finally {

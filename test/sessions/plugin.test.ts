@@ -206,7 +206,10 @@ describe("response rules, no cookie", () => {
     assert.equal(new Date(match[2]!).getTime(), h.clock.now() + 1_209_600_000);
     assert.equal(r.vary, "Cookie");
     const rows = await h.rows();
-    assert.deepEqual(rows.map((row) => row.session_key), [match[1]]);
+    assert.deepEqual(
+      rows.map((row) => row.session_key),
+      [match[1]],
+    );
     assert.deepEqual(h.engine.open(null).decode(rows[0]!.session_data), { a: "written" });
   });
 
@@ -223,7 +226,10 @@ describe("response rules, no cookie", () => {
     const key = KEY.exec(r.setCookie[0] ?? "")?.[1];
     assert.ok(key);
     assert.equal(r.vary, "Cookie");
-    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+    assert.deepEqual(
+      (await h.rows()).map((row) => row.session_key),
+      [key],
+    );
   });
 
   for (const status of [500, 503]) {
@@ -304,7 +310,10 @@ describe("response rules, valid cookie", () => {
     assert.deepEqual(r.setCookie, []);
     assert.equal(r.vary, "Cookie");
     const rows = await h.rows();
-    assert.deepEqual(rows.map((row) => row.session_key), [key]);
+    assert.deepEqual(
+      rows.map((row) => row.session_key),
+      [key],
+    );
     assert.deepEqual(h.engine.open(null).decode(rows[0]!.session_data), { a: "stored" });
   });
 
@@ -314,7 +323,10 @@ describe("response rules, valid cookie", () => {
     const r = await get(h, "/cycle-500", key);
     assert.equal(r.status, 500);
     assert.deepEqual(r.setCookie, []);
-    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+    assert.deepEqual(
+      (await h.rows()).map((row) => row.session_key),
+      [key],
+    );
     assert.equal((await get(h, "/read", key)).body, "stored", "the browser's session still works");
   });
 
@@ -323,7 +335,10 @@ describe("response rules, valid cookie", () => {
     const key = await h.seed();
     const r = await get(h, "/cycle-throw", key);
     assert.equal(r.status, 500);
-    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+    assert.deepEqual(
+      (await h.rows()).map((row) => row.session_key),
+      [key],
+    );
   });
 
   test("flush, then a new value (logout with a message): the old record goes once the response succeeds", async () => {
@@ -333,7 +348,10 @@ describe("response rules, valid cookie", () => {
     const newKey = KEY.exec(r.setCookie[0] ?? "")?.[1];
     assert.ok(newKey && newKey !== key);
     const rows = await h.rows();
-    assert.deepEqual(rows.map((row) => row.session_key), [newKey]);
+    assert.deepEqual(
+      rows.map((row) => row.session_key),
+      [newKey],
+    );
     assert.deepEqual(h.engine.open(null).decode(rows[0]!.session_data), { a: "after logout" });
   });
 
@@ -344,7 +362,10 @@ describe("response rules, valid cookie", () => {
     const newKey = KEY.exec(r.setCookie[0] ?? "")?.[1];
     assert.ok(newKey && newKey !== key);
     const rows = await h.rows();
-    assert.deepEqual(rows.map((row) => row.session_key), [newKey]);
+    assert.deepEqual(
+      rows.map((row) => row.session_key),
+      [newKey],
+    );
     assert.deepEqual(h.engine.open(null).decode(rows[0]!.session_data), { a: "stored" });
   });
 
@@ -391,7 +412,10 @@ describe("response rules, bad cookies", () => {
     const r = await get(h, "/write", forged);
     const key = KEY.exec(r.setCookie[0] ?? "")?.[1];
     assert.ok(key && key !== forged);
-    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+    assert.deepEqual(
+      (await h.rows()).map((row) => row.session_key),
+      [key],
+    );
   });
 
   test("an expired record, read: the delete cookie and empty data", async () => {
@@ -407,7 +431,10 @@ describe("response rules, bad cookies", () => {
   test("the last cookie of the same name wins, as in Django", async () => {
     const h = await harness();
     const key = await h.seed();
-    const response = await h.app.inject({ url: "/read", headers: { cookie: `sessionid=unknownkey12345678; sessionid=${key}` } });
+    const response = await h.app.inject({
+      url: "/read",
+      headers: { cookie: `sessionid=unknownkey12345678; sessionid=${key}` },
+    });
     assert.equal(response.body, "stored");
   });
 });
@@ -433,7 +460,10 @@ describe("settings and expiry on the wire", () => {
     const r = await get(h, "/nothing", "unknownkey12345678");
     const key = KEY.exec(r.setCookie[0] ?? "")?.[1];
     assert.ok(key && key !== "unknownkey12345678");
-    assert.deepEqual((await h.rows()).map((row) => row.session_key), [key]);
+    assert.deepEqual(
+      (await h.rows()).map((row) => row.session_key),
+      [key],
+    );
   });
 
   test("setExpiry(0): a cookie that ends with the browser", async () => {
@@ -471,7 +501,10 @@ describe("settings and expiry on the wire", () => {
       SESSION_EXPIRE_AT_BROWSER_CLOSE: true,
     });
     const r = await get(h, "/write");
-    assert.match(r.setCookie[0] ?? "", /^sid=[a-z0-9]{32}; Domain=\.example\.com; Path=\/app\/; Secure; SameSite=None$/);
+    assert.match(
+      r.setCookie[0] ?? "",
+      /^sid=[a-z0-9]{32}; Domain=\.example\.com; Path=\/app\/; Secure; SameSite=None$/,
+    );
     const deleted = await h.app.inject({ url: "/nothing", headers: { cookie: "sid=x" } });
     assert.equal(
       deleted.headers["set-cookie"],
@@ -572,7 +605,10 @@ describe("sessionExchange: what the session did for the response, for later hook
     });
     const key = await h.seed();
     const untouched = await exchanged(h, "/nothing", key);
-    assert.deepEqual({ ...untouched.seen, reason: undefined }, { read: false, written: false, setCookie: null, vary: false, reason: undefined });
+    assert.deepEqual(
+      { ...untouched.seen, reason: undefined },
+      { read: false, written: false, setCookie: null, vary: false, reason: undefined },
+    );
     const read = await exchanged(h, "/read", key);
     assert.equal(read.seen?.read, true);
     assert.equal(read.seen?.written, false);
@@ -593,13 +629,10 @@ describe("sessionExchange: what the session did for the response, for later hook
 describe("options", () => {
   test("registered without an engine, the plugin stops the app at start and says what it needs", async () => {
     const app = Fastify();
-    await assert.rejects(
-      async () => {
-        await app.register(sessions, {} as unknown as SessionPluginOptions);
-        await app.ready();
-      },
-      /The sessions plugin needs \{ engine \}/,
-    );
+    await assert.rejects(async () => {
+      await app.register(sessions, {} as unknown as SessionPluginOptions);
+      await app.ready();
+    }, /The sessions plugin needs \{ engine \}/);
   });
 });
 
@@ -630,7 +663,10 @@ describe("route locks: config: { session: { lock } } (beyond Django)", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const others = Promise.all([get(h, "/locked", two), get(h, "/locked")]);
     openGate();
-    assert.deepEqual((await others).map((r) => r.status), [200, 200]);
+    assert.deepEqual(
+      (await others).map((r) => r.status),
+      [200, 200],
+    );
     assert.equal((await held).status, 200);
   });
 
@@ -681,7 +717,11 @@ describe("store I/O budget", () => {
     assert.equal(statements.length, 1, statements.join("\n"));
     assert.match(statements[0]!, PROBE);
     // Changed behind the engine's back (other code on the connection): the row is read again.
-    await h.db.updateTable("sessions").set({ expire_date: "2099-01-01 00:00:00.000000" }).where("session_key", "=", key).execute();
+    await h.db
+      .updateTable("sessions")
+      .set({ expire_date: "2099-01-01 00:00:00.000000" })
+      .where("session_key", "=", key)
+      .execute();
     await new Promise((resolve) => setImmediate(resolve));
     reset();
     assert.equal((await get(h, "/read", key)).body, "stored");
@@ -712,7 +752,12 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
   async function withCleanup(settings: Partial<SessionSettingsInput>, engineSetting?: string) {
     const f = await dbFixture({ ...settings, ...(engineSetting ? { SESSION_ENGINE: engineSetting } : {}) });
     const logs: Record<string, unknown>[] = [];
-    const app = Fastify({ logger: { level: "info", stream: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } } });
+    const app = Fastify({
+      logger: {
+        level: "info",
+        stream: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+      },
+    });
     await app.register(sessions, { engine: f.engine });
     return { f, app, logs };
   }
@@ -739,9 +784,15 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(await f.engine.open(null).exists(expired.sessionKey!), true, "not before the interval");
     t.mock.timers.tick(1);
-    await eventually(async () => !(await f.engine.open(null).exists(expired.sessionKey!)), "the expired record is cleared");
+    await eventually(
+      async () => !(await f.engine.open(null).exists(expired.sessionKey!)),
+      "the expired record is cleared",
+    );
     assert.equal(await f.engine.open(null).exists(live.sessionKey!), true);
-    await eventually(() => logs.some((l) => l.msg === "expired sessions cleared" && l.removed === 1), "the run is logged");
+    await eventually(
+      () => logs.some((l) => l.msg === "expired sessions cleared" && l.removed === 1),
+      "the run is logged",
+    );
     await app.close();
   });
 
@@ -749,7 +800,8 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
     t.mock.timers.enable({ apis: ["setInterval"] });
     const { app, logs } = await withCleanup({ SESSION_CLEANUP_INTERVAL: 1 }, "./test/fixtures/engine-without-clear.ts");
     await app.ready();
-    const warned = () => logs.filter((l) => typeof l.msg === "string" && l.msg.includes("cannot clear expired sessions; cleanup stopped"));
+    const warned = () =>
+      logs.filter((l) => typeof l.msg === "string" && l.msg.includes("cannot clear expired sessions; cleanup stopped"));
     t.mock.timers.tick(1000);
     await eventually(() => warned().length === 1, "the first run warns that this engine cannot clear");
     t.mock.timers.tick(5000);
@@ -795,7 +847,12 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
 test("a lock that cannot be given back is logged and the response still goes out; the lease ends by itself", async () => {
   const f = await dbFixture();
   const logs: Record<string, unknown>[] = [];
-  const app = Fastify({ logger: { level: "warn", stream: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } } });
+  const app = Fastify({
+    logger: {
+      level: "warn",
+      stream: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    },
+  });
   await app.register(sessions, { engine: f.engine });
   app.get("/locked", { config: { session: { lock: true } } }, async (request) => {
     request.session.set("a", "locked");
@@ -806,10 +863,16 @@ test("a lock that cannot be given back is logged and the response still goes out
   const created = f.engine.open(null);
   created.set("a", "before");
   await created.save();
-  const response = await app.inject({ url: "/locked", headers: { cookie: `${f.settings.SESSION_COOKIE_NAME}=${created.sessionKey}` } });
+  const response = await app.inject({
+    url: "/locked",
+    headers: { cookie: `${f.settings.SESSION_COOKIE_NAME}=${created.sessionKey}` },
+  });
   assert.equal(response.statusCode, 200);
   assert.equal(response.body, "ok");
-  assert.ok(logs.some((l) => l.msg === "could not release the session lock; it ends with its lease"), JSON.stringify(logs));
+  assert.ok(
+    logs.some((l) => l.msg === "could not release the session lock; it ends with its lease"),
+    JSON.stringify(logs),
+  );
   f.sqlite.exec("ALTER TABLE session_locks_away RENAME TO session_locks");
   const stored = f.engine.open(created.sessionKey);
   await stored.load();

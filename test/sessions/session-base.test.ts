@@ -754,7 +754,11 @@ describe("in-place mutation detection", () => {
     session.get("cart")!.push("banana");
     assert.equal(session.modified, true);
     await session.save();
-    assert.deepEqual(await storedData(fixture, key), { cart: ["apple", "banana"], visits: 3, prefs: { theme: "dark" } });
+    assert.deepEqual(await storedData(fixture, key), {
+      cart: ["apple", "banana"],
+      visits: 3,
+      prefs: { theme: "dark" },
+    });
   });
 
   test("default: changing a nested object property marks modified", async () => {

@@ -121,13 +121,19 @@ describe("resolveSessionSettings defaults (Django's)", () => {
 
   test("SameSite accepts Lax/Strict/None case-insensitively and keeps the value as written", () => {
     for (const value of ["Lax", "Strict", "None", "lax", "STRICT", "none"]) {
-      assert.equal(resolveSessionSettings({ SECRET_KEY: "k", SESSION_COOKIE_SAMESITE: value }).SESSION_COOKIE_SAMESITE, value);
+      assert.equal(
+        resolveSessionSettings({ SECRET_KEY: "k", SESSION_COOKIE_SAMESITE: value }).SESSION_COOKIE_SAMESITE,
+        value,
+      );
     }
   });
 
   test("an unknown setting is refused with its name", () => {
     assertNames(
-      () => resolveSessionSettings({ SECRET_KEY: "k", SESSION_COOKIE_AGEE: 5 } as unknown as Parameters<typeof resolveSessionSettings>[0]),
+      () =>
+        resolveSessionSettings({ SECRET_KEY: "k", SESSION_COOKIE_AGEE: 5 } as unknown as Parameters<
+          typeof resolveSessionSettings
+        >[0]),
       "SESSION_COOKIE_AGEE",
     );
   });
@@ -167,15 +173,27 @@ describe("sessionSettingsFromEnv", () => {
     assert.equal(fromEnv({ SESSION_COOKIE_AGE: "" }).SESSION_COOKIE_AGE, 1209600);
     assert.equal(fromEnv({ SESSION_CLEANUP_INTERVAL: "3600" }).SESSION_CLEANUP_INTERVAL, 3600);
     assert.equal(fromEnv({}).SESSION_CLEANUP_INTERVAL, 0);
-    assert.throws(() => fromEnv({ SESSION_CLEANUP_INTERVAL: "hourly" }), /SESSION_CLEANUP_INTERVAL must be a whole number of seconds \(got "hourly"\)/);
+    assert.throws(
+      () => fromEnv({ SESSION_CLEANUP_INTERVAL: "hourly" }),
+      /SESSION_CLEANUP_INTERVAL must be a whole number of seconds \(got "hourly"\)/,
+    );
     assert.equal(fromEnv({ SESSION_MAX_BYTES: "65536" }).SESSION_MAX_BYTES, 65536);
     assert.equal(fromEnv({}).SESSION_MAX_BYTES, 0);
-    assert.throws(() => fromEnv({ SESSION_MAX_BYTES: "64k" }), /SESSION_MAX_BYTES must be a whole number of bytes \(got "64k"\)/);
-    assert.throws(() => resolveSessionSettings({ SECRET_KEY: "k", SESSION_MAX_BYTES: -1 }), /SESSION_MAX_BYTES must not be negative/);
+    assert.throws(
+      () => fromEnv({ SESSION_MAX_BYTES: "64k" }),
+      /SESSION_MAX_BYTES must be a whole number of bytes \(got "64k"\)/,
+    );
+    assert.throws(
+      () => resolveSessionSettings({ SECRET_KEY: "k", SESSION_MAX_BYTES: -1 }),
+      /SESSION_MAX_BYTES must not be negative/,
+    );
   });
 
   test("SECRET_KEY_FALLBACKS is a comma-separated list", () => {
-    assert.deepEqual(fromEnv({ SECRET_KEY_FALLBACKS: "old-one, old-two" }).SECRET_KEY_FALLBACKS, ["old-one", "old-two"]);
+    assert.deepEqual(fromEnv({ SECRET_KEY_FALLBACKS: "old-one, old-two" }).SECRET_KEY_FALLBACKS, [
+      "old-one",
+      "old-two",
+    ]);
     assert.deepEqual(fromEnv({ SECRET_KEY_FALLBACKS: "single" }).SECRET_KEY_FALLBACKS, ["single"]);
     assert.deepEqual(fromEnv({ SECRET_KEY_FALLBACKS: "" }).SECRET_KEY_FALLBACKS, []);
   });
@@ -289,7 +307,9 @@ describe("SESSION_ENGINE resolution", () => {
   test("createSessionEngine resolves both spellings and names what an engine is missing", async () => {
     const db = await memoryDatabase();
     for (const spelling of ["db", "django.contrib.sessions.backends.db"]) {
-      const engine = await createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k", SESSION_ENGINE: spelling }), { db });
+      const engine = await createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k", SESSION_ENGINE: spelling }), {
+        db,
+      });
       assert.equal(engine.name, "db");
     }
     await assert.rejects(createSessionEngine(resolveSessionSettings({ SECRET_KEY: "k" }), {}), /needs a database/);

@@ -2,12 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { inflateSync } from "node:zlib";
-import {
-  BadSignature,
-  NotSerializableError,
-  SignatureExpired,
-  TimestampSigner,
-} from "../../src/sessions/index.js";
+import { BadSignature, NotSerializableError, SignatureExpired, TimestampSigner } from "../../src/sessions/index.js";
 import { dumps, loads } from "../../src/sessions/json.js";
 import { STORED_DATA_SALT } from "../../src/sessions/session-base.js";
 import { b62Decode, b62Encode, saltedHmac } from "../../src/sessions/signing.js";
@@ -90,7 +85,8 @@ test("compressed vectors: our payload inflates to exactly Django's JSON bytes", 
     const signer = signerAt(vectors.secret_key, STORED_DATA_SALT, vector.timestamp);
     const ours = signer.signObject(vector.data);
     assert.ok(ours.startsWith("."), "compressed like Django");
-    const json = (signed: string) => inflateSync(Buffer.from(signed.slice(1).split(":")[0]!, "base64url")).toString("latin1");
+    const json = (signed: string) =>
+      inflateSync(Buffer.from(signed.slice(1).split(":")[0]!, "base64url")).toString("latin1");
     assert.equal(json(ours), json(vector.db_session_data));
   }
 });
@@ -298,7 +294,10 @@ describe("base 62", () => {
 
 describe("JSON serializer (Django's JSONSerializer)", () => {
   test("compact separators, insertion order", () => {
-    assert.equal(dumps({ b: 1, a: [1, 2.5, null, true, false], c: { d: "e" } }), '{"b":1,"a":[1,2.5,null,true,false],"c":{"d":"e"}}');
+    assert.equal(
+      dumps({ b: 1, a: [1, 2.5, null, true, false], c: { d: "e" } }),
+      '{"b":1,"a":[1,2.5,null,true,false],"c":{"d":"e"}}',
+    );
   });
 
   test("non-ASCII is escaped as lowercase \\uXXXX (astral characters as surrogate pairs)", () => {
@@ -308,7 +307,7 @@ describe("JSON serializer (Django's JSONSerializer)", () => {
   });
 
   test("control characters are escaped like Python (lowercase hex, short forms)", () => {
-    assert.equal(dumps({ s: "\u0001\n\t\"\\" }), '{"s":"\\u0001\\n\\t\\"\\\\"}');
+    assert.equal(dumps({ s: '\u0001\n\t"\\' }), '{"s":"\\u0001\\n\\t\\"\\\\"}');
   });
 
   test("DEL (U+007F) is escaped as \\u007f like Python's ensure_ascii", () => {

@@ -28,11 +28,19 @@ interface Setup {
 const redis = async (env: Record<string, string> = {}) => {
   const keyPrefix = uniquePrefix("teach");
   const cache = new RedisCache({ url: REDIS_URL!, keyPrefix });
-  return { stores: { cache }, env: { ...env, CACHE_BACKEND: "redis", CACHE_KEY_PREFIX: keyPrefix }, close: () => cache.close() };
+  return {
+    stores: { cache },
+    env: { ...env, CACHE_BACKEND: "redis", CACHE_KEY_PREFIX: keyPrefix },
+    close: () => cache.close(),
+  };
 };
 const locmem = async () => {
   const keyPrefix = uniquePrefix("teach");
-  return { stores: { cache: new MemoryCache({ keyPrefix }) }, env: { CACHE_KEY_PREFIX: keyPrefix }, close: async () => {} };
+  return {
+    stores: { cache: new MemoryCache({ keyPrefix }) },
+    env: { CACHE_KEY_PREFIX: keyPrefix },
+    close: async () => {},
+  };
 };
 
 const SETUPS: Setup[] = [
@@ -71,7 +79,10 @@ const SETUPS: Setup[] = [
 
 async function open(setup: Setup, env: Record<string, string> = {}) {
   const extra = await setup.stores?.();
-  const f = await appFixture({ SESSION_ENGINE: setup.engine, SESSION_FILE_PATH: directory, ...extra?.env, ...env }, extra?.stores ?? {});
+  const f = await appFixture(
+    { SESSION_ENGINE: setup.engine, SESSION_FILE_PATH: directory, ...extra?.env, ...env },
+    extra?.stores ?? {},
+  );
   after(async () => {
     await f.app.close();
     await extra?.close();
@@ -127,7 +138,10 @@ for (const setup of SETUPS) {
       assert.match(before, /deletion cookie/);
       const [own] = stepHtml(page.body, "this");
       assert.equal(roleText(own!, "cookie-sent"), "none", "the browser dropped the cookie");
-      assert.match(page.body, /id="snippet-post-session-flush" data-route="POST \/session\/flush\/" data-ran="previous" open/);
+      assert.match(
+        page.body,
+        /id="snippet-post-session-flush" data-route="POST \/session\/flush\/" data-ran="previous" open/,
+      );
       // Shown once: a reload tells only about itself.
       assert.deepEqual(stepHtml((await v.get("/session/set/")).body, "previous"), []);
     });
@@ -162,7 +176,10 @@ for (const setup of SETUPS) {
 
     test("login: the key change is pointed out on the page login leads to", async () => {
       const v = await open(setup);
-      await v.f.db.insertInto("users").values({ username: "ada", password: await hashPassword("correct horse", "fast") }).execute();
+      await v.f.db
+        .insertInto("users")
+        .values({ username: "ada", password: await hashPassword("correct horse", "fast") })
+        .execute();
       await v.get("/cart/");
       await v.post("/cart/add/", { item: "apple" });
       const before = v.jar.cookies.get("sessionid")!;
@@ -178,7 +195,10 @@ for (const setup of SETUPS) {
       assert.equal(roleText(step!, "cookie-sent"), `sessionid=${before}`);
       assert.deepEqual(roleTexts(step!, "set-cookie"), sent);
       if (serverSide(setup)) {
-        assert.match(step!, new RegExp(`The key changed from ${before.slice(0, 8)}… to ${v.jar.cookies.get("sessionid")!.slice(0, 8)}…`));
+        assert.match(
+          step!,
+          new RegExp(`The key changed from ${before.slice(0, 8)}… to ${v.jar.cookies.get("sessionid")!.slice(0, 8)}…`),
+        );
       }
       assert.match(page.body, /data-route="POST \/login\/" data-ran="previous" open/);
       assert.match(page.body, /<mark class="line ran"> {6}await request.login\(user\);<\/mark>/);
@@ -248,7 +268,16 @@ describe("what the panels leave alone", () => {
     const missing = await v.get("/no-such-page/");
     assert.equal(missing.statusCode, 404);
     assert.doesNotMatch(missing.body, /What just happened/);
-    for (const page of ["/", "/session/set/", "/session/get/", "/counter/", "/cart/", "/expiry/", "/login/", "/settings/"]) {
+    for (const page of [
+      "/",
+      "/session/set/",
+      "/session/get/",
+      "/counter/",
+      "/cart/",
+      "/expiry/",
+      "/login/",
+      "/settings/",
+    ]) {
       const body = (await v.get(page)).body;
       assert.doesNotMatch(body, /<!--teach:/, page);
       assert.match(body, /id="exchange-this"/, page);

@@ -16,7 +16,10 @@ describe("explainSignedValue", () => {
   test("Django's stored data and cookies: every step, the data and the time they were signed", () => {
     const secrets = { SECRET_KEY: django.secret_key, SECRET_KEY_FALLBACKS: [] };
     for (const vector of django.vectors) {
-      for (const [value, salt] of [[vector.db_session_data, STORED_DATA_SALT], [vector.signed_cookie_value, SIGNED_COOKIE_SALT]] as const) {
+      for (const [value, salt] of [
+        [vector.db_session_data, STORED_DATA_SALT],
+        [vector.signed_cookie_value, SIGNED_COOKIE_SALT],
+      ] as const) {
         const steps = explainSignedValue(value, salt, secrets);
         assert.equal(steps.problem, null, value);
         assert.equal(steps.verifiedWith, "SECRET_KEY");
@@ -27,12 +30,21 @@ describe("explainSignedValue", () => {
         assert.deepEqual(JSON.parse(steps.json!), vector.data);
       }
     }
-    assert.ok(django.vectors.some((v) => v.db_session_data.startsWith(".")), "a compressed value is among them");
+    assert.ok(
+      django.vectors.some((v) => v.db_session_data.startsWith(".")),
+      "a compressed value is among them",
+    );
   });
 
   test("a fallback key is named; a tampered value or another salt does not verify", () => {
     const value = django.vectors[1]!.db_session_data;
-    assert.equal(explainSignedValue(value, STORED_DATA_SALT, { SECRET_KEY: "new", SECRET_KEY_FALLBACKS: ["old", django.secret_key] }).verifiedWith, "SECRET_KEY_FALLBACKS[1]");
+    assert.equal(
+      explainSignedValue(value, STORED_DATA_SALT, {
+        SECRET_KEY: "new",
+        SECRET_KEY_FALLBACKS: ["old", django.secret_key],
+      }).verifiedWith,
+      "SECRET_KEY_FALLBACKS[1]",
+    );
     const secrets = { SECRET_KEY: django.secret_key, SECRET_KEY_FALLBACKS: [] };
     const tampered = explainSignedValue(value.replace("eyJhIjoiYiJ9", "eyJhIjoiYyJ9"), STORED_DATA_SALT, secrets);
     assert.equal(tampered.verifiedWith, null);

@@ -13,7 +13,10 @@ describe("snippets", () => {
       for (const block of snippet.ours.filter((b) => b.file.startsWith("src/"))) {
         const source = readFileSync(new URL(`../../${block.file}`, import.meta.url), "utf8").split("\n");
         for (const line of block.lines.map(codeOf)) {
-          assert.ok(source.includes(line), `${snippet.route}: ${block.file} no longer has the line ${JSON.stringify(line)}`);
+          assert.ok(
+            source.includes(line),
+            `${snippet.route}: ${block.file} no longer has the line ${JSON.stringify(line)}`,
+          );
         }
       }
     }
@@ -26,7 +29,10 @@ describe("snippets", () => {
     }
     for (const snippet of SNIPPETS) {
       for (const side of [snippet.django, snippet.ours]) {
-        assert.ok(side.some((block) => block.lines.some((line) => typeof line !== "string")), `${snippet.route} marks a session line`);
+        assert.ok(
+          side.some((block) => block.lines.some((line) => typeof line !== "string")),
+          `${snippet.route} marks a session line`,
+        );
       }
     }
   });
@@ -37,12 +43,22 @@ describe("snippets", () => {
     assert.equal(expiry.variant!(facts("")), "none");
     assert.equal(expiry.variant!(facts("0")), "zero");
     assert.equal(expiry.variant!(facts("300")), "seconds");
-    const used = new Set(expiry.django.flatMap((b) => b.lines).flatMap((l) => (typeof l === "string" || !l.when ? [] : [l.when])));
+    const used = new Set(
+      expiry.django.flatMap((b) => b.lines).flatMap((l) => (typeof l === "string" || !l.when ? [] : [l.when])),
+    );
     assert.deepEqual([...used].sort(), ["none", "seconds", "zero"]);
   });
 
   test("settings.py follows the configuration: Django's dotted engine name, the cache, the file path", () => {
-    const cached = settingsSnippet(loadConfig({ SECRET_KEY: "x".repeat(40), SESSION_ENGINE: "cached_db", CACHE_BACKEND: "redis", CACHE_KEY_PREFIX: "demo", SESSION_COOKIE_AGE: "300" }));
+    const cached = settingsSnippet(
+      loadConfig({
+        SECRET_KEY: "x".repeat(40),
+        SESSION_ENGINE: "cached_db",
+        CACHE_BACKEND: "redis",
+        CACHE_KEY_PREFIX: "demo",
+        SESSION_COOKIE_AGE: "300",
+      }),
+    );
     const python = cached.django[0]!.lines.map(codeOf).join("\n");
     assert.match(python, /^SESSION_ENGINE = "django\.contrib\.sessions\.backends\.cached_db"$/m);
     assert.match(python, /^SESSION_COOKIE_AGE = 300$/m);
@@ -50,7 +66,13 @@ describe("snippets", () => {
     assert.match(python, /"KEY_PREFIX": "demo"/);
     assert.match(python, /DATABASES = /);
     assert.doesNotMatch(python, /x{40}/, "never the secret");
-    const file = settingsSnippet(loadConfig({ SECRET_KEY: "x".repeat(40), SESSION_ENGINE: "django.contrib.sessions.backends.file", SESSION_FILE_PATH: "/tmp" }));
+    const file = settingsSnippet(
+      loadConfig({
+        SECRET_KEY: "x".repeat(40),
+        SESSION_ENGINE: "django.contrib.sessions.backends.file",
+        SESSION_FILE_PATH: "/tmp",
+      }),
+    );
     const filePy = file.django[0]!.lines.map(codeOf).join("\n");
     assert.match(filePy, /^SESSION_ENGINE = "django\.contrib\.sessions\.backends\.file"$/m);
     assert.match(filePy, /^SESSION_FILE_PATH = "\/tmp"/m);

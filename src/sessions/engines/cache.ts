@@ -132,7 +132,8 @@ export class CacheSession<T extends SessionShape<T> = SessionData> extends Sessi
 function cachedSessions(cache: SessionCache, keyPrefix: string): KeyOrderStore {
   return {
     async *keys() {
-      for await (const cacheKey of cache.keys(CACHE_KEY_PREFIX + keyPrefix)) yield cacheKey.slice(CACHE_KEY_PREFIX.length);
+      for await (const cacheKey of cache.keys(CACHE_KEY_PREFIX + keyPrefix))
+        yield cacheKey.slice(CACHE_KEY_PREFIX.length);
     },
     async read(key) {
       const cacheKey = CACHE_KEY_PREFIX + key;
@@ -140,7 +141,12 @@ function cachedSessions(cache: SessionCache, keyPrefix: string): KeyOrderStore {
       // Gone between the walk and the read (expired or evicted).
       if (text === undefined) return null;
       const data = parseEntry(text) ?? null;
-      return { key, data, expiresAt: expiresAt === undefined ? null : new Date(expiresAt), size: Buffer.byteLength(text) };
+      return {
+        key,
+        data,
+        expiresAt: expiresAt === undefined ? null : new Date(expiresAt),
+        size: Buffer.byteLength(text),
+      };
     },
   };
 }
@@ -152,9 +158,11 @@ export function cacheEngine(context: EngineContext, cache: SessionCache): Sessio
   return defineEngine("cache", context, (key, ctx) => new CacheSession(key, ctx, cache), {
     loadsSynchronously: cache.getSync !== undefined,
     async *listSessions(options = {}) {
-      if (valid(options.keyPrefix)) yield* listInKeyOrder(cachedSessions(cache, options.keyPrefix ?? ""), cursors, options);
+      if (valid(options.keyPrefix))
+        yield* listInKeyOrder(cachedSessions(cache, options.keyPrefix ?? ""), cursors, options);
     },
-    countSessions: async (options = {}) => (valid(options.keyPrefix) ? countInKeyOrder(cachedSessions(cache, options.keyPrefix ?? ""), cursors, options) : 0),
+    countSessions: async (options = {}) =>
+      valid(options.keyPrefix) ? countInKeyOrder(cachedSessions(cache, options.keyPrefix ?? ""), cursors, options) : 0,
     listOrder: "key",
     mergesSaves: true,
     lockStore: cache.locks ?? null,

@@ -131,7 +131,10 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
         // Empty: fill it from the database. A mark: a save is under way or failed; leave it.
         fill = text === undefined;
       } catch (error) {
-        this.context.log.error({ logger: "django.contrib.sessions", err: error }, "Error reading from cache; using the database");
+        this.context.log.error(
+          { logger: "django.contrib.sessions", err: error },
+          "Error reading from cache; using the database",
+        );
       }
     }
     const row = await this.fetchRow();

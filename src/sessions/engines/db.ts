@@ -233,7 +233,8 @@ export class DbSession<T extends SessionShape<T> = SessionData> extends SessionB
     const { db, dateValue, direct } = this.store;
     if (direct) {
       const expireDate = dateValue(write.expiresAt.getTime()) as string;
-      if (!(await direct.write((table) => table.insert(write.key, write.text, expireDate, write.json)))) throw new CreateError(write.key);
+      if (!(await direct.write((table) => table.insert(write.key, write.text, expireDate, write.json))))
+        throw new CreateError(write.key);
       return write;
     }
     const result = await db
@@ -313,7 +314,11 @@ export async function clearExpiredRows(
   { batchSize, onProgress }: ClearOptions = {},
 ): Promise<number> {
   const cutoff = dateValue(context.now());
-  if (direct) return direct.purgeExpired(cutoff as string, { ...(batchSize ? { batchSize } : {}), ...(onProgress ? { onProgress } : {}) });
+  if (direct)
+    return direct.purgeExpired(cutoff as string, {
+      ...(batchSize ? { batchSize } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
   batchSize ??= 1000;
   let removed = 0;
   for (;;) {
@@ -371,7 +376,8 @@ interface Bound {
  * PostgreSQL compares instants (a cursor holds microseconds, a Date milliseconds).
  */
 function compareExpiry(a: string | Date, b: string | Date): number {
-  if (typeof a === "string" && typeof b === "string" && !a.endsWith("Z") && !b.endsWith("Z")) return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === "string" && typeof b === "string" && !a.endsWith("Z") && !b.endsWith("Z"))
+    return a < b ? -1 : a > b ? 1 : 0;
   const micros = (v: string | Date) => (typeof v === "string" ? parseIsoformat(v) : v.getTime() * 1000);
   return micros(a) - micros(b);
 }
@@ -430,7 +436,10 @@ export async function* listRows(
 ): AsyncGenerator<StoredSession> {
   if (options.keyPrefix !== undefined && !hasKeyAlphabet(options.keyPrefix)) return;
   const cursorOf = (row: { session_key: string; expire_exact: string | Date }) =>
-    codec.seal(EXPIRY_CURSOR, [row.expire_exact instanceof Date ? row.expire_exact.toISOString() : row.expire_exact, row.session_key]);
+    codec.seal(EXPIRY_CURSOR, [
+      row.expire_exact instanceof Date ? row.expire_exact.toISOString() : row.expire_exact,
+      row.session_key,
+    ]);
   // The last `limit` before a cursor: read upwards from it, then turned round.
   const fromEnd = options.before !== undefined && options.after === undefined && options.limit !== undefined;
   const direction = fromEnd ? "asc" : "desc";
@@ -465,12 +474,20 @@ export async function* listRows(
 const COUNT_SLICE = 25_000;
 
 /** How many rows listRows would yield (no limit), counted in the database. */
-export async function countRows(context: EngineContext, store: DbStore, codec: CursorCodec, options: CountOptions = {}): Promise<number> {
+export async function countRows(
+  context: EngineContext,
+  store: DbStore,
+  codec: CursorCodec,
+  options: CountOptions = {},
+): Promise<number> {
   if (options.keyPrefix !== undefined && !hasKeyAlphabet(options.keyPrefix)) return 0;
   const count = async (query: ReturnType<typeof selected>) =>
-    Number((await query.select((eb) => eb.fn.countAll<number | string | bigint>().as("n")).executeTakeFirstOrThrow()).n);
+    Number(
+      (await query.select((eb) => eb.fn.countAll<number | string | bigint>().as("n")).executeTakeFirstOrThrow()).n,
+    );
   // A key prefix is a short range of the primary key; PostgreSQL counts in its own process.
-  if (options.keyPrefix || !(store.db.getExecutor().adapter instanceof SqliteAdapter)) return count(selected(context, store, codec, options));
+  if (options.keyPrefix || !(store.db.getExecutor().adapter instanceof SqliteAdapter))
+    return count(selected(context, store, codec, options));
   // better-sqlite3 runs a query on the event loop: one count over a million index entries
   // would hold every request for tens of milliseconds. So the expire_date index is counted in
   // slices, with a yield between them: an OFFSET over the index alone finds the slice's last
@@ -493,7 +510,12 @@ export async function countRows(context: EngineContext, store: DbStore, codec: C
     } else {
       // Rows of one expiry straddle the slice's end: count those above it, then that expiry alone.
       total += await count(selected(context, store, codec, options, { lower: { value, inclusive: false }, upper }));
-      total += await count(selected(context, store, codec, options, { lower: { value, inclusive: true }, upper: { value, inclusive: true } }));
+      total += await count(
+        selected(context, store, codec, options, {
+          lower: { value, inclusive: true },
+          upper: { value, inclusive: true },
+        }),
+      );
     }
     upper = { value, inclusive: false };
     await new Promise((resolve) => setImmediate(resolve));

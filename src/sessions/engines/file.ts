@@ -285,7 +285,8 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
   /** Runs `work` holding this session's file lock (see the module comment). */
   private async withFileLock<R>(key: string, work: () => Promise<R>): Promise<R> {
     const release = await this.store.writeLocks.acquire(key, WRITE_LOCK);
-    if (release === null) throw new Error(`Timed out waiting for the lock on session file ${this.store.prefix}${key.slice(0, 8)}...`);
+    if (release === null)
+      throw new Error(`Timed out waiting for the lock on session file ${this.store.prefix}${key.slice(0, 8)}...`);
     try {
       return await work();
     } finally {
@@ -368,7 +369,13 @@ export class FileSession<T extends SessionShape<T> = SessionData> extends Sessio
         continue; // e.g. an unparseable `_session_expiry`: one bad file does not stop the sweep
       }
       if (record.state !== "expired") continue;
-      if (await unlink(join(store.directory, name)).then(() => true, () => false)) removed++;
+      if (
+        await unlink(join(store.directory, name)).then(
+          () => true,
+          () => false,
+        )
+      )
+        removed++;
     }
     return removed;
   }
@@ -404,7 +411,10 @@ function sessionFiles(context: EngineContext, store: FileStore, keyPrefix = "", 
       const data = content === "" ? {} : decodeStored(context.signer, content, log, key);
       return { key, data, expiresAt, size: Buffer.byteLength(content, "latin1") };
     },
-    live: async (key) => (await sessionFor(key).recordExpiryDate().catch(() => null)) !== null,
+    live: async (key) =>
+      (await sessionFor(key)
+        .recordExpiryDate()
+        .catch(() => null)) !== null,
   };
 }
 
@@ -412,15 +422,21 @@ export function fileEngine(context: EngineContext, { directory }: FileEngineOpti
   assertUsableDirectory(directory);
   const prefix = context.settings.SESSION_COOKIE_NAME;
   // Leases are wall-clock times shared with other processes, whatever clock the sessions use.
-  const store: FileStore = { directory, prefix, writeLocks: new SessionLocks(lockFiles(directory, prefix, ".lock", Date.now)) };
+  const store: FileStore = {
+    directory,
+    prefix,
+    writeLocks: new SessionLocks(lockFiles(directory, prefix, ".lock", Date.now)),
+  };
   const cursors = new CursorCodec(context.settings.SECRET_KEY);
   const valid = (keyPrefix = "") => keyPrefix === "" || hasKeyAlphabet(keyPrefix);
   return defineEngine("file", context, (key, ctx) => new FileSession(key, ctx, store), {
     clearExpired: () => FileSession.clearExpired(context, store),
     async *listSessions(options = {}) {
-      if (valid(options.keyPrefix)) yield* listInKeyOrder(sessionFiles(context, store, options.keyPrefix, options.log), cursors, options);
+      if (valid(options.keyPrefix))
+        yield* listInKeyOrder(sessionFiles(context, store, options.keyPrefix, options.log), cursors, options);
     },
-    countSessions: async (options = {}) => (valid(options.keyPrefix) ? countInKeyOrder(sessionFiles(context, store, options.keyPrefix), cursors, options) : 0),
+    countSessions: async (options = {}) =>
+      valid(options.keyPrefix) ? countInKeyOrder(sessionFiles(context, store, options.keyPrefix), cursors, options) : 0,
     listOrder: "key",
     mergesSaves: true,
     lockStore: lockFiles(directory, prefix, ".request", Date.now),

@@ -8,12 +8,7 @@ import { pathToFileURL } from "node:url";
 import type { SessionCache } from "../cache.js";
 import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
 import { ClearExpiredNotSupported, ImproperlyConfigured } from "../errors.js";
-import {
-  STORED_DATA_SALT,
-  type SessionBase,
-  type EngineHooks,
-  type SessionContext,
-} from "../session-base.js";
+import { STORED_DATA_SALT, type SessionBase, type EngineHooks, type SessionContext } from "../session-base.js";
 import { resolveSessionSettings, type SessionSettings, type SessionSettingsInput } from "../settings.js";
 import { TimestampSigner } from "../signing.js";
 import { cacheEngine } from "./cache.js";
@@ -70,7 +65,8 @@ function cacheFor(settings: SessionSettings, resources: EngineResources, engine:
 }
 
 const BUILT_IN: Record<string, (context: EngineContext, resources: EngineResources) => SessionEngine> = {
-  db: (context, { db, dateValue, sqlite }) => dbEngine(context, { db: need(db, "db", "a database"), dateValue, sqlite }),
+  db: (context, { db, dateValue, sqlite }) =>
+    dbEngine(context, { db: need(db, "db", "a database"), dateValue, sqlite }),
   cache: (context, resources) => cacheEngine(context, cacheFor(context.settings, resources, "cache")),
   cached_db: (context, resources) =>
     cachedDbEngine(
@@ -110,7 +106,11 @@ export function engineFromClass(name: string, SessionStore: SessionStoreClass, c
   });
 }
 
-async function loadCustomEngine(setting: string, context: EngineContext, resources: EngineResources): Promise<SessionEngine> {
+async function loadCustomEngine(
+  setting: string,
+  context: EngineContext,
+  resources: EngineResources,
+): Promise<SessionEngine> {
   const specifier = /^\.{0,2}\//.test(setting) ? pathToFileURL(path.resolve(setting)).href : setting;
   let module: SessionEngineModule;
   try {

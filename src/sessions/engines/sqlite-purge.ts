@@ -42,7 +42,9 @@ function swappableSchema(db: Database): { table: string; indexes: string[] } | n
   if (!table) return null;
   // Triggers on it, views over it, or other tables referring to it would be broken by a swap.
   const dependents = objects.filter(
-    (o) => o !== table && ((o.type !== "index" && /\bsessions\b/i.test(o.sql)) || (o.type === "trigger" && o.tbl_name === "sessions")),
+    (o) =>
+      o !== table &&
+      ((o.type !== "index" && /\bsessions\b/i.test(o.sql)) || (o.type === "trigger" && o.tbl_name === "sessions")),
   );
   if (dependents.length > 0) return null;
   const indexes = objects.filter((o) => o.type === "index" && o.tbl_name === "sessions").map((o) => o.sql);
@@ -91,7 +93,9 @@ async function purge(db: Database, cutoff: string, { batchSize, onProgress }: Pu
     onProgress?.(removed);
     return removed;
   }
-  const remove = db.prepare("DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expire_date < ? LIMIT ?)");
+  const remove = db.prepare(
+    "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expire_date < ? LIMIT ?)",
+  );
   let size = batchSize ?? 1000;
   let removed = 0;
   for (;;) {
@@ -101,7 +105,8 @@ async function purge(db: Database, cutoff: string, { batchSize, onProgress }: Pu
     removed += changes;
     if (changes > 0) onProgress?.(removed);
     if (changes < size) return removed;
-    if (batchSize === undefined) size = Math.max(100, Math.min(50_000, Math.round((size * BATCH_MS) / Math.max(took, 1))));
+    if (batchSize === undefined)
+      size = Math.max(100, Math.min(50_000, Math.round((size * BATCH_MS) / Math.max(took, 1))));
     // As long a pause as the batch held the lock: whoever waited for it goes first.
     await sleep(Math.max(2, Math.round(took)));
   }

@@ -87,12 +87,18 @@ export class SqliteSessions {
       "INSERT INTO sessions (session_key, session_data, expire_date) VALUES (?, ?, ?) ON CONFLICT (session_key) DO NOTHING",
     );
     this.#delete = db.prepare("DELETE FROM sessions WHERE session_key = ?");
-    this.#probe = db.prepare("SELECT (SELECT data_version FROM pragma_data_version()) AS version, total_changes() AS changes");
+    this.#probe = db.prepare(
+      "SELECT (SELECT data_version FROM pragma_data_version()) AS version, total_changes() AS changes",
+    );
     this.#seen = this.#probe.get();
     // Rows written are remembered once their work has succeeded and the batch is committed.
     const wrote = (key: string, text: string, expireDate: string, json: string | undefined, changes: number) => {
       this.#ownChanges += changes;
-      if (changes > 0) this.#written.push([key, { session_data: text, expire_date: expireDate, ...(json === undefined ? {} : { verified: json }) }]);
+      if (changes > 0)
+        this.#written.push([
+          key,
+          { session_data: text, expire_date: expireDate, ...(json === undefined ? {} : { verified: json }) },
+        ]);
       return changes > 0;
     };
     this.#runBatch = db.transaction((batch: Queued[]) =>
@@ -109,8 +115,10 @@ export class SqliteSessions {
       read: (key) => this.#any.get(key)?.session_data,
       updateIf: (key, text, expireDate, expected, json) =>
         wrote(key, text, expireDate, json, this.#updateIf.run(text, expireDate, key, expected).changes),
-      update: (key, text, expireDate, json) => wrote(key, text, expireDate, json, this.#update.run(text, expireDate, key).changes),
-      insert: (key, text, expireDate, json) => wrote(key, text, expireDate, json, this.#insert.run(key, text, expireDate).changes),
+      update: (key, text, expireDate, json) =>
+        wrote(key, text, expireDate, json, this.#update.run(text, expireDate, key).changes),
+      insert: (key, text, expireDate, json) =>
+        wrote(key, text, expireDate, json, this.#insert.run(key, text, expireDate).changes),
     };
   }
 

@@ -73,7 +73,11 @@ describe("RedisCache", { skip: NO_REDIS }, () => {
     const lease = await raw.pttl(lockKey);
     assert.ok(lease > 0 && lease <= 30, `the lease is Redis's to end: PTTL ${lease}`);
     await sleep(60);
-    assert.equal(await cache.locks.tryAcquire(name, "token-d", 5000), true, "a lapsed lease (a crashed holder) is taken over");
+    assert.equal(
+      await cache.locks.tryAcquire(name, "token-d", 5000),
+      true,
+      "a lapsed lease (a crashed holder) is taken over",
+    );
     await cache.locks.release(name, "token-d");
   });
 
@@ -115,7 +119,10 @@ test("an unreachable Redis: each call fails at once with CacheUnavailable (503),
     );
     assert.ok(error instanceof CacheUnavailable);
     assert.equal(error.statusCode, 503);
-    assert.match(error.message, /^The session cache \(Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1\) is unavailable: .*ECONNREFUSED/);
+    assert.match(
+      error.message,
+      /^The session cache \(Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1\) is unavailable: .*ECONNREFUSED/,
+    );
     assert.doesNotMatch(error.message, /s3cret/);
     await assert.rejects(cache.get("k"), CacheUnavailable);
   } finally {

@@ -72,7 +72,9 @@ test("the cache engine: an unreachable cache is a 503, any other read failure a 
 });
 
 test("the in-process cache engine reads at the first touch", async () => {
-  const engine = await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), { caches: { default: new MemoryCache() } });
+  const engine = await createSessionEngine(testSettings({ SESSION_ENGINE: "cache" }), {
+    caches: { default: new MemoryCache() },
+  });
   const session = engine.open(null);
   session.set("a", 1);
   await session.save();
@@ -85,7 +87,11 @@ async function cachedDb() {
   const { db } = await memoryStore();
   const cache = new FailingCache();
   const clock = new TestClock();
-  const engine = await createSessionEngine(testSettings({ SESSION_ENGINE: "cached_db" }), { db, caches: { default: cache } }, { now: clock.now });
+  const engine = await createSessionEngine(
+    testSettings({ SESSION_ENGINE: "cached_db" }),
+    { db, caches: { default: cache } },
+    { now: clock.now },
+  );
   const log = recordingLogger();
   return { db, cache, engine, log };
 }

@@ -9,7 +9,11 @@ async function withRows(expired: number, live: number) {
   const rows = [];
   for (let i = 0; i < expired + live; i++) {
     const offset = i < expired ? -3600_000 : 3600_000;
-    rows.push({ session_key: `k${String(i).padStart(31, "0")}`, session_data: "e30:x:y", expire_date: toSqliteDatetime(f.clock.now() + offset) });
+    rows.push({
+      session_key: `k${String(i).padStart(31, "0")}`,
+      session_data: "e30:x:y",
+      expire_date: toSqliteDatetime(f.clock.now() + offset),
+    });
   }
   await f.db.insertInto("sessions").values(rows).execute();
   return f;
@@ -22,18 +26,31 @@ test("clearExpired deletes in batches, reports progress after each, and keeps li
   const removed = await f.engine.clearExpired({ batchSize: 10, onProgress: (n) => progress.push(n) });
   assert.equal(removed, 35);
   assert.deepEqual(progress, [10, 20, 30, 35]);
-  const left = await f.db.selectFrom("sessions").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const left = await f.db
+    .selectFrom("sessions")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
   assert.equal(Number(left.n), 10);
 });
 
 test("clearExpired with mostly expired rows on SQLite: the live rows move to a new table in one step, schema and index intact", async () => {
   const f = await withRows(400, 7);
-  const schemaBefore = f.sqlite.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY name").all();
-  const live = await f.db.selectFrom("sessions").selectAll().where("expire_date", ">", toSqliteDatetime(f.clock.now())).orderBy("session_key").execute();
+  const schemaBefore = f.sqlite
+    .prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY name")
+    .all();
+  const live = await f.db
+    .selectFrom("sessions")
+    .selectAll()
+    .where("expire_date", ">", toSqliteDatetime(f.clock.now()))
+    .orderBy("session_key")
+    .execute();
   const progress: number[] = [];
   assert.equal(await f.engine.clearExpired({ onProgress: (n) => progress.push(n) }), 400);
   assert.deepEqual(progress, [400], "one step");
-  assert.deepEqual(f.sqlite.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY name").all(), schemaBefore);
+  assert.deepEqual(
+    f.sqlite.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY name").all(),
+    schemaBefore,
+  );
   assert.deepEqual(await f.db.selectFrom("sessions").selectAll().orderBy("session_key").execute(), live);
   // The engine's own statements work on the new table.
   const session = f.engine.open(null);
@@ -74,14 +91,20 @@ test("a key prefix narrows the listing and the count exactly, at the edges of th
   const f = await withRows(0, 50);
   const more = ["abz1", "abzz", "ac00", "a9x0", "a900", "aa00", "zzzz", "zz9z"].map((stem) => stem + "0".repeat(28));
   const expire_date = toSqliteDatetime(f.clock.now() + 3600_000);
-  await f.db.insertInto("sessions").values(more.map((session_key) => ({ session_key, session_data: "e30:x:y", expire_date }))).execute();
+  await f.db
+    .insertInto("sessions")
+    .values(more.map((session_key) => ({ session_key, session_data: "e30:x:y", expire_date })))
+    .execute();
   const listed = async (keyPrefix: string) => {
     const found = [];
     for await (const stored of f.engine.listSessions!({ keyPrefix })) found.push(stored.key);
     assert.equal(await f.engine.countSessions!({ keyPrefix }), found.length, `count for ${keyPrefix}`);
     return found.sort();
   };
-  const starting = (prefix: string) => [...more, ...Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(31, "0")}`)].filter((k) => k.startsWith(prefix)).sort();
+  const starting = (prefix: string) =>
+    [...more, ...Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(31, "0")}`)]
+      .filter((k) => k.startsWith(prefix))
+      .sort();
   for (const prefix of ["abz", "ab", "a9", "a", "zz", "zzz", "z", `k${"0".repeat(29)}4`, "k", "q"]) {
     assert.deepEqual(await listed(prefix), starting(prefix), prefix);
   }
@@ -96,13 +119,18 @@ test("on SQLite a large count is taken in slices of the index, exact across slic
     // 30,000 rows share one expiry (more than a slice of 25,000); the others are a second apart.
     expire_date: i < 30_000 ? tie : toSqliteDatetime(f.clock.now() + (i % 3 === 0 ? -1 : 1) * (1000 + i * 1000)),
   }));
-  for (let i = 0; i < rows.length; i += 5000) await f.db.insertInto("sessions").values(rows.slice(i, i + 5000)).execute();
+  for (let i = 0; i < rows.length; i += 5000)
+    await f.db
+      .insertInto("sessions")
+      .values(rows.slice(i, i + 5000))
+      .execute();
   const live = rows.filter((r) => r.expire_date > toSqliteDatetime(f.clock.now())).length;
   assert.equal(await f.engine.countSessions!(), live);
   // Cursors inside the tie and beyond it: before + itself + after is everything.
   const cursors: string[] = [];
   let n = 0;
-  for await (const stored of f.engine.listSessions!({ limit: 40_001 })) if ([0, 30_000, 40_000].includes(n++)) cursors.push(stored.cursor!);
+  for await (const stored of f.engine.listSessions!({ limit: 40_001 }))
+    if ([0, 30_000, 40_000].includes(n++)) cursors.push(stored.cursor!);
   for (const [i, cursor] of cursors.entries()) {
     const before = await f.engine.countSessions!({ before: cursor });
     const after = await f.engine.countSessions!({ after: cursor });

@@ -288,7 +288,12 @@ describe("file names and key safety", () => {
       await engine.open(trick).flush();
 
       assert.deepEqual(await allFiles(fixture.root), before);
-      assert.equal(await readFile(naive, "latin1").then((s) => fixture.signer.unsignObject(s)).then(JSON.stringify), '{"planted":true}');
+      assert.equal(
+        await readFile(naive, "latin1")
+          .then((s) => fixture.signer.unsignObject(s))
+          .then(JSON.stringify),
+        '{"planted":true}',
+      );
     });
   }
 
@@ -380,7 +385,10 @@ describe("save: exclusive create, forced update, atomic write", () => {
       for (let i = 0; i < 100 && ![...seen].some((n) => pattern.test(n)); i++) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      assert.ok([...seen].some((n) => pattern.test(n)), `temporary names seen: ${[...seen].join(", ")}`);
+      assert.ok(
+        [...seen].some((n) => pattern.test(n)),
+        `temporary names seen: ${[...seen].join(", ")}`,
+      );
     } finally {
       watcher.close();
     }
@@ -447,7 +455,10 @@ describe("load", () => {
     assert.deepEqual(session.items(), []);
     assert.equal(session.sessionKey, key);
     assert.equal(session.modified, false);
-    assert.deepEqual(logger.warnings.map((w) => w.msg), ["Session data corrupted"]);
+    assert.deepEqual(
+      logger.warnings.map((w) => w.msg),
+      ["Session data corrupted"],
+    );
     assert.deepEqual(logger.errors, []);
     assert.equal(await exists(sessionFile(fixture, key)), true);
   });

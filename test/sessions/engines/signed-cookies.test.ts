@@ -152,7 +152,13 @@ describe("a value that does not verify: {} + modified, key kept, warning", () =>
       },
     ],
     ["no separator at all", async () => "no-colon-at-all"],
-    ["a value signed with another secret", async (f) => new TimestampSigner({ secret: "other-secret", salt: SIGNED_COOKIE_SALT, now: f.clock.now }).signObject({ a: 1 })],
+    [
+      "a value signed with another secret",
+      async (f) =>
+        new TimestampSigner({ secret: "other-secret", salt: SIGNED_COOKIE_SALT, now: f.clock.now }).signObject({
+          a: 1,
+        }),
+    ],
   ];
   for (const tampered of vectors.tampered_examples) {
     cases.push([`Django's tampered example ${JSON.stringify(tampered).slice(0, 30)}`, async () => tampered]);
@@ -253,7 +259,9 @@ describe("save, create, deleteRecord, flush, cycleKey", () => {
     const value = session.sessionKey!;
     assert.equal(value, fixture.cookieSigner.signObject({ a: "b", n: 1 }));
     assert.equal(session.modified, true);
-    assert.throws(() => new TimestampSigner({ secret: fixture.settings.SECRET_KEY, salt: STORED_DATA_SALT }).unsignObject(value));
+    assert.throws(() =>
+      new TimestampSigner({ secret: fixture.settings.SECRET_KEY, salt: STORED_DATA_SALT }).unsignObject(value),
+    );
   });
 
   test("save() compresses when that is smaller", async () => {

@@ -24,7 +24,11 @@ async function fileEngine(name: string) {
   const database = openSqlite(path);
   await migrateToLatest(database.db);
   const clock = new TestClock(Date.now());
-  const engine = await createSessionEngine(testSettings(), { db: database.db, sqlite: database.sqlite }, { now: clock.now });
+  const engine = await createSessionEngine(
+    testSettings(),
+    { db: database.db, sqlite: database.sqlite },
+    { now: clock.now },
+  );
   after(() => database.db.destroy());
   return { path, database, engine, clock };
 }
@@ -61,10 +65,22 @@ test("a write by other code on the same connection (through kysely) is read at t
   const key = await saved(engine, { n: 1 });
   const tampered = await saved(engine, { n: 2 });
   assert.deepEqual(await read(engine, key), { n: 1 });
-  const row = await database.db.selectFrom("sessions").select("session_data").where("session_key", "=", tampered).executeTakeFirstOrThrow();
-  await database.db.updateTable("sessions").set({ session_data: row.session_data }).where("session_key", "=", key).execute();
+  const row = await database.db
+    .selectFrom("sessions")
+    .select("session_data")
+    .where("session_key", "=", tampered)
+    .executeTakeFirstOrThrow();
+  await database.db
+    .updateTable("sessions")
+    .set({ session_data: row.session_data })
+    .where("session_key", "=", key)
+    .execute();
   assert.deepEqual(await read(engine, key), { n: 2 }, "the row copied over it");
-  await database.db.updateTable("sessions").set({ session_data: "not:signed:data" }).where("session_key", "=", key).execute();
+  await database.db
+    .updateTable("sessions")
+    .set({ session_data: "not:signed:data" })
+    .where("session_key", "=", key)
+    .execute();
   assert.deepEqual(await read(engine, key), {}, "data that does not verify reads as empty");
 });
 
@@ -87,13 +103,21 @@ test("one turn's saves commit together; one that fails (its session deleted) fai
   sessions.forEach((session, i) => session.set("n", 10 + i));
   await engine.open(null).deleteRecord(keys[1]);
   const results = await Promise.allSettled(sessions.map((session) => session.save()));
-  assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ["fulfilled", "rejected", "fulfilled"],
+  );
   assert.ok((results[1] as PromiseRejectedResult).reason instanceof UpdateError);
   // Read back through a connection of its own, as another process would.
   const check = new SQLite(path, { readonly: true });
   try {
-    const rows = check.prepare("SELECT session_key FROM sessions ORDER BY session_key").all() as { session_key: string }[];
-    assert.deepEqual(rows.map((r) => r.session_key), [keys[0], keys[2]].sort());
+    const rows = check.prepare("SELECT session_key FROM sessions ORDER BY session_key").all() as {
+      session_key: string;
+    }[];
+    assert.deepEqual(
+      rows.map((r) => r.session_key),
+      [keys[0], keys[2]].sort(),
+    );
   } finally {
     check.close();
   }
