@@ -15,13 +15,13 @@ import { renderPage } from "./render.js";
  * header cannot carry it; what cannot be encoded (a lone surrogate) falls back to the default.
  */
 export function safeNext(next: string | undefined, fallback = "/account/"): string {
-  // Matching control characters is this check's purpose, so no-control-regex does not apply.
-  // eslint-disable-next-line no-control-regex
   if (
     !next ||
     !next.startsWith("/") ||
     next.startsWith("//") ||
     next.includes("\\") ||
+    // Matching control characters is this check's purpose, so no-control-regex does not apply.
+    // eslint-disable-next-line no-control-regex
     /[\u0000-\u001f\u007f]/.test(next)
   ) {
     return fallback;
