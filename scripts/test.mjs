@@ -57,7 +57,15 @@ function typeCheck() {
   return new Promise((resolve) => child.on("close", (status) => resolve({ status, output })));
 }
 
+// The coverage floor counts the Redis and PostgreSQL code paths: without those services their
+// tests are skipped, so the report is still printed but the floor is not enforced.
+const missing = ["REDIS_URL", "DATABASE_URL"].filter((name) => !process.env[name]);
+const coverageCheck = missing.length === 0 ? [] : ["--check-coverage=false"];
+
 if (part === "all" || part === "unit") {
+  if (missing.length > 0) {
+    process.stdout.write(`coverage floor not enforced: ${missing.join(" and ")} unset, so those tests are skipped\n`);
+  }
   const checked = typeCheck();
   // Under c8 (coverage of src/sessions/, floors in .c8rc.json); the spec reporter as usual, and
   // scripts/slowest-reporter.mjs printing the ten slowest tests and files at the end.
@@ -65,6 +73,7 @@ if (part === "all" || part === "unit") {
     process.execPath,
     [
       join(root, "node_modules/c8/bin/c8.js"),
+      ...coverageCheck,
       process.execPath,
       "--import",
       "tsx",

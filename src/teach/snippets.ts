@@ -91,7 +91,7 @@ export const SNIPPETS: readonly Snippet[] = [
         lines: [
           '      const { key, value = "" } = request.query;',
           s("      if (key) request.session.set(key, value);", "set"),
-          '      return renderPage(request, reply, "session-set.ejs", { title: "Set a value", key: key ?? "", value, stored: Boolean(key) });',
+          '      return renderPage(request, reply, "session-set.ejs", {',
         ],
       },
     ],
