@@ -19,9 +19,17 @@ const SALT = "demo.notices";
 /** Notices left by this request, with any that arrived unshown (a form posted from a page that had none). */
 const pending = new WeakMap<FastifyReply, string[]>();
 
+/** One signer per app's settings: making one derives its keys. */
+const signers = new WeakMap<object, TimestampSigner>();
+
 function signer(request: FastifyRequest): TimestampSigner {
-  const { SECRET_KEY, SECRET_KEY_FALLBACKS } = request.server.config.session;
-  return new TimestampSigner({ secret: SECRET_KEY, fallbacks: SECRET_KEY_FALLBACKS, salt: SALT });
+  const settings = request.server.config.session;
+  let made = signers.get(settings);
+  if (!made) {
+    made = new TimestampSigner({ secret: settings.SECRET_KEY, fallbacks: settings.SECRET_KEY_FALLBACKS, salt: SALT });
+    signers.set(settings, made);
+  }
+  return made;
 }
 
 function cookieOptions(request: FastifyRequest) {
@@ -34,11 +42,10 @@ function arrived(request: FastifyRequest): string[] {
   const sent = request.cookies[NOTICE_COOKIE];
   if (sent === undefined || sent === "") return [];
   try {
-    const json = Buffer.from(signer(request).unsign(sent, NOTICE_MAX_AGE), "base64url").toString("utf8");
-    const list: unknown = JSON.parse(json);
+    const list = signer(request).unsignObject(sent, NOTICE_MAX_AGE);
     return Array.isArray(list) ? list.filter((m): m is string => typeof m === "string") : [];
   } catch (error) {
-    if (error instanceof BadSignature || error instanceof SyntaxError) {
+    if (error instanceof BadSignature) {
       request.log.warn("notice cookie with a bad or expired signature ignored");
       return [];
     }
@@ -52,7 +59,7 @@ export function leaveNotice(reply: FastifyReply, text: string): void {
   const list = pending.get(reply) ?? arrived(request);
   list.push(text);
   pending.set(reply, list);
-  const value = signer(request).sign(Buffer.from(JSON.stringify(list), "utf8").toString("base64url"));
+  const value = signer(request).signObject(list);
   reply.setCookie(NOTICE_COOKIE, value, { ...cookieOptions(request), maxAge: NOTICE_MAX_AGE });
 }
 

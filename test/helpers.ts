@@ -208,3 +208,13 @@ export function visitor(app: { inject: FastifyInstance["inject"] }) {
     sessionKey: () => jar.cookies.get("sessionid"),
   };
 }
+
+/** The one-time notice a page shows (`#notice`), its messages unescaped and one per line, or null. */
+export function noticeOf(html: string): string | null {
+  const match = /<div class="flash feedback" id="notice" role="status">(.*?)<\/div>/s.exec(html);
+  if (!match) return null;
+  const messages = [...match[1]!.matchAll(/<p>([^<]*)<\/p>/g)].map((m) =>
+    m[1]!.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, "&"),
+  );
+  return messages.join("\n");
+}

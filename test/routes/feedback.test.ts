@@ -7,17 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { appFixture, visitor } from "../helpers.js";
-
-/** The notice a page shows (`#notice`), unescaped, or null. */
-function notice(html: string): string | null {
-  const match = /<div class="flash feedback" id="notice" role="status">(.*?)<\/div>/s.exec(html);
-  if (!match) return null;
-  const messages = [...match[1]!.matchAll(/<p>([^<]*)<\/p>/g)].map((m) =>
-    m[1]!.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, "&"),
-  );
-  return messages.join("\n");
-}
+import { appFixture, noticeOf as notice, visitor } from "../helpers.js";
 
 /** The panel's stored data. */
 function panelData(html: string): Record<string, unknown> {

@@ -11,21 +11,12 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { EndedSessions, endedMessage } from "../../src/auth/ended-sessions.js";
 import { hashPassword } from "../../src/auth/passwords.js";
-import { TestClock, appFixture, memoryDatabase, visitor } from "../helpers.js";
+import { TestClock, appFixture, memoryDatabase, noticeOf as notice, visitor } from "../helpers.js";
 import { toSqliteDatetime } from "../../src/sessions/index.js";
 
 const PASSWORD = "correct horse";
 const directory = mkdtempSync(join(tmpdir(), "signed-out-"));
 after(() => rmSync(directory, { recursive: true, force: true }));
-
-function notice(html: string): string | null {
-  const match = /<div class="flash feedback" id="notice" role="status">(.*?)<\/div>/s.exec(html);
-  if (!match) return null;
-  const messages = [...match[1]!.matchAll(/<p>([^<]*)<\/p>/g)].map((m) =>
-    m[1]!.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&amp;/g, "&"),
-  );
-  return messages.join("\n");
-}
 
 type Visitor = ReturnType<typeof visitor>;
 
