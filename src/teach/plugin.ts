@@ -287,7 +287,8 @@ const teachPlugin: FastifyPluginAsync<TeachPluginOptions> = async (fastify, opti
         record = await options.readRecord(step.cookieAfter);
       } catch (error) {
         request.log.warn({ err: error }, "teaching panel: could not read the stored record");
-        record = { kind: "error", message: (error as Error).message };
+        // The details go to the log; the page says only that the read failed.
+        record = { kind: "error", message: "The store could not be read for this page; the server log says why." };
       }
       const panel = await partial("teach-record.ejs", {
         record,
