@@ -201,3 +201,16 @@ test.describe("Django's code beside ours", () => {
     await expect(snippet.locator(".note")).toContainText("SESSION_DETECT_MUTATIONS is on");
   });
 });
+
+test("at phone width the stored record of this engine (a row, a Redis key, a file path, a cookie) never widens the page", async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/session/set/?key=colour&value=blue");
+  for (const url of ["/counter/", "/cart/", "/expiry/", "/settings/"]) {
+    await page.goto(url);
+    await expect(page.locator("#record-panel")).toBeVisible();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width, `${url} at 390 px`).toBeLessThanOrEqual(390);
+  }
+});
