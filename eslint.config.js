@@ -10,6 +10,7 @@ export default tseslint.config(
   {
     ignores: [
       "node_modules/",
+      ".build/",
       "public/",
       "data/",
       "e2e/.output/",

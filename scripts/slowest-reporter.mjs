@@ -21,7 +21,8 @@ export default async function* slowest(source) {
     if (event.type !== "test:pass" && event.type !== "test:fail") continue;
     const { data } = event;
     const duration = data.details?.duration_ms ?? 0;
-    const file = data.file ? relative(process.cwd(), data.file) : "?";
+    // `npm test` runs the tests compiled into .build/: name the file they were compiled from.
+    const file = data.file ? relative(process.cwd(), data.file).replace(/^\.build\/(.*)\.js$/, "$1.ts") : "?";
     if (data.nesting === 0) files.set(file, (files.get(file) ?? 0) + duration);
     if (data.details?.type !== "suite") tests.push({ name: `${data.name}  (${file})`, duration });
   }

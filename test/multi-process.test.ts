@@ -19,10 +19,10 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { CACHED_DB_KEY_PREFIX } from "../src/sessions/engines/cached-db.js";
 import { CACHE_KEY_PREFIX } from "../src/sessions/engines/cache.js";
-import { CookieJar, csrfToken, TEST_SECRET } from "./helpers.js";
+import { CookieJar, csrfToken, PROJECT_ROOT, TEST_SECRET } from "./helpers.js";
 import { DATABASE_URL, NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "./services.js";
+import { SERVER_ARGS } from "./processes.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const START_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const TEST_TIMEOUT_MS = 120_000;
@@ -93,8 +93,8 @@ interface AppProcess {
 /** Starts `src/server.ts` on a loopback port of its own and resolves once it listens. */
 async function startApp(name: string, env: Record<string, string>, cleanup: Cleanup): Promise<AppProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !APP_SETTINGS.test(key)));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, SERVER_ARGS, {
+    cwd: PROJECT_ROOT,
     // NODE_ENV=test: JSON log lines, which loggedErrors reads (development would print pretty ones).
     env: {
       ...inherited,

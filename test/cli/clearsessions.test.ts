@@ -15,14 +15,15 @@ import { openSqlite } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrations.js";
 import { createSessionEngine, toSqliteDatetime } from "../../src/sessions/index.js";
 import { NO_POSTGRES, postgresSchema } from "../services.js";
-import { testSettings, TEST_SECRET } from "../helpers.js";
+import { importableModule, testSettings, TEST_SECRET } from "../helpers.js";
 import { main } from "../../src/cli/clearsessions.js";
+import { entryArgs } from "../processes.js";
 import { runInProcess } from "./in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "clearsessions-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const ARGS = ["--import", "tsx", "src/cli/clearsessions.ts"];
+const ARGS = entryArgs("src/cli/clearsessions.ts");
 const baseEnv = (env: Record<string, string>) => ({
   ...process.env,
   DATABASE_URL: "",
@@ -31,7 +32,7 @@ const baseEnv = (env: Record<string, string>) => ({
   ...env,
 });
 
-/** `node --import tsx src/cli/clearsessions.ts ARGS`, as `npm run clearsessions` starts it. */
+/** `node --import tsx src/cli/clearsessions.ts ARGS` (or its compiled file: entryArgs), as `npm run clearsessions` starts it. */
 function clearsessionsProcess(env: Record<string, string>, ...args: string[]) {
   const result = spawnSync(process.execPath, [...ARGS, ...args], { encoding: "utf8", env: baseEnv(env) });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -199,7 +200,7 @@ test("engines that store nothing to clear say so and succeed", async () => {
 });
 
 test("an engine that cannot clear gets Django's message and exit 1", async () => {
-  const engine = "./test/fixtures/engine-without-clear.ts";
+  const engine = importableModule("./test/fixtures/engine-without-clear.ts");
   const result = await clearsessions({ SESSION_ENGINE: engine, DATABASE_PATH: await sqliteWith("x.sqlite3", 0, 0) });
   assert.equal(result.status, 1);
   assert.equal(result.stderr, `error: Session engine '${engine}' doesn't support clearing expired sessions.\n`);

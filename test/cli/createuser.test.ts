@@ -12,6 +12,7 @@ import SQLite from "better-sqlite3";
 import { verifyPassword } from "../../src/auth/passwords.js";
 import { passwordProblems } from "../../src/auth/password-rules.js";
 import { main } from "../../src/cli/createuser.js";
+import { entryArgs } from "../processes.js";
 import { runInProcess } from "./in-process.js";
 
 /** Passes the password rules (the change-password form's). */
@@ -49,11 +50,11 @@ function commandEnv(databasePath: string, { password, hasher = "fast" }: Run): N
 const createuser = (databasePath: string, args: string[], run: Run = {}) =>
   runInProcess(main, args, commandEnv(databasePath, run), run.input ?? "");
 
-/** `node --import tsx src/cli/createuser.ts ARGS`, as `npm run createuser` starts it, stdin piped. */
+/** `node --import tsx src/cli/createuser.ts ARGS` (or its compiled file: entryArgs), as `npm run createuser` starts it, stdin piped. */
 function createuserProcess(databasePath: string, args: string[], run: Run = {}) {
   const env = commandEnv(databasePath, run);
   const input = run.input;
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/createuser.ts", ...args], {
+  const result = spawnSync(process.execPath, [...entryArgs("src/cli/createuser.ts"), ...args], {
     encoding: "utf8",
     env,
     input: input ?? "",

@@ -13,6 +13,7 @@ import SQLite from "better-sqlite3";
 import pg from "pg";
 import { main } from "../../src/cli/migrate.js";
 import { NO_POSTGRES } from "../services.js";
+import { entryArgs } from "../processes.js";
 import { runInProcess } from "./in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "migrate-test-"));
@@ -25,9 +26,9 @@ const sqliteEnv = (databasePath: string) => ({
   DATABASE_PATH: databasePath,
 });
 
-/** `node --import tsx src/cli/migrate.ts ARGS`, as `npm run migrate` starts it. */
+/** `node --import tsx src/cli/migrate.ts ARGS` (or its compiled file: entryArgs), as `npm run migrate` starts it. */
 function migrateProcess(databasePath: string, ...args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/migrate.ts", ...args], {
+  const result = spawnSync(process.execPath, [...entryArgs("src/cli/migrate.ts"), ...args], {
     encoding: "utf8",
     env: sqliteEnv(databasePath),
   });

@@ -18,6 +18,7 @@ import { createSessionEngine } from "../../src/sessions/index.js";
 import { main } from "../../src/cli/sessions.js";
 import { NO_POSTGRES, postgresSchema } from "../services.js";
 import { TEST_SECRET, visitor } from "../helpers.js";
+import { entryArgs } from "../processes.js";
 import { runInProcess } from "./in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sessions-cli-test-"));
@@ -50,9 +51,9 @@ const commandEnv = (env: Record<string, string>) => ({
   ...env,
 });
 
-/** `node --import tsx src/cli/sessions.ts ARGS`, as `npm run sessions` starts it. */
+/** `node --import tsx src/cli/sessions.ts ARGS` (or its compiled file: entryArgs), as `npm run sessions` starts it. */
 function sessionsProcess(env: Record<string, string>, ...args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/sessions.ts", ...args], {
+  const result = spawnSync(process.execPath, [...entryArgs("src/cli/sessions.ts"), ...args], {
     encoding: "utf8",
     env: commandEnv(env),
   });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeSessionEngine, type ConformanceClock } from "../../src/sessions/conformance.js";
 import { createSessionEngine, MemoryCache, RedisCache, type SessionCache } from "../../src/sessions/index.js";
-import { memoryDatabase, memoryStore, testSettings } from "../helpers.js";
+import { importableModule, memoryDatabase, memoryStore, testSettings } from "../helpers.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
 
 const REDIS_CLOCK =
@@ -119,7 +119,7 @@ describeSessionEngine(
   "custom engine module (test/fixtures/custom-engine.ts)",
   async (clock, hooks) => ({
     engine: await createSessionEngine(
-      testSettings({ SESSION_ENGINE: "./test/fixtures/custom-engine.ts" }),
+      testSettings({ SESSION_ENGINE: importableModule("./test/fixtures/custom-engine.ts") }),
       {},
       { now: clock.now, hooks },
     ),

@@ -14,7 +14,7 @@ import {
   type SessionPluginOptions,
   type SessionSettingsInput,
 } from "../../src/sessions/index.js";
-import { countStatements, dbFixture, type EngineFixture } from "../helpers.js";
+import { countStatements, dbFixture, importableModule, type EngineFixture } from "../helpers.js";
 
 const KEY = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=([^;]+); HttpOnly; SameSite=Lax$/;
 const DELETE_COOKIE = 'sessionid=""; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax';
@@ -798,7 +798,10 @@ describe("SESSION_CLEANUP_INTERVAL (beyond Django): expired records cleared in t
 
   test("an engine that cannot clear: one warning and no more runs", async (t) => {
     t.mock.timers.enable({ apis: ["setInterval"] });
-    const { app, logs } = await withCleanup({ SESSION_CLEANUP_INTERVAL: 1 }, "./test/fixtures/engine-without-clear.ts");
+    const { app, logs } = await withCleanup(
+      { SESSION_CLEANUP_INTERVAL: 1 },
+      importableModule("./test/fixtures/engine-without-clear.ts"),
+    );
     await app.ready();
     const warned = () =>
       logs.filter((l) => typeof l.msg === "string" && l.msg.includes("cannot clear expired sessions; cleanup stopped"));

@@ -1,8 +1,10 @@
 /** Django's code beside ours: every quoted line of ours is still in the file it names. */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadConfig } from "../../src/config.js";
+import { PROJECT_ROOT } from "../helpers.js";
 import { PAGE_SNIPPETS, SNIPPETS, settingsSnippet, type Line } from "../../src/teach/snippets.js";
 
 const codeOf = (line: Line) => (typeof line === "string" ? line : line.code);
@@ -11,7 +13,7 @@ describe("snippets", () => {
   test("each TypeScript line quoted is in the file it names, as written", () => {
     for (const snippet of SNIPPETS) {
       for (const block of snippet.ours.filter((b) => b.file.startsWith("src/"))) {
-        const source = readFileSync(new URL(`../../${block.file}`, import.meta.url), "utf8").split("\n");
+        const source = readFileSync(join(PROJECT_ROOT, block.file), "utf8").split("\n");
         for (const line of block.lines.map(codeOf)) {
           assert.ok(
             source.includes(line),
