@@ -58,14 +58,30 @@ const SETUPS: Setup[] = [
   { name: "file", engine: "file" },
 ];
 
-/** The demo app on one engine, and a browser whose one session sends everything at once. */
+/** The demo app on one engine, built once for the engine's tests (each test has its own session). */
+const apps = new Map<Setup, Promise<{ f: Awaited<ReturnType<typeof appFixture>>; close(): Promise<void> }>>();
+function appOn(setup: Setup) {
+  let app = apps.get(setup);
+  if (app === undefined) {
+    app = (async () => {
+      const stores = await setup.stores?.();
+      const f = await appFixture({ SESSION_ENGINE: setup.engine, SESSION_FILE_PATH: directory }, stores ?? {});
+      return {
+        f,
+        async close() {
+          await f.app.close();
+          await stores?.close();
+        },
+      };
+    })();
+    apps.set(setup, app);
+  }
+  return app;
+}
+
+/** A browser whose one new session sends everything at once. */
 async function browserOn(setup: Setup) {
-  const stores = await setup.stores?.();
-  const f = await appFixture({ SESSION_ENGINE: setup.engine, SESSION_FILE_PATH: directory }, stores ?? {});
-  after(async () => {
-    await f.app.close();
-    await stores?.close();
-  });
+  const { f } = await appOn(setup);
   const first = await f.app.inject({ method: "GET", url: "/session/set/?key=start&value=1" });
   const cookies = [first.headers["set-cookie"]].flat().map((line) => String(line).split(";")[0]);
   const cookie = cookies.join("; ");
@@ -95,6 +111,9 @@ const statuses = (responses: { statusCode: number }[]) => [...new Set(responses.
 
 for (const setup of SETUPS) {
   describe(`${N} requests of one session at once: ${setup.name}`, { skip: setup.skip ?? false }, () => {
+    after(async () => {
+      await (await apps.get(setup))?.close();
+    });
     test(`${N} requests setting ${N} different keys: all ${N} kept`, async () => {
       const b = await browserOn(setup);
       const responses = await Promise.all(
