@@ -109,6 +109,13 @@ async function browserOn(setup: Setup) {
 
 const statuses = (responses: { statusCode: number }[]) => [...new Set(responses.map((r) => r.statusCode))];
 
+/** What the app logged at warn and above, for an assertion's message. */
+const logged = (f: { logs: Record<string, unknown>[] }) =>
+  f.logs
+    .filter((line) => Number(line.level) >= 40)
+    .map((line) => JSON.stringify(line).slice(0, 500))
+    .join("\n");
+
 for (const setup of SETUPS) {
   describe(`${N} requests of one session at once: ${setup.name}`, { skip: setup.skip ?? false }, () => {
     after(async () => {
@@ -119,7 +126,7 @@ for (const setup of SETUPS) {
       const responses = await Promise.all(
         Array.from({ length: N }, (_, i) => b.get(`/session/set/?key=k${i}&value=${i}`)),
       );
-      assert.deepEqual(statuses(responses), [200]);
+      assert.deepEqual(statuses(responses), [200], logged(b.f));
       const data = await b.data();
       const kept = Array.from({ length: N }, (_, i) => `k${i}`).filter((key) => data[key] === key.slice(1));
       assert.equal(kept.length, N, `kept ${kept.length} of ${N}`);
@@ -129,7 +136,7 @@ for (const setup of SETUPS) {
     test(`${N} hits on the locked counter at once: exactly ${N} visits`, async () => {
       const b = await browserOn(setup);
       const responses = await Promise.all(Array.from({ length: N }, () => b.get("/counter/")));
-      assert.deepEqual(statuses(responses), [200]);
+      assert.deepEqual(statuses(responses), [200], logged(b.f));
       const counts = responses
         .map((r) => Number(/<strong id="visits">(\d+)<\/strong>/.exec(r.body)?.[1]))
         .sort((x, y) => x - y);
@@ -151,8 +158,8 @@ for (const setup of SETUPS) {
         ),
         Promise.all(Array.from({ length: 10 }, (_, i) => b.get(`/session/set/?key=other${i}&value=${i}`))),
       ]);
-      assert.deepEqual(statuses(adds), [303]);
-      assert.deepEqual(statuses(sets), [200]);
+      assert.deepEqual(statuses(adds), [303], logged(b.f));
+      assert.deepEqual(statuses(sets), [200], logged(b.f));
       const data = await b.data();
       const cart = data.cart as string[];
       assert.equal(cart.length, N);
