@@ -4,17 +4,18 @@
  * file, the Redis entry, or the signed cookie itself), and a second app server the tests start
  * and stop.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { Readable } from "node:stream";
 import { inflateSync } from "node:zlib";
 import { expect, test, type BrowserContext, type Cookie, type Page, type TestInfo } from "@playwright/test";
 import SQLite from "better-sqlite3";
 import { Redis } from "ioredis";
+import { main as createuserMain } from "../src/cli/createuser.js";
 import { engineEnv, type Engine, type EngineProject, type SessionStoreLocation } from "./engines.js";
 
 export { E2E_SECRET_KEY, type Engine, type EngineProject, type SessionStoreLocation } from "./engines.js";
@@ -264,32 +265,28 @@ export interface CreateUserOptions {
 }
 
 /**
- * Creates the user `name` with `password` in the project server's database, through the CLI as
- * an operator would (`createuser NAME --noinput [--staff]` with CREATEUSER_PASSWORD), run with the
- * same store environment as the server (its SQLite file, never CI's PostgreSQL URL). Fails the
- * test with the CLI's output when it does not succeed.
+ * Creates the user `name` with `password` in the project server's database, through the createuser
+ * command as an operator would (`createuser NAME --noinput [--staff]` with CREATEUSER_PASSWORD),
+ * with the same store environment as the server (its SQLite file, never CI's PostgreSQL URL). The
+ * command's `main()` runs in this worker (no `tsx` start-up per user, as in test/cli/in-process.ts;
+ * the entry point itself is test/cli/createuser.test.ts's subject). Fails the test with the
+ * command's output when it does not succeed.
  */
 export async function createUser(
   name: string,
   password: string,
   { staff = false, store = projectOf() }: CreateUserOptions = {},
 ): Promise<void> {
-  let stdout: string;
-  try {
-    ({ stdout } = await promisify(execFile)(
-      process.execPath,
-      ["--import", "tsx", "src/cli/createuser.ts", name, "--noinput", ...(staff ? ["--staff"] : [])],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...engineEnv(store), CREATEUSER_PASSWORD: password, NODE_ENV: "test" },
-        timeout: 30_000,
-      },
-    ));
-  } catch (error) {
-    const { stdout: out = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`createuser ${name} failed: ${(error as Error).message}\n${out}${stderr}`);
-  }
-  expect(stdout, "the CLI's confirmation").toContain(`Created user ${name}${staff ? " (staff)" : ""}`);
+  let stdout = "";
+  let stderr = "";
+  const status = await createuserMain([name, "--noinput", ...(staff ? ["--staff"] : [])], {
+    env: { ...process.env, ...engineEnv(store), CREATEUSER_PASSWORD: password, NODE_ENV: "test" },
+    stdin: Readable.from([]),
+    stdout: { write: (chunk: string | Uint8Array) => (stdout += Buffer.from(chunk).toString()) },
+    stderr: { write: (chunk: string | Uint8Array) => (stderr += Buffer.from(chunk).toString()) },
+  });
+  if (status !== 0) throw new Error(`createuser ${name} failed with status ${status}\n${stdout}${stderr}`);
+  expect(stdout, "the command's confirmation").toContain(`Created user ${name}${staff ? " (staff)" : ""}`);
 }
 
 let usersMade = 0;
