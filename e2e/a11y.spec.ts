@@ -7,9 +7,8 @@
  */
 import { AxeBuilder } from "@axe-core/playwright";
 import { expect, type Page } from "@playwright/test";
-import { engineOf, isServerSide, newUser, requireSessionCookie, submitLogin, testWithOtherBrowser } from "./support.js";
+import { engineOf, isServerSide, newUser, requireSessionCookie, submitLogin, test } from "./support.js";
 
-const test = testWithOtherBrowser;
 test.skip(
   () => !["db", "signed_cookies"].includes(engineOf()),
   "axe runs where the account and admin pages differ (db, signed_cookies); the stored-record panel, the one part that differs on every engine, is checked for phone width on each in e2e/teach.spec.ts",

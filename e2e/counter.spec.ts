@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 import {
   AppServer,
   TWO_WEEKS,
@@ -12,6 +12,7 @@ import {
   sessionKeyPattern,
   storedData,
   storedExpirySeconds,
+  test,
 } from "./support.js";
 
 test.describe("visit counter", () => {
