@@ -67,14 +67,10 @@ function projectFor(engine: Engine): EngineProject {
 
 const projects = engines.map(projectFor);
 
-const webServer: PlaywrightTestConfig["webServer"] = projects.map((project) => ({
+/** Each project's server: its engine's stores, its port, the e2e settings. */
+const servers = projects.map((project) => ({
   name: project.engine,
-  // node itself (not npx tsx): quicker to start, and SIGTERM reaches the server's shutdown handler.
-  command: `${JSON.stringify(process.execPath)} --import tsx src/server.ts`,
-  url: `${project.baseURL}/`,
-  reuseExistingServer: false,
-  timeout: 60_000,
-  gracefulShutdown: { signal: "SIGTERM", timeout: 5_000 },
+  port: project.port,
   env: {
     ...engineEnv(project),
     HOST: "127.0.0.1",
@@ -88,6 +84,20 @@ const webServer: PlaywrightTestConfig["webServer"] = projects.map((project) => (
     LOGIN_ATTEMPTS_PER_MINUTE: "1000",
   },
 }));
+
+// One webServer entry that starts all five at once (e2e/servers.mjs): Playwright starts and stops
+// webServer entries one after another. Each server is still a process of its own, run with node
+// itself (not npx tsx), so SIGTERM reaches the server's shutdown handler.
+const webServer: PlaywrightTestConfig["webServer"] = {
+  name: "servers",
+  command: `${JSON.stringify(process.execPath)} e2e/servers.mjs`,
+  // Ready once every server answers GET / (the launcher prints this line then).
+  wait: { stdout: /e2e servers ready/ },
+  timeout: 60_000,
+  gracefulShutdown: { signal: "SIGTERM", timeout: 5_000 },
+  // Added to the runner's environment, which the servers inherit as before.
+  env: { E2E_SERVERS: JSON.stringify(servers) },
+};
 
 export default defineConfig({
   testDir: "e2e",

@@ -14,14 +14,12 @@ import {
   sessionCookie,
   storedData,
   submitLogin,
-  testWithOtherBrowser,
+  test,
 } from "./support.js";
 
 const PASSWORD = "correct horse battery";
 const LIST = "/admin/sessions/";
 const LOGIN_FOR_ADMIN = "/login/?next=%2Fadmin%2Fsessions%2F";
-
-const test = testWithOtherBrowser;
 
 test.skip(
   () => engineOf() !== "db",

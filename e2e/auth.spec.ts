@@ -9,7 +9,7 @@ import {
   OUTPUT_DIR,
   newUser,
   submitLogin,
-  testWithOtherBrowser,
+  test,
   engineOf,
   isServerSide,
   panelKey,
@@ -26,8 +26,6 @@ const LOGIN_FAILED = "Please enter a correct username and password. Note that bo
 const LOGIN_FOR_ACCOUNT = "/login/?next=%2Faccount%2F";
 const PASSWORD = "correct horse battery";
 const NEW_PASSWORD = "tr0ub4dor & 3";
-
-const test = testWithOtherBrowser;
 
 const BROWSER_TESTED: ReadonlySet<Engine> = new Set(["db", "cached_db", "signed_cookies"]);
 test.skip(

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 import {
   OUTPUT_DIR,
   engineOf,
@@ -8,6 +8,7 @@ import {
   requireSessionCookie,
   sessionJson,
   storedData,
+  test,
 } from "./support.js";
 
 async function addItem(page: Page, item: string, button: "#add-button" | "#add-inplace-button" = "#add-button") {

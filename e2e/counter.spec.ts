@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 import {
   AppServer,
   TWO_WEEKS,
@@ -12,6 +12,7 @@ import {
   sessionKeyPattern,
   storedData,
   storedExpirySeconds,
+  test,
 } from "./support.js";
 
 test.describe("visit counter", () => {
@@ -72,6 +73,9 @@ test.describe("visit counter", () => {
   });
 
   test("survives a server restart", async ({ page, context }, testInfo) => {
+    // Two start-ups of a server of its own (about 3 s of CPU each); with the machine busy that
+    // alone can pass the default 30 s.
+    test.setTimeout(60_000);
     const project = projectOf(testInfo);
     // Every project keeps sessions outside the app process (the cache project exists only with
     // Redis; cached_db on the in-process cache survives through its database).

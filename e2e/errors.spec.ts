@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
-import { expect, test, type Page } from "@playwright/test";
-import { CSRF_COOKIE, engineOf, requireSessionCookie, sessionJson } from "./support.js";
+import { expect, type Page } from "@playwright/test";
+import { CSRF_COOKIE, engineOf, requireSessionCookie, sessionJson, test } from "./support.js";
 
 /** Waits for the POST to `path` that the next action sends. */
 function nextPost(page: Page, path: string) {

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 import {
   TWO_WEEKS,
   keptKey,
@@ -7,6 +7,7 @@ import {
   sessionCookie,
   storedData,
   storedExpirySeconds,
+  test,
 } from "./support.js";
 
 async function setExpiry(page: Page, seconds: string): Promise<void> {

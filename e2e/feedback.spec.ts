@@ -4,17 +4,8 @@
  * navigation, and (server-side engines) a browser signed out from another one.
  */
 import { expect, type Page } from "@playwright/test";
-import {
-  isServerSide,
-  newUser,
-  panelKey,
-  requireSessionCookie,
-  sessionCookie,
-  submitLogin,
-  testWithOtherBrowser,
-} from "./support.js";
+import { isServerSide, newUser, panelKey, requireSessionCookie, sessionCookie, submitLogin, test } from "./support.js";
 
-const test = testWithOtherBrowser;
 const PASSWORD = "correct horse battery";
 
 /** The notice is on the page now, and gone after a reload. */

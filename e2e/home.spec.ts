@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { engineOf, panelKey, sessionCookie } from "./support.js";
+import { expect } from "@playwright/test";
+import { engineOf, panelKey, sessionCookie, test } from "./support.js";
 
 const DEMOS = [
   { link: "Set a value", path: "/session/set/", heading: "Set a value" },

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 import {
   SESSION_COOKIE,
   SESSION_KEY_PATTERN,
@@ -11,6 +11,7 @@ import {
   sessionJson,
   sessionKeyPattern,
   storedData,
+  test,
 } from "./support.js";
 
 test.describe("set, get, delete and flush", () => {

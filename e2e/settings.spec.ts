@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { E2E_SECRET_KEY, engineOf, projectOf, sessionCookie } from "./support.js";
+import { expect } from "@playwright/test";
+import { E2E_SECRET_KEY, engineOf, projectOf, sessionCookie, test } from "./support.js";
 
 test.describe("settings page", () => {
   test("names the project's engine and never shows the SECRET_KEY in clear", async ({ page, context }) => {

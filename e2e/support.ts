@@ -4,17 +4,26 @@
  * file, the Redis entry, or the signed cookie itself), and a second app server the tests start
  * and stop.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { Readable } from "node:stream";
 import { inflateSync } from "node:zlib";
-import { expect, test, type BrowserContext, type Cookie, type Page, type TestInfo } from "@playwright/test";
+import {
+  expect,
+  test as base,
+  type Browser,
+  type BrowserContext,
+  type Cookie,
+  type Page,
+  type TestInfo,
+} from "@playwright/test";
 import SQLite from "better-sqlite3";
 import { Redis } from "ioredis";
+import { main as createuserMain } from "../src/cli/createuser.js";
 import { engineEnv, type Engine, type EngineProject, type SessionStoreLocation } from "./engines.js";
 
 export { E2E_SECRET_KEY, type Engine, type EngineProject, type SessionStoreLocation } from "./engines.js";
@@ -40,7 +49,7 @@ export const SIGNED_COOKIE_PATTERN = /^\.?[A-Za-z0-9_-]+:[0-9A-Za-z]+:[A-Za-z0-9
 // ---- the engine under test --------------------------------------------------------------------
 
 /** The project's engine and stores (playwright.config.ts puts them in the project's `metadata`). */
-export function projectOf(testInfo: TestInfo = test.info()): EngineProject {
+export function projectOf(testInfo: TestInfo = base.info()): EngineProject {
   const project = testInfo.project.metadata as Partial<EngineProject>;
   if (!project.engine) {
     throw new Error(
@@ -51,7 +60,7 @@ export function projectOf(testInfo: TestInfo = test.info()): EngineProject {
 }
 
 /** The session engine the test's project runs against. */
-export function engineOf(testInfo: TestInfo = test.info()): Engine {
+export function engineOf(testInfo: TestInfo = base.info()): Engine {
   return projectOf(testInfo).engine;
 }
 
@@ -73,7 +82,7 @@ export function sessionKeyPattern(engine: Engine = engineOf()): RegExp {
 export async function keptKey(
   context: BrowserContext,
   previous: string,
-  testInfo: TestInfo = test.info(),
+  testInfo: TestInfo = base.info(),
 ): Promise<string> {
   const current = (await requireSessionCookie(context)).value;
   if (isServerSide(engineOf(testInfo))) expect(current, "the session keeps its key").toBe(previous);
@@ -264,32 +273,28 @@ export interface CreateUserOptions {
 }
 
 /**
- * Creates the user `name` with `password` in the project server's database, through the CLI as
- * an operator would (`createuser NAME --noinput [--staff]` with CREATEUSER_PASSWORD), run with the
- * same store environment as the server (its SQLite file, never CI's PostgreSQL URL). Fails the
- * test with the CLI's output when it does not succeed.
+ * Creates the user `name` with `password` in the project server's database, through the createuser
+ * command as an operator would (`createuser NAME --noinput [--staff]` with CREATEUSER_PASSWORD),
+ * with the same store environment as the server (its SQLite file, never CI's PostgreSQL URL). The
+ * command's `main()` runs in this worker (no `tsx` start-up per user, as in test/cli/in-process.ts;
+ * the entry point itself is test/cli/createuser.test.ts's subject). Fails the test with the
+ * command's output when it does not succeed.
  */
 export async function createUser(
   name: string,
   password: string,
   { staff = false, store = projectOf() }: CreateUserOptions = {},
 ): Promise<void> {
-  let stdout: string;
-  try {
-    ({ stdout } = await promisify(execFile)(
-      process.execPath,
-      ["--import", "tsx", "src/cli/createuser.ts", name, "--noinput", ...(staff ? ["--staff"] : [])],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...engineEnv(store), CREATEUSER_PASSWORD: password, NODE_ENV: "test" },
-        timeout: 30_000,
-      },
-    ));
-  } catch (error) {
-    const { stdout: out = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`createuser ${name} failed: ${(error as Error).message}\n${out}${stderr}`);
-  }
-  expect(stdout, "the CLI's confirmation").toContain(`Created user ${name}${staff ? " (staff)" : ""}`);
+  let stdout = "";
+  let stderr = "";
+  const status = await createuserMain([name, "--noinput", ...(staff ? ["--staff"] : [])], {
+    env: { ...process.env, ...engineEnv(store), CREATEUSER_PASSWORD: password, NODE_ENV: "test" },
+    stdin: Readable.from([]),
+    stdout: { write: (chunk: string | Uint8Array) => (stdout += Buffer.from(chunk).toString()) },
+    stderr: { write: (chunk: string | Uint8Array) => (stderr += Buffer.from(chunk).toString()) },
+  });
+  if (status !== 0) throw new Error(`createuser ${name} failed with status ${status}\n${stdout}${stderr}`);
+  expect(stdout, "the command's confirmation").toContain(`Created user ${name}${staff ? " (staff)" : ""}`);
 }
 
 let usersMade = 0;
@@ -307,7 +312,7 @@ export async function submitLogin(page: Page, username: string, password: string
   await page.locator("#login-button").click();
 }
 
-// ---- a second browser -------------------------------------------------------------------------
+// ---- the browsers a test gets ----------------------------------------------------------------
 
 /** A second browser: a context of its own (its own cookies) on the project's server. */
 export interface OtherBrowser {
@@ -315,12 +320,75 @@ export interface OtherBrowser {
   page: Page;
 }
 
-/** Playwright's `test` with an `other` fixture: a second browser, closed after the test. */
-export const testWithOtherBrowser = test.extend<{ other: OtherBrowser }>({
-  other: async ({ browser }, use) => {
-    const context = await browser.newContext({ baseURL: projectOf().baseURL });
-    await use({ context, page: await context.newPage() });
-    await context.close();
+/** The viewport every test starts with (Playwright's default). */
+const VIEWPORT = { width: 1280, height: 720 } as const;
+
+/**
+ * A browser context and its page kept for all the tests of a worker. Opening a context and a page
+ * per test costs a renderer process each time (and, with `screenshot: "only-on-failure"`, a
+ * screenshot of every page when the context closes), several times what a short test takes.
+ */
+class KeptBrowser implements OtherBrowser {
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+  ) {}
+
+  static async open(browser: Browser, baseURL: string): Promise<KeptBrowser> {
+    const context = await browser.newContext({ baseURL, viewport: VIEWPORT });
+    return new KeptBrowser(context, await context.newPage());
+  }
+
+  /**
+   * What a new context would be, as far as the app can tell: no cookies (the app keeps nothing
+   * else in the browser: no storage, no scripts of its own), one page at the default viewport and
+   * the mouse in the corner (no hover left over). The next test's first navigation replaces the
+   * document, and with it focus and scroll position.
+   */
+  async reset(): Promise<void> {
+    for (const page of this.context.pages()) if (page !== this.page) await page.close();
+    await this.context.clearCookies();
+    const size = this.page.viewportSize();
+    if (size?.width !== VIEWPORT.width || size.height !== VIEWPORT.height) await this.page.setViewportSize(VIEWPORT);
+    await this.page.mouse.move(0, 0);
+  }
+}
+
+/**
+ * Playwright's `test` for these specs: `context` and `page` are a context and page kept for the
+ * worker (reset before each test: no cookies, the default viewport, no other pages), and `other`
+ * is a second browser with cookies of its own, kept and reset the same way. A failed test ends
+ * its worker, so nothing carries over from a failure.
+ */
+export const test = base.extend<
+  { fresh: KeptBrowser; other: OtherBrowser },
+  { keptPage: KeptBrowser; keptOther: KeptBrowser }
+>({
+  keptPage: [
+    async ({ browser }, use, workerInfo) => {
+      const kept = await KeptBrowser.open(browser, (workerInfo.project.metadata as EngineProject).baseURL);
+      await use(kept);
+      await kept.context.close();
+    },
+    { scope: "worker" },
+  ],
+  keptOther: [
+    async ({ browser }, use, workerInfo) => {
+      const kept = await KeptBrowser.open(browser, (workerInfo.project.metadata as EngineProject).baseURL);
+      await use(kept);
+      await kept.context.close();
+    },
+    { scope: "worker" },
+  ],
+  fresh: async ({ keptPage }, use) => {
+    await keptPage.reset();
+    await use(keptPage);
+  },
+  context: async ({ fresh }, use) => use(fresh.context),
+  page: async ({ fresh }, use) => use(fresh.page),
+  other: async ({ keptOther }, use) => {
+    await keptOther.reset();
+    await use(keptOther);
   },
 });
 
@@ -385,7 +453,7 @@ export class AppServer {
    * directory (file), a new Redis key prefix (cache, cached_db on Redis; an in-process cache
    * stays in-process).
    */
-  static storeFor(name: string, testInfo: TestInfo = test.info()): SessionStoreLocation {
+  static storeFor(name: string, testInfo: TestInfo = base.info()): SessionStoreLocation {
     const project = projectOf(testInfo);
     const unique = AppServer.uniqueName(`${name}-${project.engine}`);
     let sessionFilePath: string | null = null;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { expect, test, type Locator, type Page, type Response } from "@playwright/test";
+import { expect, type Locator, type Page, type Response } from "@playwright/test";
 import {
   SESSION_COOKIE,
   isServerSide,
@@ -15,6 +15,7 @@ import {
   sessionRow,
   storedData,
   submitLogin,
+  test,
 } from "./support.js";
 
 /** The response's Set-Cookie lines for the session cookie, as the browser received them. */
