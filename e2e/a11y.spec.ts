@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { AxeResults, RunOptions } from "axe-core";
-import { expect, type Page } from "@playwright/test";
+import { expect, type Page, type TestInfo } from "@playwright/test";
 import { engineOf, isServerSide, newUser, requireSessionCookie, submitLogin, test } from "./support.js";
 
 test.skip(
@@ -68,45 +68,14 @@ function overflow(page: Page): Promise<number> {
   );
 }
 
-test("every page: no serious or critical axe violations, and no sideways scrolling at 390 px", async ({
-  page,
-  other,
-}, testInfo) => {
-  test.setTimeout(180_000);
-  const staff = await newUser(testInfo, PASSWORD, { staff: true });
-
-  // A second browser logged in too, so the account and admin pages list more than one session.
-  await other.page.goto("/login/");
-  await submitLogin(other.page, staff, PASSWORD);
-  await expect(other.page).toHaveURL("/account/");
-
-  await page.goto("/cart/");
-  await page.locator("#item").fill("a rather long item name to see how the cart wraps");
-  await page.locator("#add-button").click();
-  await page.goto("/login/");
-  await submitLogin(page, staff, PASSWORD);
-  await expect(page).toHaveURL("/account/");
-  const prefix = isServerSide() ? (await requireSessionCookie(other.context)).value.slice(0, 8) : null;
-
-  const pages = [
-    "/",
-    "/session/set/?key=colour&value=blue",
-    "/session/get/?key=colour",
-    "/session/",
-    "/counter/",
-    "/cart/",
-    "/expiry/",
-    "/settings/",
-    "/account/",
-    "/admin/sessions/",
-    ...(prefix ? [`/admin/sessions/${prefix}/`] : []),
-    "/no-such-page/",
-    "/session/set/?key=_reserved",
-  ];
+/**
+ * Serious or critical axe violations and phone-width layout problems on each of `urls`, logged in
+ * as `page` is. Each page is loaded once and scanned at both widths: the pages have no scripts, so
+ * a resized page is laid out as one loaded at that width.
+ */
+async function scan(page: Page, urls: string[]): Promise<string[]> {
   const problems: string[] = [];
-  // Each page is loaded once and scanned at both widths: the pages have no scripts, so a resized
-  // page is laid out as one loaded at that width.
-  for (const url of pages) {
+  for (const url of urls) {
     await page.setViewportSize({ width: WIDTHS[0].width, height: WIDTHS[0].height });
     await page.goto(url);
     await injectAxe(page);
@@ -122,18 +91,74 @@ test("every page: no serious or critical axe violations, and no sideways scrolli
       }
     }
   }
+  return problems;
+}
 
-  // The login page and the logged-out navigation, in a browser that is not logged in.
-  await other.page.context().clearCookies();
-  await other.page.goto("/login/");
-  await injectAxe(other.page);
-  for (const size of WIDTHS) {
-    await other.page.setViewportSize({ width: size.width, height: size.height });
-    for (const v of await violations(other.page)) problems.push(`${size.name} /login/ (logged out): ${v}`);
-    if (size.name === "phone" && (await overflow(other.page)) > 0)
-      problems.push("phone /login/: wider than the screen");
-  }
-  expect(problems).toEqual([]);
+/** A staff user logged in in `page` (every page is scanned with the logged-in navigation). */
+async function loggedInStaff(page: Page, testInfo: TestInfo): Promise<string> {
+  const staff = await newUser(testInfo, PASSWORD, { staff: true });
+  await page.goto("/login/");
+  await submitLogin(page, staff, PASSWORD);
+  await expect(page).toHaveURL("/account/");
+  return staff;
+}
+
+// Every page in three tests (so the two workers share them), each logged in as staff.
+test.describe("every page: no serious or critical axe violations, and no sideways scrolling at 390 px", () => {
+  test("the demo pages", async ({ page }, testInfo) => {
+    await loggedInStaff(page, testInfo);
+    const problems = await scan(page, [
+      "/",
+      "/session/set/?key=colour&value=blue",
+      "/session/get/?key=colour",
+      "/session/",
+      "/counter/",
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  test("the cart with an item, expiry, settings, error pages, and the login page logged out", async ({
+    page,
+    other,
+  }, testInfo) => {
+    await loggedInStaff(page, testInfo);
+    await page.goto("/cart/");
+    await page.locator("#item").fill("a rather long item name to see how the cart wraps");
+    await page.locator("#add-button").click();
+    const problems = await scan(page, [
+      "/cart/",
+      "/expiry/",
+      "/settings/",
+      "/no-such-page/",
+      "/session/set/?key=_reserved",
+    ]);
+
+    // The login page and the logged-out navigation, in a browser that is not logged in.
+    await other.page.goto("/login/");
+    await injectAxe(other.page);
+    for (const size of WIDTHS) {
+      await other.page.setViewportSize({ width: size.width, height: size.height });
+      for (const v of await violations(other.page)) problems.push(`${size.name} /login/ (logged out): ${v}`);
+      if (size.name === "phone" && (await overflow(other.page)) > 0)
+        problems.push("phone /login/: wider than the screen");
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("the account and admin pages, listing two sessions", async ({ page, other }, testInfo) => {
+    const staff = await loggedInStaff(page, testInfo);
+    // A second browser logged in too, so the account and admin pages list more than one session.
+    await other.page.goto("/login/");
+    await submitLogin(other.page, staff, PASSWORD);
+    await expect(other.page).toHaveURL("/account/");
+    const prefix = isServerSide() ? (await requireSessionCookie(other.context)).value.slice(0, 8) : null;
+    const problems = await scan(page, [
+      "/account/",
+      "/admin/sessions/",
+      ...(prefix ? [`/admin/sessions/${prefix}/`] : []),
+    ]);
+    expect(problems).toEqual([]);
+  });
 });
 
 test("the keyboard: the skip link is the first stop and moves focus to main; focus is visible", async ({ page }) => {

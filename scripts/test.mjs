@@ -139,5 +139,11 @@ if (part === "all" || part === "e2e") {
   });
   if (browser.status !== 0) process.exit(1);
   process.stdout.write(`using ${browser.stdout}\n`);
-  run("browser tests (Playwright)", "npx", ["playwright", "test"], { ...process.env, CHROMIUM_PATH: browser.stdout });
+  // The app servers run compiled too (see compileTests): the same code, started without tsx.
+  if (part === "e2e") await compileTests();
+  run("browser tests (Playwright)", "npx", ["playwright", "test"], {
+    ...process.env,
+    CHROMIUM_PATH: browser.stdout,
+    E2E_SERVER_ENTRY: ".build/src/server.js",
+  });
 }
