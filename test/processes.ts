@@ -6,6 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 
+/** Children spawned with `detached: true`: each leads a process group of its own. */
+export const groupLeaders = new WeakSet<ChildProcess>();
+
 /**
  * A temp directory and a set of child processes for one test file. After the file, any child
  * still running (a test failed half-way) is killed by its PID and the directory removed.
@@ -15,7 +18,17 @@ export function processScope(prefix: string): { dir: string; children: Set<Child
   const children = new Set<ChildProcess>();
   after(() => {
     for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      if (child.pid === undefined) continue;
+      // A child started in a process group of its own (`npm start`) is ended with everything it
+      // started: a server left behind would keep this file's pipes, and so the test run, open.
+      if (groupLeaders.has(child)) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      if (child.exitCode === null && child.signalCode === null) {
         try {
           process.kill(child.pid, "SIGKILL");
         } catch {

@@ -14,7 +14,7 @@ import { openSqlite } from "../src/db/database.js";
 import { main } from "../src/server.js";
 import { createSessionEngine } from "../src/sessions/index.js";
 import { CookieJar, csrfToken, TEST_SECRET, testSettings } from "./helpers.js";
-import { processScope, SERVER_ARGS, serverEnv } from "./processes.js";
+import { groupLeaders, processScope, SERVER_ARGS, serverEnv } from "./processes.js";
 
 const { dir, children } = processScope("server-test");
 /** Server processes below `npm start`, by PID, in case npm exits without them. */
@@ -169,8 +169,11 @@ async function serve(env: Record<string, string>, via: "node" | "npm" = "node"):
   const child = spawn(command, args, {
     env: serverEnv({ NODE_ENV: "test", SECRET_KEY: TEST_SECRET, ...env }),
     stdio: ["ignore", "pipe", "pipe"],
+    // npm in a process group of its own, so a failed test's cleanup ends the server below it too.
+    detached: via === "npm",
   });
   children.add(child);
+  if (via === "npm") groupLeaders.add(child);
   let stdout = "";
   let stderr = "";
   const waiters = new Set<() => void>();
