@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { RedisCache } from "../src/sessions/index.js";
 import { appFixture, csrfToken, type FixtureStores } from "./helpers.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "./services.js";
@@ -58,30 +58,10 @@ const SETUPS: Setup[] = [
   { name: "file", engine: "file" },
 ];
 
-/** The demo app on one engine, built once for the engine's tests (each test has its own session). */
-const apps = new Map<Setup, Promise<{ f: Awaited<ReturnType<typeof appFixture>>; close(): Promise<void> }>>();
-function appOn(setup: Setup) {
-  let app = apps.get(setup);
-  if (app === undefined) {
-    app = (async () => {
-      const stores = await setup.stores?.();
-      const f = await appFixture({ SESSION_ENGINE: setup.engine, SESSION_FILE_PATH: directory }, stores ?? {});
-      return {
-        f,
-        async close() {
-          await f.app.close();
-          await stores?.close();
-        },
-      };
-    })();
-    apps.set(setup, app);
-  }
-  return app;
-}
+type App = Awaited<ReturnType<typeof appFixture>>;
 
 /** A browser whose one new session sends everything at once. */
-async function browserOn(setup: Setup) {
-  const { f } = await appOn(setup);
+async function browserOn(f: App) {
   const first = await f.app.inject({ method: "GET", url: "/session/set/?key=start&value=1" });
   const cookies = [first.headers["set-cookie"]].flat().map((line) => String(line).split(";")[0]);
   const cookie = cookies.join("; ");
@@ -110,7 +90,7 @@ async function browserOn(setup: Setup) {
 const statuses = (responses: { statusCode: number }[]) => [...new Set(responses.map((r) => r.statusCode))];
 
 /** What the app logged at warn and above, for an assertion's message. */
-const logged = (f: { logs: Record<string, unknown>[] }) =>
+const logged = (f: App) =>
   f.logs
     .filter((line) => Number(line.level) >= 40)
     .map((line) => JSON.stringify(line).slice(0, 500))
@@ -118,11 +98,19 @@ const logged = (f: { logs: Record<string, unknown>[] }) =>
 
 for (const setup of SETUPS) {
   describe(`${N} requests of one session at once: ${setup.name}`, { skip: setup.skip ?? false }, () => {
+    // The demo app on this engine, built once for its tests (each test has a session of its own).
+    let app: App;
+    let stores: Awaited<ReturnType<NonNullable<Setup["stores"]>>> | undefined;
+    before(async () => {
+      stores = await setup.stores?.();
+      app = await appFixture({ SESSION_ENGINE: setup.engine, SESSION_FILE_PATH: directory }, stores ?? {});
+    });
     after(async () => {
-      await (await apps.get(setup))?.close();
+      await app?.app.close();
+      await stores?.close();
     });
     test(`${N} requests setting ${N} different keys: all ${N} kept`, async () => {
-      const b = await browserOn(setup);
+      const b = await browserOn(app);
       const responses = await Promise.all(
         Array.from({ length: N }, (_, i) => b.get(`/session/set/?key=k${i}&value=${i}`)),
       );
@@ -134,7 +122,7 @@ for (const setup of SETUPS) {
     });
 
     test(`${N} hits on the locked counter at once: exactly ${N} visits`, async () => {
-      const b = await browserOn(setup);
+      const b = await browserOn(app);
       const responses = await Promise.all(Array.from({ length: N }, () => b.get("/counter/")));
       assert.deepEqual(statuses(responses), [200], logged(b.f));
       const counts = responses
@@ -149,7 +137,7 @@ for (const setup of SETUPS) {
     });
 
     test(`${N} cart adds at once: all ${N} items in the cart, and other keys untouched`, async () => {
-      const b = await browserOn(setup);
+      const b = await browserOn(app);
       const [adds, sets] = await Promise.all([
         Promise.all(
           Array.from({ length: N }, (_, i) =>
@@ -168,7 +156,7 @@ for (const setup of SETUPS) {
     });
 
     test("a logout racing many writes: the session ends and is never brought back", async () => {
-      const b = await browserOn(setup);
+      const b = await browserOn(app);
       const writes = Array.from({ length: 30 }, (_, i) => b.get(`/session/set/?key=late${i}&value=${i}`));
       const logout = b.post("/session/flush/");
       const responses = await Promise.all([...writes, logout]);
