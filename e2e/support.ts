@@ -10,7 +10,6 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Readable } from "node:stream";
 import { inflateSync } from "node:zlib";
 import {
   expect,
@@ -20,10 +19,12 @@ import {
   type Cookie,
   type Page,
   type TestInfo,
+  type WorkerInfo,
 } from "@playwright/test";
 import SQLite from "better-sqlite3";
 import { Redis } from "ioredis";
 import { main as createuserMain } from "../src/cli/createuser.js";
+import { runInProcess } from "../test/cli/in-process.js";
 import { engineEnv, type Engine, type EngineProject, type SessionStoreLocation } from "./engines.js";
 
 export { E2E_SECRET_KEY, type Engine, type EngineProject, type SessionStoreLocation } from "./engines.js";
@@ -285,14 +286,11 @@ export async function createUser(
   password: string,
   { staff = false, store = projectOf() }: CreateUserOptions = {},
 ): Promise<void> {
-  let stdout = "";
-  let stderr = "";
-  const status = await createuserMain([name, "--noinput", ...(staff ? ["--staff"] : [])], {
-    env: { ...process.env, ...engineEnv(store), CREATEUSER_PASSWORD: password, NODE_ENV: "test" },
-    stdin: Readable.from([]),
-    stdout: { write: (chunk: string | Uint8Array) => (stdout += Buffer.from(chunk).toString()) },
-    stderr: { write: (chunk: string | Uint8Array) => (stderr += Buffer.from(chunk).toString()) },
-  });
+  const { status, stdout, stderr } = await runInProcess(
+    createuserMain,
+    [name, "--noinput", ...(staff ? ["--staff"] : [])],
+    { ...process.env, ...engineEnv(store), CREATEUSER_PASSWORD: password, NODE_ENV: "test" },
+  );
   if (status !== 0) throw new Error(`createuser ${name} failed with status ${status}\n${stdout}${stderr}`);
   expect(stdout, "the command's confirmation").toContain(`Created user ${name}${staff ? " (staff)" : ""}`);
 }
@@ -354,6 +352,17 @@ class KeptBrowser implements OtherBrowser {
   }
 }
 
+/** A worker fixture: one kept browser on the project's server, closed when the worker ends. */
+async function keptBrowser(
+  { browser }: { browser: Browser },
+  use: (kept: KeptBrowser) => Promise<void>,
+  workerInfo: WorkerInfo,
+): Promise<void> {
+  const kept = await KeptBrowser.open(browser, (workerInfo.project.metadata as EngineProject).baseURL);
+  await use(kept);
+  await kept.context.close();
+}
+
 /**
  * Playwright's `test` for these specs: `context` and `page` are a context and page kept for the
  * worker (reset before each test: no cookies, the default viewport, no other pages), and `other`
@@ -364,22 +373,8 @@ export const test = base.extend<
   { fresh: KeptBrowser; other: OtherBrowser },
   { keptPage: KeptBrowser; keptOther: KeptBrowser }
 >({
-  keptPage: [
-    async ({ browser }, use, workerInfo) => {
-      const kept = await KeptBrowser.open(browser, (workerInfo.project.metadata as EngineProject).baseURL);
-      await use(kept);
-      await kept.context.close();
-    },
-    { scope: "worker" },
-  ],
-  keptOther: [
-    async ({ browser }, use, workerInfo) => {
-      const kept = await KeptBrowser.open(browser, (workerInfo.project.metadata as EngineProject).baseURL);
-      await use(kept);
-      await kept.context.close();
-    },
-    { scope: "worker" },
-  ],
+  keptPage: [keptBrowser, { scope: "worker" }],
+  keptOther: [keptBrowser, { scope: "worker" }],
   fresh: async ({ keptPage }, use) => {
     await keptPage.reset();
     await use(keptPage);

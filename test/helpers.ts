@@ -1,5 +1,4 @@
 /** Shared fixtures: an in-memory SQLite with migrations applied, settings, a controllable clock. */
-import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import { openSqlite, type Database, type OpenedDatabase } from "../src/db/database.js";
@@ -17,18 +16,6 @@ import {
 } from "../src/sessions/index.js";
 
 export const TEST_SECRET = "test-secret-key-123";
-
-/**
- * `npm test` runs the tests compiled by esbuild into .build/ (no TypeScript loader in each test
- * process); `node --import tsx --test test/x.test.ts` runs them as they are. Both find the same
- * project root, and a module a test hands to SESSION_ENGINE in this process as something it can
- * import either way.
- */
-const compiled = import.meta.url.endsWith(".js");
-export const PROJECT_ROOT = fileURLToPath(new URL(compiled ? "../.." : "..", import.meta.url));
-export function importableModule(tsPath: string): string {
-  return compiled ? `./.build/${tsPath.replace(/^\.\//, "").replace(/\.ts$/, ".js")}` : tsPath;
-}
 
 export function testSettings(overrides: Partial<SessionSettingsInput> = {}): SessionSettings {
   return resolveSessionSettings({ SECRET_KEY: TEST_SECRET, ...overrides });

@@ -19,9 +19,9 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { CACHED_DB_KEY_PREFIX } from "../src/sessions/engines/cached-db.js";
 import { CACHE_KEY_PREFIX } from "../src/sessions/engines/cache.js";
-import { CookieJar, csrfToken, PROJECT_ROOT, TEST_SECRET } from "./helpers.js";
+import { CookieJar, csrfToken, TEST_SECRET } from "./helpers.js";
 import { DATABASE_URL, NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "./services.js";
-import { SERVER_ARGS } from "./processes.js";
+import { PROJECT_ROOT, SERVER_ARGS } from "./processes.js";
 
 const START_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 10_000;

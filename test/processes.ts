@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after } from "node:test";
 
 /** Children spawned with `detached: true`: each leads a process group of its own. */
@@ -55,6 +56,22 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * `npm test` runs the tests compiled by esbuild into .build/ (no TypeScript loader in each test
+ * process); `node --import tsx --test test/x.test.ts` runs them as they are. Both find the same
+ * project root, and a module a test hands to SESSION_ENGINE in this process as something it can
+ * import either way.
+ */
+const COMPILED = import.meta.url.endsWith(".js");
+export const PROJECT_ROOT = fileURLToPath(new URL(COMPILED ? "../.." : "..", import.meta.url));
+
+/** `./test/x.ts` as this process imports it: itself under tsx, `./.build/test/x.js` compiled. */
+export function importableModule(tsPath: string): string {
+  return COMPILED ? compiledModule(tsPath) : tsPath;
+}
+
+const compiledModule = (tsPath: string) => `./.build/${tsPath.replace(/^\.\//, "").replace(/\.ts$/, ".js")}`;
+
+/**
  * The node arguments that run one of the project's entry points (`src/server.ts`,
  * `src/cli/*.ts`) as a process of its own: through tsx, as `npm start` and `npm run <command>` do,
  * or, when the tests themselves run compiled (`npm test`), its compiled file in .build/ without a
@@ -62,9 +79,7 @@ export async function freePort(): Promise<number> {
  * exit status and output are the same either way; the `npm start` test keeps tsx itself.
  */
 export function entryArgs(tsPath: string): string[] {
-  return import.meta.url.endsWith(".js")
-    ? ["--enable-source-maps", `.build/${tsPath.replace(/\.ts$/, ".js")}`]
-    : ["--import", "tsx", tsPath];
+  return COMPILED ? ["--enable-source-maps", compiledModule(tsPath)] : ["--import", "tsx", tsPath];
 }
 
 /** The server as `npm start` runs it (see entryArgs). */

@@ -15,9 +15,9 @@ import { openSqlite } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrations.js";
 import { createSessionEngine, toSqliteDatetime } from "../../src/sessions/index.js";
 import { NO_POSTGRES, postgresSchema } from "../services.js";
-import { importableModule, testSettings, TEST_SECRET } from "../helpers.js";
+import { testSettings, TEST_SECRET } from "../helpers.js";
 import { main } from "../../src/cli/clearsessions.js";
-import { entryArgs } from "../processes.js";
+import { entryArgs, importableModule } from "../processes.js";
 import { runInProcess } from "./in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "clearsessions-test-"));

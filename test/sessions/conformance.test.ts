@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeSessionEngine, type ConformanceClock } from "../../src/sessions/conformance.js";
 import { createSessionEngine, MemoryCache, RedisCache, type SessionCache } from "../../src/sessions/index.js";
-import { importableModule, memoryDatabase, memoryStore, testSettings } from "../helpers.js";
+import { memoryDatabase, memoryStore, testSettings } from "../helpers.js";
+import { importableModule } from "../processes.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
 
 const REDIS_CLOCK =

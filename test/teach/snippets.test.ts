@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadConfig } from "../../src/config.js";
-import { PROJECT_ROOT } from "../helpers.js";
+import { PROJECT_ROOT } from "../processes.js";
 import { PAGE_SNIPPETS, SNIPPETS, settingsSnippet, type Line } from "../../src/teach/snippets.js";
 
 const codeOf = (line: Line) => (typeof line === "string" ? line : line.code);
