@@ -2,14 +2,26 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { FileMigrationProvider, Migrator, PostgresAdapter, sql, type Kysely, type MigrationResultSet } from "kysely";
+import {
+  FileMigrationProvider,
+  Migrator,
+  PostgresAdapter,
+  sql,
+  type DatabaseIntrospector,
+  type Kysely,
+  type MigrationResultSet,
+  type TableMetadata,
+} from "kysely";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 /**
  * kysely's migrator. On PostgreSQL its bookkeeping tables go in the connection's current schema
  * (the first of search_path): without naming it, kysely would take same-named tables in any
- * other schema of the database for its own and skip creating them.
+ * other schema of the database for its own and skip creating them. And it looks only there:
+ * kysely finds its tables by listing every table of every schema, a query that fails when
+ * another session drops a schema meanwhile ("schema ... does not exist") or when this role may
+ * not read some schema (kysely issues #1419, #1537).
  */
 export async function createMigrator<DB>(db: Kysely<DB>): Promise<Migrator> {
   let schema: string | undefined;
@@ -18,9 +30,42 @@ export async function createMigrator<DB>(db: Kysely<DB>): Promise<Migrator> {
     schema = rows[0]?.schema;
   }
   return new Migrator({
-    db,
+    db: schema ? withIntrospector(db, schemaIntrospector(db, schema)) : db,
     provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
     ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+}
+
+/** What the migrator asks of introspection (its schema, its tables), answered for one schema only. */
+function schemaIntrospector<DB>(db: Kysely<DB>, schema: string): DatabaseIntrospector {
+  const getTables = async (): Promise<TableMetadata[]> => {
+    const { rows } = await sql<{ name: string; type: string }>`
+      select table_name as name, table_type as type from information_schema.tables where table_schema = ${schema}
+    `.execute(db);
+    return rows.map((row) => ({ name: row.name, schema, isView: row.type === "VIEW", columns: [] }));
+  };
+  return {
+    async getSchemas() {
+      const { rows } = await sql<{ name: string }>`
+        select nspname as name from pg_catalog.pg_namespace where nspname = ${schema}
+      `.execute(db);
+      return rows;
+    },
+    getTables,
+    async getMetadata() {
+      return { tables: await getTables() };
+    },
+  };
+}
+
+/** `db` with another `introspection`; every other member is db's own, called on db itself. */
+function withIntrospector<DB>(db: Kysely<DB>, introspection: DatabaseIntrospector): Kysely<DB> {
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "introspection") return introspection;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
   });
 }
 

@@ -150,12 +150,58 @@ test(
         "user_sessions",
         "users",
       ]);
-      assert.match((await run("status")).stdout, /\[x\] 0005_create_ended_sessions\s+\(applied /);
+      const status = await run("status");
+      assert.match(status.stdout, /\[x\] 0005_create_ended_sessions\s+\(applied /, status.stderr);
       const down = await run("down");
       assert.equal(down.status, 0, down.stderr);
       assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
       assert.deepEqual(await tablesInSchema(), ["session_locks", "sessions", "user_sessions", "users"]);
     } finally {
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    }
+  },
+);
+
+test(
+  "on PostgreSQL: migrating and listing work while another session creates and drops schemas",
+  { skip: NO_POSTGRES || false },
+  async () => {
+    // kysely's own lookup lists every table of every schema, and failed with "schema ... does not
+    // exist" whenever one was dropped meanwhile (here: the other test files' schemas).
+    const schema = `t_migrate_${randomBytes(4).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    const other = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await other.connect();
+    let churning = true;
+    let dropped = 0;
+    const churn = (async () => {
+      while (churning) {
+        const name = `t_churn_${randomBytes(4).toString("hex")}`;
+        await other.query(`create schema ${name}; create table ${name}.t (id int primary key, label text)`);
+        await other.query(`drop schema ${name} cascade`);
+        dropped++;
+      }
+    })();
+    try {
+      const url = new URL(process.env.DATABASE_URL!);
+      url.searchParams.set("options", `-c search_path=${schema}`);
+      const run = (...args: string[]) =>
+        runInProcess(main, args, { ...process.env, DATABASE_URL: url.toString(), REDIS_URL: "" });
+      const up = await run();
+      assert.equal(up.status, 0, up.stderr);
+      for (let i = 0; i < 20; i++) {
+        const status = await run("status");
+        assert.equal(status.status, 0, status.stderr);
+        assert.match(status.stdout, /\[x\] 0005_create_ended_sessions/);
+      }
+      assert.ok(dropped > 0, "schemas were dropped meanwhile");
+    } finally {
+      churning = false;
+      await churn;
+      await other.end();
       await admin.query(`drop schema ${schema} cascade`);
       await admin.end();
     }
