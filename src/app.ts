@@ -89,6 +89,11 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     defaultContext: { title: "Sessions" },
     // Compiled once, not on every render (5x a page's CPU); `npm run dev` restarts on a template edit.
     production: true,
+    // The same for the partials a page includes: ejs compiles an include() on every call unless
+    // its own cache is on (they were most of a page's CPU: reading, checking and compiling files).
+    // Includes name their file from views/ (`include('/partials/teach')`): a relative one is also
+    // looked up on disk at every call.
+    options: { cache: true, root: path.join(ROOT, "views") },
   });
   await app.register(async (assets) => {
     // Static files never need the session: no store read even when a cookie is sent.

@@ -239,7 +239,11 @@ const teachPlugin: FastifyPluginAsync<TeachPluginOptions> = async (fastify, opti
   fastify.decorate(kState, state);
   fastify.decorateRequest(kCarried, undefined);
   const partial = (name: string, data: Record<string, unknown>) =>
-    ejs.renderFile(path.join(options.views, "partials", name), data, { cache: true, async: false });
+    ejs.renderFile(path.join(options.views, "partials", name), data, {
+      cache: true,
+      async: false,
+      root: options.views,
+    });
   const { config } = options;
 
   fastify.addHook("onSend", async (request, reply, payload) => {
