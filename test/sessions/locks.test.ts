@@ -12,7 +12,7 @@ import { dbStore, sessionsOnly, tableLocks } from "../../src/sessions/engines/db
 import { lockFiles } from "../../src/sessions/engines/file.js";
 import { RedisCache, toSqliteDatetime, type LockStore } from "../../src/sessions/index.js";
 import { SessionLocks } from "../../src/sessions/locks.js";
-import { memoryDatabase } from "../helpers.js";
+import { memoryDatabase, memoryStore } from "../helpers.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,10 +29,17 @@ after(() => rmSync(directory, { recursive: true, force: true }));
 
 const STORES: StoreSetup[] = [
   {
-    name: "session_locks table (SQLite)",
+    name: "session_locks table (SQLite, through kysely)",
     async open() {
       const db = await memoryDatabase();
       return { store: tableLocks(dbStore(sessionsOnly(db), toSqliteDatetime)), close: () => db.destroy() };
+    },
+  },
+  {
+    name: "session_locks table (SQLite, statements on the better-sqlite3 handle)",
+    async open() {
+      const { db, sqlite } = await memoryStore();
+      return { store: tableLocks(dbStore(sessionsOnly(db), toSqliteDatetime, sqlite)), close: () => db.destroy() };
     },
   },
   {

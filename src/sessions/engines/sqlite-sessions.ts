@@ -166,6 +166,42 @@ export class SqliteSessions {
     }
   }
 
+  /** The route lock's statements (session_locks), prepared at first use: a database may not have the table. */
+  #locks: { take: Statement<[string, string, number, number]>; release: Statement<[string, string]> } | undefined;
+
+  /**
+   * Whether this connection can run a statement of its own now: not while someone else's
+   * transaction is open on it (a migration through kysely), which the statement would join.
+   */
+  get idle(): boolean {
+    return !this.#db.inTransaction;
+  }
+
+  /**
+   * Takes the route lock's lease on `key` if it is free or ran out by `now`: one upsert, in a
+   * transaction of its own. Its writes are not the sessions table's, so the row cache stays.
+   */
+  takeLock(key: string, token: string, until: number, now: number): boolean {
+    const changes = this.#lockStatements().take.run(key, token, until, now).changes;
+    this.#ownChanges += changes;
+    return changes > 0;
+  }
+
+  /** Ends the lease on `key` if `token` still holds it. */
+  releaseLock(key: string, token: string): void {
+    this.#ownChanges += this.#lockStatements().release.run(key, token).changes;
+  }
+
+  #lockStatements() {
+    return (this.#locks ??= {
+      take: this.#db.prepare(
+        "INSERT INTO session_locks (session_key, token, expires_at) VALUES (?, ?, ?) ON CONFLICT (session_key) " +
+          "DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at WHERE session_locks.expires_at <= ?",
+      ),
+      release: this.#db.prepare("DELETE FROM session_locks WHERE session_key = ? AND token = ?"),
+    });
+  }
+
   exists(key: string): boolean {
     return this.#exists.get(key) !== undefined;
   }

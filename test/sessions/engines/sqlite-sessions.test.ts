@@ -12,7 +12,7 @@ import SQLite from "better-sqlite3";
 import { openSqlite } from "../../../src/db/database.js";
 import { migrateToLatest } from "../../../src/db/migrations.js";
 import { createSessionEngine, UpdateError, type SessionEngine } from "../../../src/sessions/index.js";
-import { testSettings, TestClock } from "../../helpers.js";
+import { countStatements, testSettings, TestClock } from "../../helpers.js";
 
 const directory = mkdtempSync(join(tmpdir(), "sqlite-sessions-"));
 after(() => rmSync(directory, { recursive: true, force: true }));
@@ -82,6 +82,34 @@ test("a write by other code on the same connection (through kysely) is read at t
     .where("session_key", "=", key)
     .execute();
   assert.deepEqual(await read(engine, key), {}, "data that does not verify reads as empty");
+});
+
+test("the route lock's leases, written on the same connection, leave the cached rows cached", async () => {
+  const { database, engine } = await fileEngine("locks");
+  const key = await saved(engine, { n: 1 });
+  assert.deepEqual(await read(engine, key), { n: 1 });
+  const statements = countStatements(database.sqlite!);
+  try {
+    const release = await engine.locks!.acquire(key, { waitMs: 1000, leaseMs: 5000 });
+    assert.ok(release, "the lock is taken");
+    assert.ok(
+      statements.statements.some((sql) => /insert into "?session_locks/i.test(sql)),
+      "a lease was written",
+    );
+    await release();
+    assert.ok(
+      statements.statements.some((sql) => /delete from "?session_locks/i.test(sql)),
+      "and given back",
+    );
+    assert.deepEqual(await read(engine, key), { n: 1 });
+    assert.deepEqual(
+      statements.statements.filter((sql) => /from sessions\b/i.test(sql)),
+      [],
+      "the session was not read again",
+    );
+  } finally {
+    statements.restore();
+  }
 });
 
 test("a cached row still expires on time", async () => {
