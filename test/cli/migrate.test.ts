@@ -14,7 +14,7 @@ import pg from "pg";
 import { main } from "../../src/cli/migrate.js";
 import { NO_POSTGRES } from "../services.js";
 import { entryArgs } from "../processes.js";
-import { runInProcess } from "./in-process.js";
+import { runInProcess, type CommandResult } from "./in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "migrate-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,19 +116,36 @@ test("the real command: an unknown command exits 2 with one line", () => {
   assert.match(bad.stderr, /unknown command "sideways"/);
 });
 
+/**
+ * `work` with `npm run migrate`'s main() pointed at a schema of its own (search_path in
+ * DATABASE_URL), and a client to look at it; the schema is dropped afterwards.
+ */
+async function inOwnSchema(
+  work: (run: (...args: string[]) => Promise<CommandResult>, admin: pg.Client, schema: string) => Promise<void>,
+): Promise<void> {
+  const schema = `t_migrate_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  try {
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set("options", `-c search_path=${schema}`);
+    await work(
+      (...args) => runInProcess(main, args, { ...process.env, DATABASE_URL: url.toString(), REDIS_URL: "" }),
+      admin,
+      schema,
+    );
+  } finally {
+    await admin.query(`drop schema ${schema} cascade`);
+    await admin.end();
+  }
+}
+
 test(
   "on PostgreSQL (DATABASE_URL): status, up and down in the database's own schema",
   { skip: NO_POSTGRES || false },
-  async () => {
-    const schema = `t_migrate_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    try {
-      const url = new URL(process.env.DATABASE_URL!);
-      url.searchParams.set("options", `-c search_path=${schema}`);
-      const run = (...args: string[]) =>
-        runInProcess(main, args, { ...process.env, DATABASE_URL: url.toString(), REDIS_URL: "" });
+  () =>
+    inOwnSchema(async (run, admin, schema) => {
       const tablesInSchema = async () =>
         (
           await admin.query<{ table_name: string }>(
@@ -156,54 +173,41 @@ test(
       assert.equal(down.status, 0, down.stderr);
       assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
       assert.deepEqual(await tablesInSchema(), ["session_locks", "sessions", "user_sessions", "users"]);
-    } finally {
-      await admin.query(`drop schema ${schema} cascade`);
-      await admin.end();
-    }
-  },
+    }),
 );
 
 test(
   "on PostgreSQL: migrating and listing work while another session creates and drops schemas",
   { skip: NO_POSTGRES || false },
-  async () => {
-    // kysely's own lookup lists every table of every schema, and failed with "schema ... does not
-    // exist" whenever one was dropped meanwhile (here: the other test files' schemas).
-    const schema = `t_migrate_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    const other = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await other.connect();
-    let churning = true;
-    let dropped = 0;
-    const churn = (async () => {
-      while (churning) {
-        const name = `t_churn_${randomBytes(4).toString("hex")}`;
-        await other.query(`create schema ${name}; create table ${name}.t (id int primary key, label text)`);
-        await other.query(`drop schema ${name} cascade`);
-        dropped++;
+  () =>
+    inOwnSchema(async (run) => {
+      // kysely's own lookup lists every table of every schema, and failed with "schema ... does
+      // not exist" whenever one was dropped meanwhile (here: the other test files' schemas).
+      const other = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await other.connect();
+      let churning = true;
+      let dropped = 0;
+      const churn = (async () => {
+        while (churning) {
+          const name = `t_churn_${randomBytes(4).toString("hex")}`;
+          await other.query(`create schema ${name}; create table ${name}.t (id int primary key, label text)`);
+          await other.query(`drop schema ${name} cascade`);
+          dropped++;
+        }
+      })();
+      try {
+        const up = await run();
+        assert.equal(up.status, 0, up.stderr);
+        for (let i = 0; i < 20; i++) {
+          const status = await run("status");
+          assert.equal(status.status, 0, status.stderr);
+          assert.match(status.stdout, /\[x\] 0005_create_ended_sessions/);
+        }
+        assert.ok(dropped > 0, "schemas were dropped meanwhile");
+      } finally {
+        churning = false;
+        await churn;
+        await other.end();
       }
-    })();
-    try {
-      const url = new URL(process.env.DATABASE_URL!);
-      url.searchParams.set("options", `-c search_path=${schema}`);
-      const run = (...args: string[]) =>
-        runInProcess(main, args, { ...process.env, DATABASE_URL: url.toString(), REDIS_URL: "" });
-      const up = await run();
-      assert.equal(up.status, 0, up.stderr);
-      for (let i = 0; i < 20; i++) {
-        const status = await run("status");
-        assert.equal(status.status, 0, status.stderr);
-        assert.match(status.stdout, /\[x\] 0005_create_ended_sessions/);
-      }
-      assert.ok(dropped > 0, "schemas were dropped meanwhile");
-    } finally {
-      churning = false;
-      await churn;
-      await other.end();
-      await admin.query(`drop schema ${schema} cascade`);
-      await admin.end();
-    }
-  },
+    }),
 );
