@@ -62,6 +62,8 @@ export class SqliteSessions {
   readonly #delete: Statement<[string]>;
   readonly #writer: SessionsTableWriter;
   readonly #probe: Statement<[], { version: number; changes: number }>;
+  /** The route lock's statements (session_locks), prepared at first use: a database may not have the table. */
+  #locks: { take: Statement<[string, string, number, number]>; release: Statement<[string, string]> } | undefined;
   readonly #rows = new Map<string, SessionRow>();
   /** data_version and total_changes at the last check, and the changes made here since. */
   #seen: { version: number; changes: number } | undefined;
@@ -165,9 +167,6 @@ export class SqliteSessions {
       this.#rows.clear();
     }
   }
-
-  /** The route lock's statements (session_locks), prepared at first use: a database may not have the table. */
-  #locks: { take: Statement<[string, string, number, number]>; release: Statement<[string, string]> } | undefined;
 
   /**
    * Whether this connection can run a statement of its own now: not while someone else's
