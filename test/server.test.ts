@@ -182,7 +182,9 @@ async function serve(env: Record<string, string>, via: "node" | "npm" = "node"):
     for (const waiter of waiters) waiter();
   });
   child.stderr.on("data", (chunk: Buffer) => (stderr += String(chunk)));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // "close", not "exit": a process can exit before its last lines are read from the pipe (under
+  // `npm start` the server's shutdown line came after npm's exit was seen).
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
   const logs = () =>
     stdout
