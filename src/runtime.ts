@@ -4,7 +4,7 @@
  */
 import type { AppConfig } from "./config.js";
 import { checkDatabase, openDatabase, type OpenedDatabase } from "./db/database.js";
-import { hasSessionsTable, migrateToLatest } from "./db/migrations.js";
+import { hasTable, migrateToLatest } from "./db/migrations.js";
 import {
   createSessionEngine,
   engineNeeds,
@@ -52,7 +52,7 @@ export async function openRuntime(config: AppConfig, { server = false }: { serve
     if (config.migrateOnStart) {
       const { results = [] } = await migrateToLatest(database.db);
       applied = results.map((r) => r.migrationName);
-    } else if (needs.database && !(await hasSessionsTable(database.db))) {
+    } else if (needs.database && !(await hasTable(database.db, "sessions"))) {
       throw new StartupError(
         `the sessions table does not exist in ${database.location}. Run \`npm run migrate\` to create it.`,
       );

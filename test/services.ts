@@ -40,3 +40,29 @@ export async function postgresSchema(
     },
   };
 }
+
+/**
+ * Another PostgreSQL session creating and dropping schemas until `stop()`, as the other test files
+ * do: catalog queries that list every schema fail when one is dropped under them.
+ */
+export async function schemaChurn(): Promise<{ stop: () => Promise<number> }> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  let churning = true;
+  let dropped = 0;
+  const loop = (async () => {
+    while (churning) {
+      const name = `t_churn_${randomBytes(4).toString("hex")}`;
+      await client.query(`create schema ${name}; create table ${name}.t (id int primary key, label text)`);
+      await client.query(`drop schema ${name} cascade`);
+      dropped++;
+    }
+  })();
+  return {
+    stop: async () => {
+      churning = false;
+      await loop.finally(() => client.end());
+      return dropped;
+    },
+  };
+}

@@ -4,6 +4,7 @@
  * running app is never stalled), with progress and the number removed.
  */
 import { EndedSessions } from "../auth/ended-sessions.js";
+import { hasTable } from "../db/migrations.js";
 import { openRuntime } from "../runtime.js";
 import { ClearExpiredNotSupported } from "../sessions/index.js";
 import { command, CommandError, commandConfig, runCommand, type CommandIO } from "./command.js";
@@ -71,8 +72,7 @@ export const main = command(async (args: string[], io: CommandIO): Promise<numbe
       lifetimeSeconds: config.session.SESSION_COOKIE_AGE,
     });
     // A database not yet migrated to the table (the command does not migrate) has none to clear.
-    const tables = await runtime.database.db.introspection.getTables();
-    const endedRemoved = tables.some((t) => t.name === "ended_sessions") ? await ended.clearExpired() : 0;
+    const endedRemoved = (await hasTable(runtime.database.db, "ended_sessions")) ? await ended.clearExpired() : 0;
     if (removed === undefined) {
       io.stdout.write(
         engine.clientSide

@@ -89,12 +89,16 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResu
   return result;
 }
 
-/** Whether the sessions table exists (the app checks this when auto-migration is off). */
-export async function hasSessionsTable<DB>(db: Kysely<DB>): Promise<boolean> {
-  try {
-    await sql`select 1 from sessions where 1 = 0`.execute(db);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Whether `table` exists where an unqualified name finds it (search_path on PostgreSQL). Asked of
+ * the catalog by name: kysely's introspection lists every schema's tables and fails when another
+ * session drops a schema meanwhile.
+ */
+export async function hasTable<DB>(db: Kysely<DB>, table: string): Promise<boolean> {
+  const query =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? sql`select 1 from pg_catalog.pg_class where oid = to_regclass(${table}::text) and relkind in ('r', 'p')`
+      : sql`select 1 from sqlite_master where type = 'table' and name = ${table}`;
+  const { rows } = await query.execute(db);
+  return rows.length > 0;
 }

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import SQLite from "better-sqlite3";
 import pg from "pg";
 import { main } from "../../src/cli/migrate.js";
-import { NO_POSTGRES } from "../services.js";
+import { NO_POSTGRES, schemaChurn } from "../services.js";
 import { entryArgs } from "../processes.js";
 import { runInProcess, type CommandResult } from "./in-process.js";
 
@@ -183,18 +183,8 @@ test(
     inOwnSchema(async (run) => {
       // kysely's own lookup lists every table of every schema, and failed with "schema ... does
       // not exist" whenever one was dropped meanwhile (here: the other test files' schemas).
-      const other = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await other.connect();
-      let churning = true;
-      let dropped = 0;
-      const churn = (async () => {
-        while (churning) {
-          const name = `t_churn_${randomBytes(4).toString("hex")}`;
-          await other.query(`create schema ${name}; create table ${name}.t (id int primary key, label text)`);
-          await other.query(`drop schema ${name} cascade`);
-          dropped++;
-        }
-      })();
+      const churn = await schemaChurn();
+      let dropped: number;
       try {
         const up = await run();
         assert.equal(up.status, 0, up.stderr);
@@ -203,11 +193,9 @@ test(
           assert.equal(status.status, 0, status.stderr);
           assert.match(status.stdout, /\[x\] 0005_create_ended_sessions/);
         }
-        assert.ok(dropped > 0, "schemas were dropped meanwhile");
       } finally {
-        churning = false;
-        await churn;
-        await other.end();
+        dropped = await churn.stop();
       }
+      assert.ok(dropped > 0, "schemas were dropped meanwhile");
     }),
 );
