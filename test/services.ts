@@ -2,6 +2,7 @@
  * The real Redis and PostgreSQL the tests use, from REDIS_URL and DATABASE_URL (CI sets both).
  * Without them those tests report themselves skipped with the reason.
  */
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { openPostgres, type OpenedDatabase } from "../src/db/database.js";
@@ -42,10 +43,11 @@ export async function postgresSchema(
 }
 
 /**
- * Another PostgreSQL session creating and dropping schemas until `stop()`, as the other test files
- * do: catalog queries that list every schema fail when one is dropped under them.
+ * `work`, while another PostgreSQL session keeps creating and dropping schemas, as the other test
+ * files do: catalog queries that list every schema fail when one is dropped under them. Fails if
+ * no schema was dropped meanwhile (the work did not run under churn).
  */
-export async function schemaChurn(): Promise<{ stop: () => Promise<number> }> {
+export async function duringSchemaChurn<T>(work: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
   await client.connect();
   let churning = true;
@@ -58,11 +60,13 @@ export async function schemaChurn(): Promise<{ stop: () => Promise<number> }> {
       dropped++;
     }
   })();
-  return {
-    stop: async () => {
-      churning = false;
-      await loop.finally(() => client.end());
-      return dropped;
-    },
-  };
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    churning = false;
+    await loop.finally(() => client.end());
+  }
+  assert.ok(dropped > 0, "schemas were dropped meanwhile");
+  return result;
 }

@@ -14,11 +14,11 @@ import { sql } from "kysely";
 import { openSqlite } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrations.js";
 import { createSessionEngine, toSqliteDatetime } from "../../src/sessions/index.js";
-import { NO_POSTGRES, postgresSchema, schemaChurn } from "../services.js";
+import { NO_POSTGRES, postgresSchema, duringSchemaChurn } from "../services.js";
 import { testSettings, TEST_SECRET } from "../helpers.js";
 import { main } from "../../src/cli/clearsessions.js";
 import { entryArgs, importableModule } from "../processes.js";
-import { runInProcess, type CommandResult } from "./in-process.js";
+import { runInProcess } from "./in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "clearsessions-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -148,13 +148,9 @@ test(
       const url = new URL(process.env.DATABASE_URL!);
       url.searchParams.set("options", `-c search_path=${pg.schema}`);
       // The command looks for ended_sessions by name: kysely's listing of every schema failed here.
-      const churn = await schemaChurn();
-      let result: CommandResult;
-      try {
-        result = await clearsessions({ DATABASE_URL: url.toString() }, "--batch-size=20000");
-      } finally {
-        await churn.stop();
-      }
+      const result = await duringSchemaChurn(() =>
+        clearsessions({ DATABASE_URL: url.toString() }, "--batch-size=20000"),
+      );
       assert.equal(result.status, 0, result.stderr);
       assert.deepEqual(
         result.stdout.split("\n").filter((l) => l.includes("so far")),
