@@ -12,6 +12,7 @@ import SQLite from "better-sqlite3";
 import { openSqlite } from "../../../src/db/database.js";
 import { migrateToLatest } from "../../../src/db/migrations.js";
 import { createSessionEngine, UpdateError, type SessionEngine } from "../../../src/sessions/index.js";
+import { CACHED_ROWS } from "../../../src/sessions/engines/sqlite-sessions.js";
 import { countStatements, testSettings, TestClock } from "../../helpers.js";
 
 const directory = mkdtempSync(join(tmpdir(), "sqlite-sessions-"));
@@ -107,6 +108,30 @@ test("the route lock's leases, written on the same connection, leave the cached 
       [],
       "the session was not read again",
     );
+  } finally {
+    statements.restore();
+  }
+});
+
+test("the cache keeps the rows used last: the least recently used is the one read again", async () => {
+  const { database, engine } = await fileEngine("bounded");
+  const keys: string[] = [];
+  for (let i = 0; i < CACHED_ROWS; i += 500) {
+    keys.push(...(await Promise.all(Array.from({ length: 500 }, (_, j) => saved(engine, { n: i + j })))));
+  }
+  const statements = countStatements(database.sqlite!);
+  try {
+    const reads = () => statements.statements.filter((sql) => /from sessions\b/i.test(sql)).length;
+    // The first row saved is read (so used last) and one more row is saved: the cache is over its
+    // bound by one, and the row that goes is the second saved, not the first.
+    assert.deepEqual(await read(engine, keys[0]!), { n: 0 });
+    await saved(engine, { n: CACHED_ROWS });
+    assert.equal(reads(), 0, "every row so far came from the cache");
+    assert.deepEqual(await read(engine, keys[0]!), { n: 0 });
+    assert.deepEqual(await read(engine, keys.at(-1)!), { n: CACHED_ROWS - 1 });
+    assert.equal(reads(), 0, "rows used recently are still cached");
+    assert.deepEqual(await read(engine, keys[1]!), { n: 1 });
+    assert.equal(reads(), 1, "the least recently used row was dropped and is read from the table");
   } finally {
     statements.restore();
   }
