@@ -145,6 +145,10 @@ export class SqliteSessions {
     this.#ownChanges = 0;
   }
 
+  #remember(key: string, row: SessionRow): void {
+    this.#rows.set(key, { row, generation: this.#generation });
+  }
+
   /**
    * The unexpired row (`now` in the column's format), or undefined. A cached row is the same
    * object each time: a session may set `verified` on it once it has checked the signature.
@@ -156,7 +160,7 @@ export class SqliteSessions {
     if (row === undefined) {
       row = this.#live.get(key, now);
       if (row === undefined) return undefined;
-      this.#rows.set(key, { row, generation: this.#generation });
+      this.#remember(key, row);
     }
     return row.expire_date > now ? row : undefined;
   }
@@ -253,7 +257,7 @@ export class SqliteSessions {
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (!outcome.ok) return item.reject(outcome.error);
-      for (const [key, row] of outcome.written) this.#rows.set(key, { row, generation: this.#generation });
+      for (const [key, row] of outcome.written) this.#remember(key, row);
       item.resolve(outcome.value);
     });
   }
