@@ -21,8 +21,8 @@ import {
   resolveSessionSettings,
   TimestampSigner,
   toSqliteDatetime,
-} from "../src/sessions/index.js";
-import { STORED_DATA_SALT } from "../src/sessions/session-base.js";
+} from "fastify-django-sessions";
+import { STORED_DATA_SALT } from "fastify-django-sessions";
 
 /** The target: while staff page through the list, the health check still answers promptly. */
 const TARGET_HEALTHZ_P99_MS = 100;
@@ -187,10 +187,21 @@ async function bench(rows: number): Promise<boolean> {
     console.log(`filled ${rows.toLocaleString("en-US")} sessions in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const deep = await cursorAt(path, Math.floor(rows * 0.1)); // listed latest expiry first: 90% down the list
 
-    child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--serve", path], {
-      env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", NODE_ENV: "production" },
-      stdio: ["ignore", "pipe", "inherit", "ipc"],
-    });
+    child = spawn(
+      process.execPath,
+      [
+        "--conditions=fastify-django-sessions-source",
+        "--import",
+        "tsx",
+        fileURLToPath(import.meta.url),
+        "--serve",
+        path,
+      ],
+      {
+        env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", NODE_ENV: "production" },
+        stdio: ["ignore", "pipe", "inherit", "ipc"],
+      },
+    );
     const first = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child!.stdout! }).once("line", resolve);
       child!.once("exit", (code) => reject(new Error(`the app exited (${code})`)));

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { openSqlite } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrations.js";
-import { toSqliteDatetime } from "../src/sessions/index.js";
+import { toSqliteDatetime } from "fastify-django-sessions";
 
 const ROWS = Number(process.argv[2] ?? 200_000);
 /** The target: with the default batch, no write of the app waits longer than this (ms). */
@@ -38,7 +38,14 @@ async function run(batchSize: number) {
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "src/cli/clearsessions.ts", "--batch-size", String(batchSize)],
+    [
+      "--conditions=fastify-django-sessions-source",
+      "--import",
+      "tsx",
+      "src/cli/clearsessions.ts",
+      "--batch-size",
+      String(batchSize),
+    ],
     {
       env: { ...process.env, DATABASE_PATH: path, DATABASE_URL: "", REDIS_URL: "" },
       stdio: "ignore",

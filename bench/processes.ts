@@ -82,10 +82,14 @@ export class ServerProcess {
     nodeArgs: string[] = [],
     timeoutMs = 90_000,
   ): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", file], {
-      env,
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-    });
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, "--conditions=fastify-django-sessions-source", "--import", "tsx", file],
+      {
+        env,
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+      },
+    );
     started.add(child);
     const stderr: string[] = [];
     child.stderr!.setEncoding("utf8");

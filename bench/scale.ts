@@ -22,8 +22,8 @@ import path from "node:path";
 import SQLite from "better-sqlite3";
 import { openSqlite } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrations.js";
-import { createSessionEngine, resolveSessionSettings, toSqliteDatetime } from "../src/sessions/index.js";
-import { generateSessionKey } from "../src/sessions/keys.js";
+import { createSessionEngine, resolveSessionSettings, toSqliteDatetime } from "fastify-django-sessions";
+import { generateSessionKey } from "fastify-django-sessions";
 import { fire } from "./load.js";
 import { adopt, type ServerProcess } from "./processes.js";
 import type { Check } from "./report.js";
@@ -491,19 +491,23 @@ interface CommandRun {
 /** `node --import tsx src/cli/clearsessions.ts` on `file`, as a user runs it (SQLite, db engine). */
 function clearsessions(o: ScaleOptions, file: string): Promise<CommandRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/clearsessions.ts"], {
-    cwd: o.root,
-    env: {
-      ...o.commandEnv,
-      NODE_ENV: "production",
-      SECRET_KEY: BENCH_SECRET,
-      SESSION_ENGINE: "db",
-      DATABASE_PATH: file,
-      DATABASE_URL: "",
-      REDIS_URL: "",
+  const child = spawn(
+    process.execPath,
+    ["--conditions=fastify-django-sessions-source", "--import", "tsx", "src/cli/clearsessions.ts"],
+    {
+      cwd: o.root,
+      env: {
+        ...o.commandEnv,
+        NODE_ENV: "production",
+        SECRET_KEY: BENCH_SECRET,
+        SESSION_ENGINE: "db",
+        DATABASE_PATH: file,
+        DATABASE_URL: "",
+        REDIS_URL: "",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   adopt(child);
   let firstBatch: number | null = null;
   let lastBatch: number | null = null;

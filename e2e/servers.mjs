@@ -37,7 +37,9 @@ function relay(stream, name, out) {
  * E2E_SERVER_ENTRY), which starts in a third of the CPU time.
  */
 const entry = process.env.E2E_SERVER_ENTRY;
-const serverArgs = entry ? ["--enable-source-maps", entry] : ["--import", "tsx", "src/server.ts"];
+const serverArgs = entry
+  ? ["--enable-source-maps", entry]
+  : ["--conditions=fastify-django-sessions-source", "--import", "tsx", "src/server.ts"];
 
 const children = servers.map(({ name, port, env }) => {
   const child = spawn(process.execPath, serverArgs, {

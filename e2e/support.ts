@@ -487,7 +487,9 @@ export class AppServer {
     if (this.running) throw new Error(`server on ${this.url} is already running (pid ${this.pid})`);
     // Under `npm test`, the server compiled into .build/ (E2E_SERVER_ENTRY): a third of the start-up CPU.
     const entry = process.env.E2E_SERVER_ENTRY;
-    const args = entry ? ["--enable-source-maps", entry] : ["--import", "tsx", "src/server.ts"];
+    const args = entry
+      ? ["--enable-source-maps", entry]
+      : ["--conditions=fastify-django-sessions-source", "--import", "tsx", "src/server.ts"];
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: {

@@ -142,21 +142,37 @@ let server;
 let browser;
 try {
   mkdirSync(OUT, { recursive: true });
-  const made = spawnSync(process.execPath, ["--import", "tsx", "src/cli/createuser.ts", USER, "--staff", "--noinput"], {
-    cwd: ROOT,
-    env: { ...env, CREATEUSER_PASSWORD: PASSWORD },
-    encoding: "utf8",
-  });
+  const made = spawnSync(
+    process.execPath,
+    [
+      "--conditions=fastify-django-sessions-source",
+      "--import",
+      "tsx",
+      "src/cli/createuser.ts",
+      USER,
+      "--staff",
+      "--noinput",
+    ],
+    {
+      cwd: ROOT,
+      env: { ...env, CREATEUSER_PASSWORD: PASSWORD },
+      encoding: "utf8",
+    },
+  );
   if (made.status !== 0) throw new Error(`createuser failed:\n${made.stdout}${made.stderr}`);
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let output = "";
-  server = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: ROOT,
-    env: { ...env, HOST: "127.0.0.1", PORT: String(port) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  server = spawn(
+    process.execPath,
+    ["--conditions=fastify-django-sessions-source", "--import", "tsx", "src/server.ts"],
+    {
+      cwd: ROOT,
+      env: { ...env, HOST: "127.0.0.1", PORT: String(port) },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   server.stdout.on("data", (chunk) => (output += chunk));
   server.stderr.on("data", (chunk) => (output += chunk));
   await waitForServer(`${base}/`, server, () => output);

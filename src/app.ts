@@ -32,7 +32,7 @@ import { UserSessions } from "./auth/user-sessions.js";
 import { EndedSessions } from "./auth/ended-sessions.js";
 import { tellEndedSessions } from "./routes/signed-out.js";
 import auth from "./auth/plugin.js";
-import { sessions, toSqliteDatetime, type SessionCache, type SessionEngine } from "./sessions/index.js";
+import { sessions, toSqliteDatetime, type SessionCache, type SessionEngine } from "fastify-django-sessions";
 import teach from "./teach/plugin.js";
 import { recordReader } from "./teach/stored-record.js";
 

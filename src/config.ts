@@ -9,7 +9,7 @@ import {
   resolveSessionSettings,
   sessionSettingsFromEnv,
   type SessionSettings,
-} from "./sessions/index.js";
+} from "fastify-django-sessions";
 
 /** Used only outside production when SECRET_KEY is unset, so the demo runs with no setup. */
 export const DEVELOPMENT_SECRET_KEY = "django-insecure-demo-key-change-me-in-production";

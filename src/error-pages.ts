@@ -5,7 +5,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
-import { SessionInterrupted } from "./sessions/index.js";
+import { SessionInterrupted } from "fastify-django-sessions";
 
 interface ErrorPage {
   status: number;

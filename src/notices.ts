@@ -9,7 +9,7 @@
  * this one display its text.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { BadSignature, TimestampSigner } from "./sessions/index.js";
+import { BadSignature, TimestampSigner } from "fastify-django-sessions";
 
 export const NOTICE_COOKIE = "notice";
 /** A notice not shown within this many seconds (the page was never opened) is dropped. */

@@ -12,7 +12,7 @@ import {
   RedisCache,
   type SessionCache,
   type SessionEngine,
-} from "./sessions/index.js";
+} from "fastify-django-sessions";
 
 export class StartupError extends Error {
   override name = "StartupError";

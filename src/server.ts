@@ -14,7 +14,7 @@ import { DatabaseUnavailable } from "./db/database.js";
 import { MigrationFailed } from "./db/migrations.js";
 import { openRuntime, StartupError, type Runtime } from "./runtime.js";
 import { trackConnections } from "./shutdown.js";
-import { ImproperlyConfigured } from "./sessions/index.js";
+import { ImproperlyConfigured } from "fastify-django-sessions";
 
 /** The start-up errors that are the operator's to fix: one line each, never a stack trace. */
 const EXPECTED = [ImproperlyConfigured, StartupError, DatabaseUnavailable, MigrationFailed];

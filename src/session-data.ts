@@ -1,5 +1,5 @@
 /** The demo's session shape, declared once: `get`/`set` on these keys are type-checked. */
-import type { JsonValue } from "./sessions/index.js";
+import type { JsonValue } from "fastify-django-sessions";
 
 export interface DemoSession {
   /** The counter page's visit count. */
@@ -12,7 +12,7 @@ export interface DemoSession {
   [key: string]: JsonValue | undefined;
 }
 
-declare module "./sessions/index.js" {
+declare module "fastify-django-sessions" {
   interface SessionTypes {
     data: DemoSession;
   }

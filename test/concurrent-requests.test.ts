@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { RedisCache } from "../src/sessions/index.js";
+import { RedisCache } from "fastify-django-sessions";
 import { appFixture, csrfToken, type FixtureStores } from "./helpers.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "./services.js";
 

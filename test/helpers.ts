@@ -13,7 +13,7 @@ import {
   type SessionLogger,
   type SessionSettings,
   type SessionSettingsInput,
-} from "../src/sessions/index.js";
+} from "fastify-django-sessions";
 
 export const TEST_SECRET = "test-secret-key-123";
 

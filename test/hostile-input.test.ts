@@ -21,9 +21,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { LightMyRequestResponse } from "fastify";
 import { hashPassword } from "../src/auth/passwords.js";
-import { SIGNED_COOKIE_SALT } from "../src/sessions/engines/signed-cookies.js";
-import { readCookie } from "../src/sessions/cookies.js";
-import { TimestampSigner } from "../src/sessions/index.js";
+import { SIGNED_COOKIE_SALT } from "fastify-django-sessions";
+import { readCookie } from "fastify-django-sessions";
+import { TimestampSigner } from "fastify-django-sessions";
 import { appFixture, csrfToken, TEST_SECRET, visitor } from "./helpers.js";
 
 type Fixture = Awaited<ReturnType<typeof appFixture>>;

@@ -79,7 +79,9 @@ const compiledModule = (tsPath: string) => `./.build/${tsPath.replace(/^\.\//, "
  * exit status and output are the same either way; the `npm start` test keeps tsx itself.
  */
 export function entryArgs(tsPath: string): string[] {
-  return COMPILED ? ["--enable-source-maps", compiledModule(tsPath)] : ["--import", "tsx", tsPath];
+  return COMPILED
+    ? ["--enable-source-maps", compiledModule(tsPath)]
+    : ["--conditions=fastify-django-sessions-source", "--import", "tsx", tsPath];
 }
 
 /** The server as `npm start` runs it (see entryArgs). */

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { openSqlite } from "../src/db/database.js";
 import { main } from "../src/server.js";
-import { createSessionEngine } from "../src/sessions/index.js";
+import { createSessionEngine } from "fastify-django-sessions";
 import { CookieJar, csrfToken, TEST_SECRET, testSettings } from "./helpers.js";
 import { groupLeaders, processScope, SERVER_ARGS, serverEnv } from "./processes.js";
 

@@ -14,8 +14,8 @@ import { join } from "node:path";
 import Fastify from "fastify";
 import { openPostgres, openSqlite, type OpenedDatabase } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrations.js";
-import { MemoryCache, RedisCache, createSessionEngine, sessions, type SessionCache } from "../../src/sessions/index.js";
-import { CACHE_KEY_PREFIX } from "../../src/sessions/engines/cache.js";
+import { MemoryCache, RedisCache, createSessionEngine, sessions, type SessionCache } from "fastify-django-sessions";
+import { CACHE_KEY_PREFIX } from "fastify-django-sessions";
 import {
   countIoredis,
   countPostgres,

@@ -12,7 +12,7 @@ import {
   type SessionEngine,
   type SessionLogger,
   type StoredSession,
-} from "../sessions/index.js";
+} from "fastify-django-sessions";
 import { SESSION_USER_ID, storedUserId } from "../auth/session-auth.js";
 import type { Users } from "../auth/users.js";
 import type { EndedSessions } from "../auth/ended-sessions.js";

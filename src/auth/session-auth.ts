@@ -4,9 +4,9 @@
  * change elsewhere logs a session out.
  */
 import { timingSafeEqual } from "node:crypto";
-import type { JsonValue, SessionBase, SessionData, SessionSettings } from "../sessions/index.js";
+import type { JsonValue, SessionBase, SessionData, SessionSettings } from "fastify-django-sessions";
 // Django's salted_hmac, as django.contrib.auth uses it for the session auth hash.
-import { saltedHmac } from "../sessions/signing.js";
+import { saltedHmac } from "fastify-django-sessions";
 
 export const SESSION_USER_ID = "_auth_user_id";
 export const SESSION_USER_BACKEND = "_auth_user_backend";

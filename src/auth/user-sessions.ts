@@ -7,7 +7,7 @@
 import type { Kysely } from "kysely";
 import { LRUCache } from "lru-cache";
 import type { Database } from "../db/database.js";
-import { datetimeColumnMs, SHOWN_KEY_PREFIX_LENGTH, type SessionEngine } from "../sessions/index.js";
+import { datetimeColumnMs, SHOWN_KEY_PREFIX_LENGTH, type SessionEngine } from "fastify-django-sessions";
 import type { EndedSessions, EndReason } from "./ended-sessions.js";
 import { sessionBelongsTo, sessionUserId, type AuthUser, type Secrets } from "./session-auth.js";
 

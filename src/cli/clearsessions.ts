@@ -6,7 +6,7 @@
 import { EndedSessions } from "../auth/ended-sessions.js";
 import { hasTable } from "../db/migrations.js";
 import { openRuntime } from "../runtime.js";
-import { ClearExpiredNotSupported } from "../sessions/index.js";
+import { ClearExpiredNotSupported } from "fastify-django-sessions";
 import { command, CommandError, commandConfig, runCommand, type CommandIO } from "./command.js";
 
 const HELP = `Usage: npm run clearsessions [-- --batch-size N]

@@ -8,7 +8,7 @@ import { EndedSessions } from "../auth/ended-sessions.js";
 import { Users } from "../auth/users.js";
 import type { AppConfig } from "../config.js";
 import { openRuntime, type Runtime } from "../runtime.js";
-import { builtInEngineName, engineNeeds } from "../sessions/index.js";
+import { builtInEngineName, engineNeeds } from "fastify-django-sessions";
 import { command, CommandError, commandConfig, runCommand, type CommandIO } from "./command.js";
 
 const HELP = `Usage: npm run sessions -- <command>

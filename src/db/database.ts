@@ -4,9 +4,9 @@ import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, sql, SqliteDialect, type Generated } from "kysely";
 import pg from "pg";
-import { toSqliteDatetime, type SessionsDatabase } from "../sessions/index.js";
+import { toSqliteDatetime, type SessionsDatabase } from "fastify-django-sessions";
 import { checkpointInBackground } from "./wal-checkpointer.js";
-import { maskUrl } from "../sessions/urls.js";
+import { maskUrl } from "fastify-django-sessions";
 
 export interface UsersTable {
   id: Generated<number>;

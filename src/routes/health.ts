@@ -8,7 +8,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { sql, type Kysely } from "kysely";
 import type { Database } from "../db/database.js";
-import { CacheUnavailable, RedisCache, type SessionCache } from "../sessions/index.js";
+import { CacheUnavailable, RedisCache, type SessionCache } from "fastify-django-sessions";
 
 export interface HealthOptions {
   db: Kysely<Database>;

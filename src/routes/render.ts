@@ -1,7 +1,7 @@
 /** What every page template receives: its own values, the CSRF token and the session panel. */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { SHOWN_KEY_PREFIX_LENGTH, type JsonValue, type Session } from "../sessions/index.js";
-import { readCookie } from "../sessions/cookies.js";
+import { SHOWN_KEY_PREFIX_LENGTH, type JsonValue, type Session } from "fastify-django-sessions";
+import { readCookie } from "fastify-django-sessions";
 import { teachLocals } from "../teach/plugin.js";
 import { takeNotices } from "../notices.js";
 

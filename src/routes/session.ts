@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { SESSION_USER_ID } from "../auth/session-auth.js";
 import { leaveNotice } from "../notices.js";
-import { SHOWN_KEY_PREFIX_LENGTH } from "../sessions/index.js";
+import { SHOWN_KEY_PREFIX_LENGTH } from "fastify-django-sessions";
 import { renderPage } from "./render.js";
 
 // Keys starting with "_" are the framework's (_session_expiry, _auth_user_id, ...).

@@ -1,7 +1,7 @@
 /** The effective session settings and what the engine runs on; secrets are masked. */
 import type { FastifyPluginAsync } from "fastify";
 import type { Runtime } from "../runtime.js";
-import { SESSION_SETTING_NAMES, type SessionEngine, type SessionSettings } from "../sessions/index.js";
+import { SESSION_SETTING_NAMES, type SessionEngine, type SessionSettings } from "fastify-django-sessions";
 import { renderPage } from "./render.js";
 
 const SECRETS = new Set<keyof SessionSettings>(["SECRET_KEY", "SECRET_KEY_FALLBACKS"]);

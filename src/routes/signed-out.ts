@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { endedMessage, type EndedSessions } from "../auth/ended-sessions.js";
 import { leaveNotice } from "../notices.js";
-import { readCookie } from "../sessions/cookies.js";
+import { readCookie } from "fastify-django-sessions";
 
 export function tellEndedSessions(app: FastifyInstance, ended: Pick<EndedSessions, "take">): void {
   const cookieName = app.config.session.SESSION_COOKIE_NAME;

@@ -4,7 +4,7 @@
  * read or written and Django's rule for it, and what changed about the cookie (a new key, a
  * deleted cookie, a cookie that ends with the browser).
  */
-import type { SessionExchange } from "../sessions/index.js";
+import type { SessionExchange } from "fastify-django-sessions";
 
 export interface ExchangeStep {
   method: string;

@@ -16,8 +16,8 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import fp from "fastify-plugin";
 import { LRUCache } from "lru-cache";
 import type { AppConfig } from "../config.js";
-import { sessionExchange } from "../sessions/index.js";
-import { readCookie } from "../sessions/cookies.js";
+import { sessionExchange } from "fastify-django-sessions";
+import { readCookie } from "fastify-django-sessions";
 import { describeStep, type ExchangeStep } from "./exchange.js";
 import { PAGE_SNIPPETS, SNIPPETS, settingsSnippet, type Block, type RequestFacts, type Snippet } from "./snippets.js";
 import type { RecordReader, StoredRecord } from "./stored-record.js";

@@ -4,8 +4,8 @@
  * the page can show it. The secret itself is never part of the result.
  */
 import { inflateSync } from "node:zlib";
-import { TimestampSigner } from "../sessions/index.js";
-import { b62Decode } from "../sessions/signing.js";
+import { TimestampSigner } from "fastify-django-sessions";
+import { b62Decode } from "fastify-django-sessions";
 
 export interface SignedValueSteps {
   /** The text before the timestamp, as stored (with its "." when compressed). */

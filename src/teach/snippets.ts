@@ -6,7 +6,7 @@
  * set_expiry(None), say).
  */
 import type { AppConfig } from "../config.js";
-import { builtInEngineName } from "../sessions/index.js";
+import { builtInEngineName } from "fastify-django-sessions";
 
 /** A line of code; `session` lines are highlighted when the snippet ran, `when` narrows that to a variant. */
 export type Line = string | { code: string; when?: string };

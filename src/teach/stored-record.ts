@@ -12,13 +12,13 @@ import {
   type SessionCache,
   type SessionsDatabase,
   type SessionSettings,
-} from "../sessions/index.js";
-import { MIN_SESSION_KEY_LENGTH } from "../sessions/keys.js";
-import { STORED_DATA_SALT } from "../sessions/session-base.js";
-import { CACHE_KEY_PREFIX } from "../sessions/engines/cache.js";
-import { CACHED_DB_KEY_PREFIX } from "../sessions/engines/cached-db.js";
-import { SIGNED_COOKIE_SALT } from "../sessions/engines/signed-cookies.js";
-import { sessionsOnly } from "../sessions/engines/db.js";
+} from "fastify-django-sessions";
+import { MIN_SESSION_KEY_LENGTH } from "fastify-django-sessions";
+import { STORED_DATA_SALT } from "fastify-django-sessions";
+import { CACHE_KEY_PREFIX } from "fastify-django-sessions";
+import { CACHED_DB_KEY_PREFIX } from "fastify-django-sessions";
+import { SIGNED_COOKIE_SALT } from "fastify-django-sessions";
+
 import { explainSignedValue, type SignedValueSteps } from "./signed-value.js";
 
 export interface SessionRowView {
@@ -89,7 +89,7 @@ export function recordReader<DB extends SessionsDatabase>({
   cache: cacheConfig,
   now = Date.now,
 }: RecordReaderOptions<DB>): RecordReader {
-  const db = sessionsOnly(appDb);
+  const db = appDb as unknown as Kysely<SessionsDatabase>;
   const engine = builtInEngineName(settings.SESSION_ENGINE);
   const cache = caches[settings.SESSION_CACHE_ALIAS];
   const secrets = settings;

@@ -12,7 +12,7 @@ import {
   updateSessionAuthHash,
   type AuthUser,
 } from "../../src/auth/session-auth.js";
-import { createSessionEngine } from "../../src/sessions/index.js";
+import { createSessionEngine } from "fastify-django-sessions";
 import { djangoVectors } from "../fixtures/django-vectors.js";
 import { dbFixture, memoryDatabase, testSettings } from "../helpers.js";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { login } from "../../src/auth/session-auth.js";
 import { UserSessions } from "../../src/auth/user-sessions.js";
-import { toSqliteDatetime } from "../../src/sessions/index.js";
+import { toSqliteDatetime } from "fastify-django-sessions";
 import { dbFixture } from "../helpers.js";
 
 const ada = { id: 1, password: "pbkdf2_sha256$1$salt$hash" };

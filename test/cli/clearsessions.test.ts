@@ -13,7 +13,7 @@ import SQLite from "better-sqlite3";
 import { sql } from "kysely";
 import { openSqlite } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrations.js";
-import { createSessionEngine, toSqliteDatetime } from "../../src/sessions/index.js";
+import { createSessionEngine, toSqliteDatetime } from "fastify-django-sessions";
 import { NO_POSTGRES, postgresSchema, duringSchemaChurn } from "../services.js";
 import { testSettings, TEST_SECRET } from "../helpers.js";
 import { main } from "../../src/cli/clearsessions.js";

@@ -14,7 +14,7 @@ import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { openSqlite, type OpenedDatabase } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrations.js";
-import { createSessionEngine } from "../../src/sessions/index.js";
+import { createSessionEngine } from "fastify-django-sessions";
 import { main } from "../../src/cli/sessions.js";
 import { NO_POSTGRES, postgresSchema } from "../services.js";
 import { TEST_SECRET, visitor } from "../helpers.js";

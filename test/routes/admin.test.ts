@@ -11,7 +11,7 @@ import { after, describe, test } from "node:test";
 import { hashPassword } from "../../src/auth/passwords.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
-import { createSessionEngine } from "../../src/sessions/index.js";
+import { createSessionEngine } from "fastify-django-sessions";
 import { NO_POSTGRES, postgresSchema } from "../services.js";
 import { appFixture, TEST_SECRET, visitor } from "../helpers.js";
 

@@ -13,7 +13,7 @@ import { openPostgres, openSqlite, type OpenedDatabase } from "../../src/db/data
 import { migrateToLatest } from "../../src/db/migrations.js";
 import { loggerOptions } from "../../src/logging.js";
 import { openRuntime } from "../../src/runtime.js";
-import { createSessionEngine, RedisCache, type SessionCache } from "../../src/sessions/index.js";
+import { createSessionEngine, RedisCache, type SessionCache } from "fastify-django-sessions";
 import { appFixture, TEST_SECRET } from "../helpers.js";
 import { DATABASE_URL, NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
 import { freePort } from "../processes.js";

@@ -12,7 +12,7 @@ import { after, describe, test } from "node:test";
 import { EndedSessions, endedMessage } from "../../src/auth/ended-sessions.js";
 import { hashPassword } from "../../src/auth/passwords.js";
 import { TestClock, appFixture, memoryDatabase, noticeOf as notice, visitor } from "../helpers.js";
-import { toSqliteDatetime } from "../../src/sessions/index.js";
+import { toSqliteDatetime } from "fastify-django-sessions";
 
 const PASSWORD = "correct horse";
 const directory = mkdtempSync(join(tmpdir(), "signed-out-"));

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { hashPassword } from "../../src/auth/passwords.js";
-import { MemoryCache, RedisCache } from "../../src/sessions/index.js";
+import { MemoryCache, RedisCache } from "fastify-django-sessions";
 import { appFixture, visitor, type FixtureStores } from "../helpers.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
 import { roleText, roleTexts, setCookieLines, stepHtml, unescapeHtml } from "./html.js";

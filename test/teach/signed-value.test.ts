@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { STORED_DATA_SALT } from "../../src/sessions/session-base.js";
-import { SIGNED_COOKIE_SALT } from "../../src/sessions/engines/signed-cookies.js";
+import { STORED_DATA_SALT } from "fastify-django-sessions";
+import { SIGNED_COOKIE_SALT } from "fastify-django-sessions";
 import { explainSignedValue } from "../../src/teach/signed-value.js";
 
 interface Vectors {

@@ -1,8 +1,8 @@
 /** MemoryCache: bounded, least recently used evicted first, per-entry TTL, text entries, atomic swap. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MemoryCache, type SessionCache } from "../../../src/sessions/index.js";
-import { TestClock } from "../../helpers.js";
+import { MemoryCache, type SessionCache } from "../../src/index.js";
+import { TestClock } from "../../../../test/helpers.js";
 
 test("the least recently used entry goes first when the cache is full", async () => {
   const cache = new MemoryCache({ maxEntries: 2 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { generateSessionKey, SESSION_KEY_LENGTH } from "../../src/sessions/keys.js";
+import { generateSessionKey, SESSION_KEY_LENGTH } from "../src/keys.js";
 
 test("generated keys are 32 characters of a-z0-9 and do not repeat", () => {
   const seen = new Set<string>();

@@ -2,11 +2,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeSessionEngine, type ConformanceClock } from "../../src/sessions/conformance.js";
-import { createSessionEngine, MemoryCache, RedisCache, type SessionCache } from "../../src/sessions/index.js";
-import { memoryDatabase, memoryStore, testSettings } from "../helpers.js";
-import { importableModule } from "../processes.js";
-import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
+import { describeSessionEngine, type ConformanceClock } from "../src/conformance.js";
+import { createSessionEngine, MemoryCache, RedisCache, type SessionCache } from "../src/index.js";
+import { memoryDatabase, memoryStore, testSettings } from "../../../test/helpers.js";
+import { importableModule } from "../../../test/processes.js";
+import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../../../test/services.js";
 
 const REDIS_CLOCK =
   "Redis expires entries by its own clock; covered in real time in test/sessions/caches/redis-cache.test.ts";

@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CacheUnavailable, createSessionEngine, MemoryCache, type SwapResult } from "../../../src/sessions/index.js";
-import { CACHED_DB_KEY_PREFIX } from "../../../src/sessions/engines/cached-db.js";
-import { memoryStore, recordingLogger, TestClock, testSettings } from "../../helpers.js";
+import { CacheUnavailable, createSessionEngine, MemoryCache, type SwapResult } from "../../src/index.js";
+import { CACHED_DB_KEY_PREFIX } from "../../src/engines/cached-db.js";
+import { memoryStore, recordingLogger, TestClock, testSettings } from "../../../../test/helpers.js";
 
 type Operation = "get" | "set" | "add" | "swap";
 

@@ -10,8 +10,8 @@ import {
   resolveSessionSettings,
   SESSION_SETTING_NAMES,
   sessionSettingsFromEnv,
-} from "../../src/sessions/index.js";
-import { memoryDatabase } from "../helpers.js";
+} from "../src/index.js";
+import { memoryDatabase } from "../../../test/helpers.js";
 
 /** Django's session settings that this project implements, with Django's defaults. */
 const DJANGO_DEFAULTS = {

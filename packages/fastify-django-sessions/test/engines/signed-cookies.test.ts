@@ -3,8 +3,8 @@
 // fallback keys; save/create/exists/delete/cycleKey/flush; no server-side expiry beyond the age.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { SIGNED_COOKIE_SALT, signedCookiesEngine } from "../../../src/sessions/engines/signed-cookies.js";
-import { STORED_DATA_SALT } from "../../../src/sessions/session-base.js";
+import { SIGNED_COOKIE_SALT, signedCookiesEngine } from "../../src/engines/signed-cookies.js";
+import { STORED_DATA_SALT } from "../../src/session-base.js";
 import {
   TimestampSigner,
   type JsonObject,
@@ -12,9 +12,9 @@ import {
   type SessionLogger,
   type SessionSettings,
   type SessionSettingsInput,
-} from "../../../src/sessions/index.js";
-import { djangoVectors } from "../../fixtures/django-vectors.js";
-import { recordingLogger, TestClock, testSettings } from "../../helpers.js";
+} from "../../src/index.js";
+import { djangoVectors } from "../../../../test/fixtures/django-vectors.js";
+import { recordingLogger, TestClock, testSettings } from "../../../../test/helpers.js";
 
 const vectors = djangoVectors;
 const TWO_WEEKS = 1_209_600;

@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { inflateSync } from "node:zlib";
-import { BadSignature, NotSerializableError, SignatureExpired, TimestampSigner } from "../../src/sessions/index.js";
-import { dumps, loads } from "../../src/sessions/json.js";
-import { STORED_DATA_SALT } from "../../src/sessions/session-base.js";
-import { b62Decode, b62Encode, saltedHmac } from "../../src/sessions/signing.js";
-import { djangoVectors } from "../fixtures/django-vectors.js";
-import { dbFixture, recordingLogger } from "../helpers.js";
+import { BadSignature, NotSerializableError, SignatureExpired, TimestampSigner } from "../src/index.js";
+import { dumps, loads } from "../src/json.js";
+import { STORED_DATA_SALT } from "../src/session-base.js";
+import { b62Decode, b62Encode, saltedHmac } from "../src/signing.js";
+import { djangoVectors } from "../../../test/fixtures/django-vectors.js";
+import { dbFixture, recordingLogger } from "../../../test/helpers.js";
 
 const vectors = djangoVectors;
 

@@ -24,7 +24,7 @@ import type { SessionSettings } from "./settings.js";
 
 /**
  * Augment this to declare your session's shape once; `get`/`set` are then checked:
- *   declare module "./sessions/index.js" { interface SessionTypes { data: MySession } }
+ *   declare module "fastify-django-sessions" { interface SessionTypes { data: MySession } }
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: applications fill it in by declaration merging
 export interface SessionTypes {}

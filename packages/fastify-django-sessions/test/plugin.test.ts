@@ -13,9 +13,9 @@ import {
   type SessionExchange,
   type SessionPluginOptions,
   type SessionSettingsInput,
-} from "../../src/sessions/index.js";
-import { countStatements, dbFixture, type EngineFixture } from "../helpers.js";
-import { importableModule } from "../processes.js";
+} from "../src/index.js";
+import { countStatements, dbFixture, type EngineFixture } from "../../../test/helpers.js";
+import { importableModule } from "../../../test/processes.js";
 
 const KEY = /^sessionid=([a-z0-9]{32}); Max-Age=1209600; Path=\/; Expires=([^;]+); HttpOnly; SameSite=Lax$/;
 const DELETE_COOKIE = 'sessionid=""; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax';

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
-import { createSessionEngine, MemoryCache, sessions, type SessionEngine } from "../../src/sessions/index.js";
-import { memoryDatabase, TestClock, testSettings } from "../helpers.js";
+import { createSessionEngine, MemoryCache, sessions, type SessionEngine } from "../src/index.js";
+import { memoryDatabase, TestClock, testSettings } from "../../../test/helpers.js";
 
 const directory = mkdtempSync(join(tmpdir(), "engine-differences-"));
 after(() => rmSync(directory, { recursive: true, force: true }));

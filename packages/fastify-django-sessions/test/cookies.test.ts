@@ -2,9 +2,9 @@
 // (docs/django-sessions.md#reading-the-cookie and #the-cookies-it-writes).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { deleteSessionCookie, readCookie, sessionCookie } from "../../src/sessions/cookies.js";
-import type { SessionSettingsInput } from "../../src/sessions/index.js";
-import { testSettings } from "../helpers.js";
+import { deleteSessionCookie, readCookie, sessionCookie } from "../src/cookies.js";
+import type { SessionSettingsInput } from "../src/index.js";
+import { testSettings } from "../../../test/helpers.js";
 
 // A fixed instant: a two-week cookie set now expires=Sun, 06 Dec 2026 01:29:51 GMT.
 const NOW = Date.UTC(2026, 10, 22, 1, 29, 51);

@@ -8,12 +8,12 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { dbStore, sessionsOnly, tableLocks } from "../../src/sessions/engines/db.js";
-import { lockFiles } from "../../src/sessions/engines/file.js";
-import { RedisCache, toSqliteDatetime, type LockStore } from "../../src/sessions/index.js";
-import { SessionLocks } from "../../src/sessions/locks.js";
-import { memoryDatabase, memoryStore } from "../helpers.js";
-import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../services.js";
+import { dbStore, sessionsOnly, tableLocks } from "../src/engines/db.js";
+import { lockFiles } from "../src/engines/file.js";
+import { RedisCache, toSqliteDatetime, type LockStore } from "../src/index.js";
+import { SessionLocks } from "../src/locks.js";
+import { memoryDatabase, memoryStore } from "../../../test/helpers.js";
+import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../../../test/services.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const KEY = "abcdefghijklmnopqrstuvwxyz012345";

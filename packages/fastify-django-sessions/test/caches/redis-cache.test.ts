@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { CacheUnavailable, createSessionEngine, RedisCache } from "../../../src/sessions/index.js";
-import { maskUrl } from "../../../src/sessions/urls.js";
-import { testSettings } from "../../helpers.js";
-import { NO_REDIS, REDIS_URL, uniquePrefix } from "../../services.js";
+import { CacheUnavailable, createSessionEngine, RedisCache } from "../../src/index.js";
+import { maskUrl } from "../../src/urls.js";
+import { testSettings } from "../../../../test/helpers.js";
+import { NO_REDIS, REDIS_URL, uniquePrefix } from "../../../../test/services.js";
 
 describe("RedisCache", { skip: NO_REDIS }, () => {
   const prefix = uniquePrefix("redis-cache");

@@ -1,9 +1,9 @@
 // Per-session expiry (docs/django-sessions.md#per-session-expiry) and the expire_date the db engine writes (#db).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { JsonObject } from "../../src/sessions/index.js";
-import { EXPIRY_KEY } from "../../src/sessions/session-base.js";
-import { dbFixture, type EngineFixture } from "../helpers.js";
+import type { JsonObject } from "../src/index.js";
+import { EXPIRY_KEY } from "../src/session-base.js";
+import { dbFixture, type EngineFixture } from "../../../test/helpers.js";
 
 // The fixture clock starts at 2026-11-22T01:00:00.000Z.
 const T = Date.UTC(2026, 10, 22, 1, 0, 0);

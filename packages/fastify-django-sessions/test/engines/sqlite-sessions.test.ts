@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import SQLite from "better-sqlite3";
-import { openSqlite } from "../../../src/db/database.js";
-import { migrateToLatest } from "../../../src/db/migrations.js";
-import { createSessionEngine, UpdateError, type SessionEngine } from "../../../src/sessions/index.js";
-import { CACHED_ROWS } from "../../../src/sessions/engines/sqlite-sessions.js";
-import { countStatements, testSettings, TestClock } from "../../helpers.js";
+import { openSqlite } from "../../../../src/db/database.js";
+import { migrateToLatest } from "../../../../src/db/migrations.js";
+import { createSessionEngine, UpdateError, type SessionEngine } from "../../src/index.js";
+import { CACHED_ROWS } from "../../src/engines/sqlite-sessions.js";
+import { countStatements, testSettings, TestClock } from "../../../../test/helpers.js";
 
 const directory = mkdtempSync(join(tmpdir(), "sqlite-sessions-"));
 after(() => rmSync(directory, { recursive: true, force: true }));

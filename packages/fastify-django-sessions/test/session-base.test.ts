@@ -12,9 +12,9 @@ import {
   UpdateError,
   type JsonObject,
   type SessionLogger,
-} from "../../src/sessions/index.js";
-import { STORED_DATA_SALT, TEST_COOKIE_NAME, TEST_COOKIE_VALUE } from "../../src/sessions/session-base.js";
-import { dbFixture, TEST_SECRET, type EngineFixture } from "../helpers.js";
+} from "../src/index.js";
+import { STORED_DATA_SALT, TEST_COOKIE_NAME, TEST_COOKIE_VALUE } from "../src/session-base.js";
+import { dbFixture, TEST_SECRET, type EngineFixture } from "../../../test/helpers.js";
 
 // ---- helpers ------------------------------------------------------------------------------
 

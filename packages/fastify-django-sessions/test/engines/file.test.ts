@@ -7,7 +7,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile }
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
-import { assertUsableDirectory, fileEngine } from "../../../src/sessions/engines/file.js";
+import { assertUsableDirectory, fileEngine } from "../../src/engines/file.js";
 import {
   CreateError,
   ImproperlyConfigured,
@@ -18,9 +18,9 @@ import {
   type SessionLogger,
   type SessionSettings,
   type SessionSettingsInput,
-} from "../../../src/sessions/index.js";
-import { STORED_DATA_SALT } from "../../../src/sessions/session-base.js";
-import { recordingLogger, TestClock, testSettings } from "../../helpers.js";
+} from "../../src/index.js";
+import { STORED_DATA_SALT } from "../../src/session-base.js";
+import { recordingLogger, TestClock, testSettings } from "../../../../test/helpers.js";
 
 // ---- fixture --------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 /**
  * The session framework's entry point: what an application imports to use sessions, configure
- * them and write an engine of its own. Everything else (signing primitives, the JSON encoder,
- * key generation, internal constants) stays in its module; the tests import it from there.
+ * them and write an engine of its own, and the facts of Django's storage format (salts, cache key
+ * prefixes, key lengths, the signing primitives) an app needs to read records beside Django.
+ * The rest (the JSON encoder, internal constants) stays in its module.
  */
 export { default as sessions, DEFAULT_LOCK, sessionExchange } from "./plugin.js";
 export type {
@@ -12,7 +13,7 @@ export type {
   SessionRouteOptions,
   SessionTypes,
 } from "./plugin.js";
-export { SessionBase, MISSING_RECORD } from "./session-base.js";
+export { SessionBase, MISSING_RECORD, STORED_DATA_SALT } from "./session-base.js";
 export type {
   EngineHooks,
   LoadedRecord,
@@ -46,10 +47,10 @@ export {
   type SessionEngineModule,
   type SessionStoreClass,
 } from "./engines/index.js";
-export { cacheEngine, CacheSession } from "./engines/cache.js";
-export { cachedDbEngine, CachedDbSession } from "./engines/cached-db.js";
+export { cacheEngine, CacheSession, CACHE_KEY_PREFIX } from "./engines/cache.js";
+export { cachedDbEngine, CachedDbSession, CACHED_DB_KEY_PREFIX } from "./engines/cached-db.js";
 export { fileEngine, FileSession } from "./engines/file.js";
-export { signedCookiesEngine, SignedCookieSession } from "./engines/signed-cookies.js";
+export { signedCookiesEngine, SignedCookieSession, SIGNED_COOKIE_SALT } from "./engines/signed-cookies.js";
 export { CacheUnavailable, type SessionCache, type SwapResult } from "./cache.js";
 export { MemoryCache, type MemoryCacheOptions } from "./caches/memory-cache.js";
 export { RedisCache, type RedisCacheOptions } from "./caches/redis-cache.js";
@@ -75,7 +76,15 @@ export {
   SessionNotLoadedError,
   UpdateError,
 } from "./errors.js";
-export { TimestampSigner, BadSignature, SignatureExpired } from "./signing.js";
+export { TimestampSigner, BadSignature, SignatureExpired, saltedHmac, b62Encode, b62Decode } from "./signing.js";
 export { NotSerializableError, type JsonValue, type JsonObject } from "./json.js";
-export { SHOWN_KEY_PREFIX_LENGTH } from "./keys.js";
+export {
+  generateSessionKey,
+  MAX_SESSION_KEY_LENGTH,
+  MIN_SESSION_KEY_LENGTH,
+  SESSION_KEY_LENGTH,
+  SHOWN_KEY_PREFIX_LENGTH,
+} from "./keys.js";
+export { readCookie } from "./cookies.js";
+export { maskUrl } from "./urls.js";
 export { toSqliteDatetime, datetimeColumnMs } from "./dates.js";

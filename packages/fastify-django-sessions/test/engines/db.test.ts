@@ -1,8 +1,8 @@
 /** The db engine beyond the conformance suite: batched purges and listing a large table. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CursorCodec, InvalidCursor, toSqliteDatetime } from "../../../src/sessions/index.js";
-import { dbFixture, TEST_SECRET } from "../../helpers.js";
+import { CursorCodec, InvalidCursor, toSqliteDatetime } from "../../src/index.js";
+import { dbFixture, TEST_SECRET } from "../../../../test/helpers.js";
 
 async function withRows(expired: number, live: number) {
   const f = await dbFixture();

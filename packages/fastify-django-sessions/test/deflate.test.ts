@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { deflate } from "pako";
-import { compressionCannotPay, zlibCompress } from "../../src/sessions/deflate.js";
+import { compressionCannotPay, zlibCompress } from "../src/deflate.js";
 
 function inputs(): Buffer[] {
   const out: Buffer[] = [];
