@@ -40,7 +40,9 @@ export interface Snippet {
 /** A session line (highlighted when the snippet ran), in the variant `when` only if given. */
 const s = (code: string, when?: string): Line => (when === undefined ? { code } : { code, when });
 
-const VIEWS = "views.py";
+/** The Django project kept in this repository (examples/django), whose lines the panels quote. */
+const VIEWS = "examples/django/demo/views.py";
+const SETTINGS = "examples/django/project/settings.py";
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
@@ -50,16 +52,21 @@ export const SNIPPETS: readonly Snippet[] = [
     title: "The middleware that gives every request its session",
     django: [
       {
-        file: "settings.py",
+        file: SETTINGS,
         lang: "python",
         lines: [
           "INSTALLED_APPS = [",
-          "    # ...",
+          '    "django.contrib.auth",',
+          '    "django.contrib.contenttypes",',
           s('    "django.contrib.sessions",'),
+          '    "demo",',
           "]",
           "MIDDLEWARE = [",
-          "    # ...",
+          '    "django.middleware.security.SecurityMiddleware",',
           s('    "django.contrib.sessions.middleware.SessionMiddleware",'),
+          '    "django.middleware.common.CommonMiddleware",',
+          '    "django.middleware.csrf.CsrfViewMiddleware",',
+          '    "django.contrib.auth.middleware.AuthenticationMiddleware",',
           "]",
         ],
       },
@@ -467,9 +474,11 @@ export const SNIPPETS: readonly Snippet[] = [
           "from django.contrib.auth import authenticate, login",
           "",
           "def login_view(request):",
+          '    if request.method != "POST":',
+          '        return render(request, "login.html", {"next": request.GET.get("next", "/account/")})',
           '    user = authenticate(request, username=request.POST["username"], password=request.POST["password"])',
           "    if user is None:",
-          '        return render(request, "login.html", {"error": "..."}, status=400)',
+          '        return render(request, "login.html", {"error": "Wrong username or password."}, status=400)',
           s("    login(request, user)", "ok"),
           '    return redirect(request.POST.get("next", "/account/"))',
         ],

@@ -24,6 +24,37 @@ describe("snippets", () => {
     }
   });
 
+  test("each Python line quoted is in the file it names in the Django project kept here (examples/django)", () => {
+    let checked = 0;
+    for (const snippet of SNIPPETS) {
+      for (const block of snippet.django.filter((b) => b.lang === "python")) {
+        // Django's own source is quoted abridged, and says so in its file label.
+        if (block.file.startsWith("django/")) {
+          assert.match(
+            block.file,
+            /abridged/,
+            `${snippet.route}: ${block.file} is Django's own code, labelled abridged`,
+          );
+          continue;
+        }
+        assert.match(
+          block.file,
+          /^examples\/django\/.+\.py$/,
+          `${snippet.route}: ${block.file} is a file of examples/django`,
+        );
+        const source = readFileSync(join(PROJECT_ROOT, block.file), "utf8").split("\n");
+        for (const line of block.lines.map(codeOf)) {
+          assert.ok(
+            source.includes(line),
+            `${snippet.route}: ${block.file} does not have the line ${JSON.stringify(line)}`,
+          );
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked > 100, `${checked} Python lines checked`);
+  });
+
   test("every page's snippets exist, and each one marks the lines that touch the session", () => {
     const routes = new Set(SNIPPETS.map((s) => s.route));
     for (const [page, names] of Object.entries(PAGE_SNIPPETS)) {
