@@ -37,3 +37,16 @@ export function generateSessionKey(): string {
 export function hasKeyAlphabet(key: string): boolean {
   return /^[a-z0-9]+$/.test(key);
 }
+
+/**
+ * Why `value` cannot be a server-side session key, or null when it can: 8 to 40 characters of
+ * a-z0-9 (Django's minimum length, the db column's width, the file backend's alphabet). The
+ * answer never repeats the value: it came from a visitor and goes to the log.
+ */
+export function sessionKeyProblem(value: string): string | null {
+  if (value.length === 0) return "empty";
+  if (value.length < MIN_SESSION_KEY_LENGTH) return `${value.length} characters, fewer than ${MIN_SESSION_KEY_LENGTH}`;
+  if (value.length > MAX_SESSION_KEY_LENGTH) return `${value.length} characters, more than ${MAX_SESSION_KEY_LENGTH}`;
+  if (!hasKeyAlphabet(value)) return "characters other than a-z and 0-9";
+  return null;
+}

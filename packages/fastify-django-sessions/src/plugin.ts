@@ -7,7 +7,7 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastif
 import fp from "fastify-plugin";
 import vary from "vary";
 import { deleteSessionCookie, readCookie, sessionCookie } from "./cookies.js";
-import { MIN_SESSION_KEY_LENGTH } from "./keys.js";
+import { MIN_SESSION_KEY_LENGTH, sessionKeyProblem } from "./keys.js";
 import type { SessionEngine } from "./engine.js";
 import {
   ClearExpiredNotSupported,
@@ -304,11 +304,32 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, { e
   const { settings, now } = engine;
   const cookieName = settings.SESSION_COOKIE_NAME;
 
+  /**
+   * Whether the cookie's value can name a session. A server-side store is given only a key it can
+   * hold (sessionKeyProblem); signed_cookies' value is the signed data, which its session
+   * verifies, so there only Django's minimum length applies.
+   */
+  const usable = (value: string): boolean =>
+    engine.clientSide ? value.length >= MIN_SESSION_KEY_LENGTH : sessionKeyProblem(value) === null;
+
+  /**
+   * The key the engine is given: a value no store can hold is no session, decided here, before
+   * any engine, store or lock sees it (an 8 KB value would otherwise reach the file engine's
+   * lock file name). The browser's cookie still counts as sent, so Django's rule A deletes it.
+   */
+  function keyOf(value: string | undefined, request: FastifyRequest): string | undefined {
+    if (value === undefined || engine.clientSide) return value;
+    const problem = sessionKeyProblem(value);
+    if (problem === null) return value;
+    request.log.warn({ cookie: cookieName, problem }, "session cookie is not a usable session key; no session");
+    return undefined;
+  }
+
   /** Django's SessionStore(request.COOKIES.get(name)): nothing is read until the data is. */
   function open(request: FastifyRequest): Session {
     const value = readCookie(request.headers.cookie, cookieName);
     (request as SessionRequest)[kHadCookie] = value !== undefined;
-    const session = engine.open<AppSessionData>(value, request.log);
+    const session = engine.open<AppSessionData>(keyOf(value, request), request.log);
     session.deferStoreChanges();
     return session;
   }
@@ -417,7 +438,7 @@ const sessionPlugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, { e
       // Never used: only a cookie that is no key (Django's rule A) or saving every request
       // still needs the session.
       const value = readCookie(request.headers.cookie, cookieName);
-      if (value === undefined || (value.length >= MIN_SESSION_KEY_LENGTH && !settings.SESSION_SAVE_EVERY_REQUEST)) {
+      if (value === undefined || (usable(value) && !settings.SESSION_SAVE_EVERY_REQUEST)) {
         r[kExchange] = UNTOUCHED;
         return next(null, payload);
       }

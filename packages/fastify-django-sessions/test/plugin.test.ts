@@ -10,10 +10,16 @@ import Fastify, { type FastifyInstance } from "fastify";
 import {
   sessionExchange,
   sessions,
+  type SessionData,
+  type SessionEngine,
   type SessionExchange,
+  type SessionLogger,
   type SessionPluginOptions,
   type SessionSettingsInput,
+  type SessionShape,
 } from "../src/index.js";
+import { sessionKeyProblem } from "../src/keys.js";
+import { SessionLocks, type LockStore } from "../src/locks.js";
 import { countStatements, dbFixture, type EngineFixture } from "../../../test/helpers.js";
 import { importableModule } from "../../../test/processes.js";
 
@@ -882,4 +888,145 @@ test("a lock that cannot be given back is logged and the response still goes out
   await stored.load();
   assert.equal(stored.get("a"), "locked", "the write itself was saved");
   await app.close();
+});
+
+describe("a cookie value no store can hold is no session, decided before any engine, store or lock", () => {
+  test("sessionKeyProblem: 8 to 40 characters of a-z0-9, and what is wrong otherwise, never the value", () => {
+    const cases: [string, string | null][] = [
+      ["abcdefgh", null],
+      ["a".repeat(32), null],
+      ["z9".repeat(20), null],
+      ["", "empty"],
+      ["abcdefg", "7 characters, fewer than 8"],
+      ["a".repeat(41), "41 characters, more than 40"],
+      ["a".repeat(8000), "8000 characters, more than 40"],
+      ["A".repeat(32), "characters other than a-z and 0-9"],
+      ["abcdefgh/../../x", "characters other than a-z and 0-9"],
+      ["%00abcdefgh", "characters other than a-z and 0-9"],
+      ["abcdefgh\u0000", "characters other than a-z and 0-9"],
+      ["ünïcødéünïcødé", "characters other than a-z and 0-9"],
+      ["ａｂｃｄｅｆｇｈ", "characters other than a-z and 0-9"],
+    ];
+    for (const [value, problem] of cases) assert.equal(sessionKeyProblem(value), problem, JSON.stringify(value));
+  });
+
+  /**
+   * An app on `engine` whose engine records every key it is given (open, and the route lock's
+   * store), and whose log lines at warn and above are kept.
+   */
+  async function recorded(engine: SessionEngine) {
+    const opened: (string | null | undefined)[] = [];
+    const locked: string[] = [];
+    const lockStore: LockStore = {
+      async tryAcquire(name) {
+        locked.push(name);
+        return true;
+      },
+      async release() {},
+    };
+    const watched: SessionEngine = {
+      ...engine,
+      locks: engine.clientSide ? null : new SessionLocks(lockStore),
+      open<T extends SessionShape<T> = SessionData>(key: string | null | undefined, log?: SessionLogger) {
+        opened.push(key);
+        return engine.open<T>(key, log);
+      },
+    };
+    const logs: Record<string, unknown>[] = [];
+    const app = Fastify({
+      logger: {
+        level: "warn",
+        stream: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+      },
+    });
+    await app.register(sessions, { engine: watched });
+    app.get("/nothing", async () => "ok");
+    app.get("/read", async (request) => JSON.stringify(request.session.get("a", "none")));
+    app.get("/locked", { config: { session: { lock: true } } }, async (request) => {
+      request.session.set("a", "written");
+      return "ok";
+    });
+    after(() => app.close());
+    const send = (url: string, value: string) => app.inject({ url, headers: { cookie: `sessionid=${value}` } });
+    return { app, opened, locked, logs, send };
+  }
+
+  const REFUSED: [string, string, string][] = [
+    ["8000 characters", "a".repeat(8000), "8000 characters, more than 40"],
+    ["41 characters", "a".repeat(41), "41 characters, more than 40"],
+    ["upper case", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", "characters other than a-z and 0-9"],
+    ["a slash and ..", "abcdefgh/../../planted", "characters other than a-z and 0-9"],
+    ["%00", "abcdefgh%00", "characters other than a-z and 0-9"],
+    ["unicode", "ünïcødéünïcødé", "characters other than a-z and 0-9"],
+    ["7 characters", "abcdefg", "7 characters, fewer than 8"],
+    ["empty", "", "empty"],
+  ];
+
+  for (const [what, value, problem] of REFUSED) {
+    test(`${what}: the engine and the lock never see it; a write gets a new key, anything else the delete cookie; a warning each time`, async () => {
+      const f = await dbFixture();
+      const r = await recorded(f.engine);
+
+      const locked = await r.send("/locked", value);
+      assert.equal(locked.statusCode, 200);
+      const key = KEY.exec(String(locked.headers["set-cookie"]))?.[1];
+      assert.ok(key, `a new key: ${String(locked.headers["set-cookie"])}`);
+      assert.deepEqual(r.locked, [], "the route lock was never asked for (no session yet)");
+      const rows = await f.db.selectFrom("sessions").select("session_key").execute();
+      assert.deepEqual(
+        rows.map((row) => row.session_key),
+        [key],
+      );
+
+      for (const url of ["/read", "/nothing"]) {
+        const other = await r.send(url, value);
+        assert.equal(other.statusCode, 200);
+        assert.equal(other.headers["set-cookie"], DELETE_COOKIE, `${url}: Django's rule A deletes the cookie`);
+      }
+      assert.equal((await r.send("/read", value)).body, '"none"');
+
+      assert.ok(
+        r.opened.every((given) => given === undefined),
+        "the engine was only ever given no key",
+      );
+      const warnings = r.logs.filter((l) => l.msg === "session cookie is not a usable session key; no session");
+      assert.equal(warnings.length, 4, JSON.stringify(r.logs));
+      for (const line of warnings) {
+        assert.equal(line.level, 40);
+        assert.equal(line.problem, problem);
+        assert.equal(line.cookie, "sessionid");
+      }
+      if (value.length > 0) assert.ok(!JSON.stringify(r.logs).includes(value), "the value is not logged");
+    });
+  }
+
+  test("8 and 40 characters of a-z0-9 reach the engine and the lock unchanged, with no warning", async () => {
+    const f = await dbFixture();
+    const r = await recorded(f.engine);
+    for (const value of ["abcdefgh", "0123456789abcdefghijklmnopqrstuvwxyz0123"]) {
+      const response = await r.send("/locked", value);
+      assert.equal(response.statusCode, 200);
+      assert.ok(r.opened.includes(value));
+      assert.ok(r.locked.includes(value));
+      // Unknown to the store, so the save makes a new session (Django), but only after asking it.
+      assert.ok(KEY.test(String(response.headers["set-cookie"])));
+      assert.equal((await r.send("/nothing", value)).headers["set-cookie"], undefined, "untouched: no headers");
+    }
+    assert.deepEqual(r.logs, []);
+  });
+
+  test("signed_cookies: the cookie is the signed data, given to the engine as sent (its session verifies it)", async () => {
+    const f = await dbFixture({ SESSION_ENGINE: "signed_cookies" });
+    const r = await recorded(f.engine);
+    const value = `${"A".repeat(60)}:/..:${"%00".repeat(10)}`;
+    const read = await r.send("/read", value);
+    assert.equal(read.statusCode, 200);
+    assert.equal(read.body, '"none"');
+    assert.deepEqual(r.opened, [value]);
+    assert.ok(!r.logs.some((l) => l.msg === "session cookie is not a usable session key; no session"));
+    assert.ok(r.logs.some((l) => l.msg === "Session cookie signature invalid"));
+    // Django's minimum length still applies: under 8 characters is no session and no warning.
+    const short = await r.send("/nothing", "abc");
+    assert.equal(short.headers["set-cookie"], DELETE_COOKIE);
+  });
 });
