@@ -71,7 +71,7 @@ const authPlugin: FastifyPluginCallback<AuthPluginOptions> = (fastify, { findUse
     const state = stateOf(this);
     state.user ??= (async () => {
       noteLoggedIn(this);
-      state.resolved = await authenticatedUser(this.session, findUser, secrets);
+      state.resolved = await authenticatedUser(this.session, findUser);
       return state.resolved;
     })();
     return state.user;

@@ -3,18 +3,22 @@
  * which keys are stored, when the key is cycled or the session flushed, and how a password
  * change elsewhere logs a session out.
  */
-import { timingSafeEqual } from "node:crypto";
-import type { JsonValue, SessionBase, SessionData, SessionSettings } from "fastify-django-sessions";
-// Django's salted_hmac, as django.contrib.auth uses it for the session auth hash.
-import { saltedHmac } from "fastify-django-sessions";
+import type { JsonValue, SessionBase, SessionData } from "fastify-django-sessions";
+// The package's django.contrib.auth primitives: the keys, the hash, get_user() (djangoUserId).
+import {
+  djangoUserId,
+  sameSessionAuthHash,
+  sessionAuthHash,
+  sessionAuthHashSecret,
+  MODEL_BACKEND,
+  SESSION_USER_BACKEND,
+  SESSION_USER_HASH,
+  SESSION_USER_ID,
+  type AuthSecrets,
+} from "fastify-django-sessions";
 
-export const SESSION_USER_ID = "_auth_user_id";
-export const SESSION_USER_BACKEND = "_auth_user_backend";
-export const SESSION_USER_HASH = "_auth_user_hash";
-/** The only backend: users in this app's table (Django's default backend path, for compatibility). */
-export const MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend";
-
-const HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash";
+/** The only backend is MODEL_BACKEND: users in this app's table (Django's default backend path, for compatibility). */
+export { sessionAuthHash, MODEL_BACKEND, SESSION_USER_BACKEND, SESSION_USER_HASH, SESSION_USER_ID };
 
 /** What login needs of a user: its id and stored password hash. */
 export interface AuthUser {
@@ -26,18 +30,7 @@ export interface AuthUser {
 type AuthSession = SessionBase<SessionData>;
 
 const text = (value: JsonValue | undefined): string | undefined => (typeof value === "string" ? value : undefined);
-export type Secrets = Pick<SessionSettings, "SECRET_KEY" | "SECRET_KEY_FALLBACKS">;
-
-/** get_session_auth_hash(): hex HMAC of the password hash; changes when the password changes. */
-export function sessionAuthHash(passwordHash: string, secret: string): string {
-  return saltedHmac(HASH_SALT, passwordHash, secret).toString("hex");
-}
-
-function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
+export type Secrets = AuthSecrets;
 
 /** A stored `_auth_user_id` as a user id (unverified), or undefined when it is not one. */
 export function storedUserId(value: JsonValue | undefined): number | undefined {
@@ -52,12 +45,7 @@ export function sessionUserId(session: AuthSession): number | undefined {
 
 /** Which secret made the session's stored hash for `user`'s password, or null when none did. */
 function hashSecret(session: AuthSession, user: AuthUser, secrets: Secrets): "current" | "fallback" | null {
-  const stored = text(session.get(SESSION_USER_HASH)) ?? "";
-  if (stored === "") return null;
-  if (sameHash(stored, sessionAuthHash(user.password, secrets.SECRET_KEY))) return "current";
-  return secrets.SECRET_KEY_FALLBACKS.some((key) => sameHash(stored, sessionAuthHash(user.password, key)))
-    ? "fallback"
-    : null;
+  return sessionAuthHashSecret(text(session.get(SESSION_USER_HASH)) ?? "", user.password, secrets);
 }
 
 /** Whether the session is logged in as `user` with its current password (any secret in use). */
@@ -79,7 +67,7 @@ export async function login(session: AuthSession, user: AuthUser, secrets: Secre
   if (session.has(SESSION_USER_ID)) {
     const storedId = text(session.get(SESSION_USER_ID));
     const storedHash = text(session.get(SESSION_USER_HASH)) ?? "";
-    if (storedId !== String(user.id) || (hash !== "" && !sameHash(storedHash, hash))) {
+    if (storedId !== String(user.id) || (hash !== "" && !sameSessionAuthHash(storedHash, hash))) {
       await session.flush();
     }
   } else {
@@ -96,28 +84,24 @@ export async function logout(session: AuthSession): Promise<void> {
 }
 
 /**
- * get_user(): the logged-in user's id, verified against the current password hash, or null.
- * A hash made with a fallback secret keeps the user logged in and cycles the key; any other
- * mismatch (the password changed elsewhere) flushes the session.
+ * get_user(): the logged-in user, verified against the current password hash, or null (the
+ * package's djangoUserId, with the session's own secrets). A hash made with a fallback secret
+ * keeps the user logged in and cycles the key; any other mismatch (the password changed
+ * elsewhere) flushes the session.
  */
 export async function authenticatedUser<U extends AuthUser>(
   session: AuthSession,
   findUser: (id: number) => Promise<U | undefined>,
-  secrets: Secrets,
 ): Promise<U | null> {
-  const id = sessionUserId(session);
-  if (id === undefined || text(session.get(SESSION_USER_BACKEND)) !== MODEL_BACKEND) return null;
-  const user = await findUser(id);
-  if (!user) return null;
-  const secret = hashSecret(session, user, secrets);
-  if (secret === "current") return user;
-  if (secret === "fallback") {
-    await session.cycleKey();
-    session.set(SESSION_USER_HASH, sessionAuthHash(user.password, secrets.SECRET_KEY));
-    return user;
-  }
-  await session.flush();
-  return null;
+  let user: U | undefined;
+  const id = await djangoUserId(session, {
+    async passwordHash(stored) {
+      const id = storedUserId(stored);
+      user = id === undefined ? undefined : await findUser(id);
+      return user?.password;
+    },
+  });
+  return id === null ? null : (user ?? null);
 }
 
 /**

@@ -111,9 +111,9 @@ describe("authenticatedUser (get_user)", () => {
     const session = await f.open(null);
     await login(session, alice, f.settings);
     await session.save();
-    assert.equal(await authenticatedUser(await f.open(session.sessionKey), find, f.settings), alice);
+    assert.equal(await authenticatedUser(await f.open(session.sessionKey), find), alice);
     const anonymous = await f.open(null);
-    assert.equal(await authenticatedUser(anonymous, find, f.settings), null);
+    assert.equal(await authenticatedUser(anonymous, find), null);
     assert.equal(anonymous.modified, false);
   });
 
@@ -124,7 +124,7 @@ describe("authenticatedUser (get_user)", () => {
     await session.save();
     const changed = new Map(users).set(1, { ...alice, password: "scrypt$salt$16384$8$5$new" });
     const later = await f.open(session.sessionKey);
-    assert.equal(await authenticatedUser(later, async (id) => changed.get(id), f.settings), null);
+    assert.equal(await authenticatedUser(later, async (id) => changed.get(id)), null);
     assert.equal(later.sessionKey, null);
     assert.deepEqual(await f.rowKeys(), []);
   });
@@ -138,7 +138,7 @@ describe("authenticatedUser (get_user)", () => {
     const engine = await createSessionEngine(settings, { db: old.db }, { now: old.clock.now });
     const rotated = engine.open(session.sessionKey);
     await rotated.load();
-    assert.equal(await authenticatedUser(rotated, find, settings), alice);
+    assert.equal(await authenticatedUser(rotated, find), alice);
     assert.ok(rotated.sessionKey && rotated.sessionKey !== session.sessionKey);
     assert.equal(rotated.get(SESSION_USER_HASH), sessionAuthHash(alice.password, "new-secret"));
   });
@@ -148,9 +148,9 @@ describe("authenticatedUser (get_user)", () => {
     const session = await f.open(null);
     await login(session, alice, f.settings);
     session.set("_auth_user_backend", "some.other.Backend");
-    assert.equal(await authenticatedUser(session, find, f.settings), null);
+    assert.equal(await authenticatedUser(session, find), null);
     session.set("_auth_user_backend", MODEL_BACKEND);
-    assert.equal(await authenticatedUser(session, async () => undefined, f.settings), null);
+    assert.equal(await authenticatedUser(session, async () => undefined), null);
     assert.equal(session.get(SESSION_USER_ID), "1");
   });
 });

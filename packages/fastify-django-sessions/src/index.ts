@@ -77,6 +77,19 @@ export {
   UpdateError,
 } from "./errors.js";
 export { TimestampSigner, BadSignature, SignatureExpired, saltedHmac, b62Encode, b62Decode } from "./signing.js";
+export {
+  djangoUserId,
+  sessionAuthHash,
+  sessionAuthHashSecret,
+  sameSessionAuthHash,
+  storedUserIdText,
+  MODEL_BACKEND,
+  SESSION_USER_BACKEND,
+  SESSION_USER_HASH,
+  SESSION_USER_ID,
+  type AuthSecrets,
+  type DjangoUserOptions,
+} from "./django-auth.js";
 export { NotSerializableError, type JsonValue, type JsonObject } from "./json.js";
 export {
   generateSessionKey,

@@ -176,6 +176,11 @@ export abstract class SessionBase<T extends SessionShape<T> = SessionData> {
     return this.#key;
   }
 
+  /** The settings the session was opened with (its engine's): the cookie's, the secrets. */
+  get settings(): Readonly<SessionSettings> {
+    return this.context.settings;
+  }
+
   protected set sessionKeyValue(key: string | null | undefined) {
     this.#key = validKey(key);
   }
