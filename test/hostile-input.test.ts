@@ -24,7 +24,9 @@ import { hashPassword } from "../src/auth/passwords.js";
 import { SIGNED_COOKIE_SALT } from "fastify-django-sessions";
 import { readCookie } from "fastify-django-sessions";
 import { TimestampSigner } from "fastify-django-sessions";
-import { appFixture, csrfToken, TEST_SECRET, visitor } from "./helpers.js";
+import { RedisCache } from "fastify-django-sessions";
+import { appFixture, csrfToken, TEST_SECRET, visitor, type FixtureStores } from "./helpers.js";
+import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "./services.js";
 
 type Fixture = Awaited<ReturnType<typeof appFixture>>;
 type Visitor = ReturnType<typeof visitor>;
@@ -45,8 +47,11 @@ const ONE_YEAR_OLD = Date.now() - 366 * 24 * 3600 * 1000;
 
 const root = mkdtempSync(join(tmpdir(), "hostile-input-"));
 const opened: Fixture[] = [];
+/** Redis connections and PostgreSQL schemas, given up after the apps that use them. */
+const stores: (() => Promise<void>)[] = [];
 after(async () => {
   for (const f of opened) await f.app.close();
+  for (const close of stores) await close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -142,11 +147,15 @@ interface Battery {
   assertBystanderIntact(): Promise<void>;
 }
 
-async function battery(engine: Engine, env: Record<string, string> = {}): Promise<Battery> {
+async function battery(
+  engine: Engine,
+  env: Record<string, string> = {},
+  fixtureStores: FixtureStores = {},
+): Promise<Battery> {
   const base = mkdtempSync(join(root, `${engine}-`));
   const directory = join(base, "sessions");
   mkdirSync(directory);
-  const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory, ...env });
+  const f = await appFixture({ SESSION_ENGINE: engine, SESSION_FILE_PATH: directory, ...env }, fixtureStores);
   opened.push(f);
 
   async function record(key: string): Promise<unknown> {
@@ -460,6 +469,157 @@ describe("2. session keys of the wrong length or alphabet are never adopted", ()
           const bad = make(b.bystanderKey);
           await assertNeverAdopted(b, `sessionid=${bad}`, bad);
           await b.assertBystanderIntact();
+        });
+      }
+    });
+  }
+});
+
+// ---- 2b. keys no store can hold: every engine and store, locked and unlocked routes -----------
+
+/**
+ * One engine on one store. The plugin decides a cookie value is no key before any engine, store
+ * or route lock sees it, so the answers must be the same on each (an 8,000-character value once
+ * reached the file engine's lock file name: ENAMETOOLONG, a 500 on every locked route).
+ */
+interface StoreSetup {
+  name: string;
+  engine: Engine;
+  skip?: string | false;
+  stores?: () => Promise<FixtureStores>;
+}
+
+const redisCache = (): FixtureStores => {
+  const cache = new RedisCache({ url: REDIS_URL!, keyPrefix: uniquePrefix("hostile") });
+  stores.push(() => cache.close());
+  return { cache };
+};
+const postgresDatabase = async (label: string): Promise<FixtureStores> => {
+  const database = await postgresSchema(label);
+  stores.push(() => database.drop());
+  return { database };
+};
+
+const STORE_SETUPS: StoreSetup[] = [
+  { name: "db (SQLite)", engine: "db" },
+  { name: "db (PostgreSQL)", engine: "db", skip: NO_POSTGRES, stores: () => postgresDatabase("hostile_db") },
+  { name: "cached_db (SQLite + in-process cache)", engine: "cached_db" },
+  {
+    name: "cached_db (PostgreSQL + Redis)",
+    engine: "cached_db",
+    skip: NO_POSTGRES || NO_REDIS,
+    stores: async () => ({ ...(await postgresDatabase("hostile_cached")), ...redisCache() }),
+  },
+  { name: "cache (Redis)", engine: "cache", skip: NO_REDIS, stores: async () => redisCache() },
+  { name: "cache (in-process)", engine: "cache" },
+  { name: "file", engine: "file" },
+  { name: "signed_cookies", engine: "signed_cookies" },
+];
+
+/** [what, the cookie value made from the bystander's key]: none is 8 to 40 characters of a-z0-9. */
+const UNUSABLE: [string, (key: string) => string][] = [
+  ["8,000 characters", () => "a".repeat(8000)],
+  ["41 characters (one more than the column holds)", (key) => `${key}${"0".repeat(9)}`],
+  ["the real key in upper case", (key) => key.toUpperCase()],
+  ["a slash inside a real key", (key) => `${key.slice(0, 16)}/${key.slice(16)}`],
+  ["../../ out of SESSION_FILE_PATH", () => "../../escaped"],
+  ["..", () => ".."],
+  ["%00 after a real key", (key) => `${key}%00`],
+  ["unicode in a real key", (key) => `${key.slice(0, 31)}é`],
+  ["emoji", () => "😀".repeat(16)],
+  ["an empty value", () => ""],
+];
+
+const NO_KEY_WARNING = "session cookie is not a usable session key; no session";
+
+/** A write answered with a brand-new session holding only `data`; nothing stored under `sent`. */
+async function assertNewSession(
+  b: Battery,
+  setCookie: string | undefined,
+  sent: string,
+  data: Record<string, unknown>,
+): Promise<void> {
+  const cookie = setCookie ?? "";
+  if (b.engine === "signed_cookies") {
+    const value = SIGNED.exec(cookie)?.[1];
+    assert.ok(value && value !== sent, `a freshly signed cookie: ${cookie}`);
+    const readBack = await b.f.app.inject({ url: "/session/json/", headers: { cookie: `sessionid=${value}` } });
+    assert.deepEqual(readBack.json<{ session: unknown }>().session, data, "it holds only what was written");
+    return;
+  }
+  const fresh = FRESH_KEY.exec(cookie)?.[1];
+  assert.ok(fresh, `a new key: ${cookie}`);
+  assert.notEqual(fresh, b.bystanderKey);
+  assert.deepEqual(((await b.record(fresh)) as { data: unknown }).data, data);
+  assert.equal(await b.hasRecord(sent), false, "nothing is stored under the value sent");
+}
+
+describe("2b. a cookie value no store can hold is a new visitor on every engine and store, locked routes too", () => {
+  for (const setup of STORE_SETUPS) {
+    describe(setup.name, { skip: setup.skip ?? false }, () => {
+      let b: Battery;
+      before(async () => {
+        b = await battery(setup.engine, {}, (await setup.stores?.()) ?? {});
+      });
+
+      for (const [what, make] of UNUSABLE) {
+        test(`${what}: /counter/ and /cart/ (locked) and /session/ pages answer as for a new visitor`, async () => {
+          const value = make(b.bystanderKey);
+          const cookie = `sessionid=${value}`;
+          const from = b.f.logs.length;
+          // What a page that only reads answers: Django's delete cookie for a cookie that leads
+          // nowhere; signed_cookies re-signs an empty dict for a value of 8+ characters (create()).
+          const readAnswer = b.engine === "signed_cookies" && value.length >= 8 ? EMPTY_SIGNED : DELETE_COOKIE;
+
+          const counter = await b.send(cookie, "/counter/");
+          assertPage(counter, 200, "Visit counter");
+          assert.match(counter.body, /<strong id="visits">1<\/strong>/, "the first visit");
+          await assertNewSession(b, sessionSetCookie(counter), value, { visits: 1 });
+
+          const cart = await b.send(cookie, "/cart/");
+          assertPage(cart, 200, "Shopping cart");
+          assert.match(cart.body, /id="cart-empty"/);
+          assert.match(sessionSetCookie(cart) ?? "", readAnswer);
+
+          const read = await b.send(cookie);
+          assertPage(read, 200, "Get a value");
+          assert.match(read.body, NOT_SET);
+          assert.ok(!read.body.includes(BYSTANDER_VALUE), "no other session's data is shown");
+          assert.match(sessionSetCookie(read) ?? "", readAnswer);
+
+          const write = await b.send(cookie, "/session/set/?key=mine&value=attacker");
+          assertPage(write, 200, "Set a value");
+          await assertNewSession(b, sessionSetCookie(write), value, { mine: "attacker" });
+
+          const lines = logsSince(b.f, from);
+          assertNoServerError(lines);
+          if (b.engine === "signed_cookies") {
+            // Its cookie is the signed data, not a key: its own rule (a bad signature) applies.
+            assert.ok(!lines.some((l) => l.msg === NO_KEY_WARNING));
+            if (value.length >= 8) {
+              assertLogged(lines, {
+                logger: "django.security.SuspiciousSession",
+                msg: "Session cookie signature invalid",
+              });
+            }
+          } else {
+            const warnings = lines.filter((l) => l.msg === NO_KEY_WARNING);
+            assert.equal(warnings.length, 4, "one warning a request");
+            for (const line of warnings) {
+              assert.equal(line.level, 40);
+              assert.equal(typeof line.problem, "string");
+            }
+          }
+          if (value.length >= 8) assert.ok(!JSON.stringify(lines).includes(value), "the value is not logged");
+          await b.assertBystanderIntact();
+        });
+      }
+
+      if (setup.engine === "file") {
+        test("afterwards: nothing outside SESSION_FILE_PATH, and nothing in it but session files", () => {
+          assert.deepEqual(readdirSync(b.base), ["sessions"]);
+          assert.ok(!readdirSync(root).includes("escaped"), "../../escaped was not created");
+          for (const name of readdirSync(b.directory)) assert.match(name, /^sessionid[a-z0-9]{32}$/);
         });
       }
     });

@@ -5,9 +5,10 @@
  * Redis is unreachable every call fails at once with CacheUnavailable (no queueing), and the
  * client reconnects in the background, so the app recovers by itself when Redis returns.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { CacheUnavailable, cacheKeyFunction, type SessionCache, type SwapResult } from "../cache.js";
 import type { LockStore } from "../locks.js";
+import { requirePeer } from "../optional-peers.js";
 import { maskUrl } from "../urls.js";
 
 // KEYS[1]: the entry; ARGV: expected text, new text, TTL in ms (0: delete). Returns 1 when it
@@ -47,7 +48,9 @@ export class RedisCache implements SessionCache {
   constructor({ url, keyPrefix = "", timeoutMs = 2000 }: RedisCacheOptions) {
     this.description = `Redis at ${maskUrl(url)}`;
     this.key = cacheKeyFunction(keyPrefix);
-    this.client = new Redis(url, {
+    // ioredis is loaded here, not when the package is imported: apps without Redis need not install it.
+    const { Redis: RedisClient } = requirePeer<{ Redis: typeof Redis }>("ioredis", "RedisCache");
+    this.client = new RedisClient(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

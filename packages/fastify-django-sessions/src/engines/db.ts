@@ -2,7 +2,7 @@
  * The `db` engine: one row per session in the `sessions` table, through kysely. Data is stored
  * in Django's signed format, so a Django app with the same SECRET_KEY reads the same rows.
  */
-import { PostgresAdapter, sql, SqliteAdapter, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import { datetimeColumnMs, parseIsoformat, toSqliteDatetime } from "../dates.js";
 import {
   decodeStored,
@@ -20,6 +20,8 @@ import { CreateError } from "../errors.js";
 import { isJsonObject } from "../json.js";
 import type { LockStore } from "../locks.js";
 import { SqliteSessions, type SessionRow } from "./sqlite-sessions.js";
+import { dialectOf } from "./kysely-dialect.js";
+import { importPeer } from "../optional-peers.js";
 import type { Database as BetterSqlite3Database } from "better-sqlite3";
 import {
   MISSING_RECORD,
@@ -30,6 +32,11 @@ import {
   type SessionData,
   type SessionShape,
 } from "../session-base.js";
+
+type KyselyModule = typeof import("kysely");
+
+/** kysely's `sql` tag, loaded at first use (kysely is an optional peer: see optional-peers.ts). */
+const kysely = () => importPeer<KyselyModule>("kysely", "The db and cached_db engines");
 
 export interface SessionsTable {
   session_key: string;
@@ -78,7 +85,7 @@ export function dbStore(
   dateValue: (epochMs: number) => string | Date,
   sqlite?: BetterSqlite3Database,
 ): DbStore {
-  const isSqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+  const isSqlite = dialectOf(db) === "sqlite";
   return { db, dateValue, sqlite: isSqlite, direct: isSqlite && sqlite ? new SqliteSessions(sqlite) : null };
 }
 
@@ -92,7 +99,8 @@ export async function inWriteTransaction<T>(
   db: Kysely<SessionsDatabase>,
   work: (trx: Kysely<SessionsDatabase>) => Promise<T>,
 ): Promise<T> {
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return db.transaction().execute(work);
+  if (dialectOf(db) !== "sqlite") return db.transaction().execute(work);
+  const { sql } = await kysely();
   return db.connection().execute(async (connection) => {
     await sql`begin immediate`.execute(connection);
     try {
@@ -353,8 +361,8 @@ const UNLIMITED_PAGE = 500;
  * The expire_date of a row exactly as the database compares it, for a cursor: SQLite's text as
  * stored; PostgreSQL's timestamptz to the microsecond (a JavaScript Date keeps milliseconds).
  */
-function exactExpiry(db: Kysely<SessionsDatabase>) {
-  return db.getExecutor().adapter instanceof PostgresAdapter
+function exactExpiry(db: Kysely<SessionsDatabase>, sql: KyselyModule["sql"]) {
+  return dialectOf(db) === "postgres"
     ? sql<string>`to_char(expire_date at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
     : sql<string | Date>`expire_date`;
 }
@@ -448,10 +456,11 @@ export async function* listRows(
   const direction = fromEnd ? "asc" : "desc";
   let { after } = options;
   let wanted = options.limit ?? Number.POSITIVE_INFINITY;
+  const { sql } = await kysely();
   while (wanted > 0) {
     const size = Math.min(wanted, UNLIMITED_PAGE);
     const rows = await selected(context, store, codec, { ...options, after })
-      .select(["session_key", "session_data", "expire_date", exactExpiry(store.db).as("expire_exact")])
+      .select(["session_key", "session_data", "expire_date", exactExpiry(store.db, sql).as("expire_exact")])
       .orderBy("expire_date", direction)
       .orderBy("session_key", direction)
       .limit(fromEnd ? wanted : size)
@@ -489,8 +498,7 @@ export async function countRows(
       (await query.select((eb) => eb.fn.countAll<number | string | bigint>().as("n")).executeTakeFirstOrThrow()).n,
     );
   // A key prefix is a short range of the primary key; PostgreSQL counts in its own process.
-  if (options.keyPrefix || !(store.db.getExecutor().adapter instanceof SqliteAdapter))
-    return count(selected(context, store, codec, options));
+  if (options.keyPrefix || !store.sqlite) return count(selected(context, store, codec, options));
   // better-sqlite3 runs a query on the event loop: one count over a million index entries
   // would hold every request for tens of milliseconds. So the expire_date index is counted in
   // slices, with a yield between them: an OFFSET over the index alone finds the slice's last
