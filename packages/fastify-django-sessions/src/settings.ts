@@ -7,6 +7,10 @@ import { ImproperlyConfigured } from "./errors.js";
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HUNDRED_YEARS = 100 * 365 * 24 * 3600;
+/** A table name SESSION_DB_TABLE accepts: the same table quoted or not, on SQLite and PostgreSQL (63 bytes at most). */
+export const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+export const TABLE_NAME_RULE =
+  "must be a table name: lower-case letters, digits and _, not starting with a digit, at most 63 characters";
 
 export const sessionSettingsSchema = z
   .object({
@@ -41,6 +45,11 @@ export const sessionSettingsSchema = z
     SECRET_KEY_FALLBACKS: z.array(z.string().min(1, "must not contain empty keys")).default([]),
     /** Which of the application's caches the cache and cached_db engines use. */
     SESSION_CACHE_ALIAS: z.string().min(1).default("default"),
+    /**
+     * Beyond Django (whose table is always django_session): the db and cached_db engines' table.
+     * Lower-case, so it names the same table quoted or not, on SQLite and PostgreSQL alike.
+     */
+    SESSION_DB_TABLE: z.string().regex(TABLE_NAME, TABLE_NAME_RULE).default("sessions"),
     /** The file engine's directory; none means the OS temp directory. */
     SESSION_FILE_PATH: z.string().min(1).nullable().default(null),
     /** Beyond Django: save in-place changes to stored objects and arrays. false = Django's rule. */
@@ -115,6 +124,7 @@ export function sessionSettingsFromEnv(env: Env): SessionSettingsInput {
     "SESSION_COOKIE_PATH",
     "SECRET_KEY",
     "SESSION_CACHE_ALIAS",
+    "SESSION_DB_TABLE",
   ]) {
     const value = raw(name);
     if (value !== undefined) input[name] = value;

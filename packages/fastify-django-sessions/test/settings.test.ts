@@ -81,15 +81,21 @@ describe("resolveSessionSettings defaults (Django's)", () => {
       ...DJANGO_DEFAULTS,
       SESSION_ENGINE: "db",
       SECRET_KEY: "k",
+      SESSION_DB_TABLE: "sessions",
       SESSION_DETECT_MUTATIONS: true,
       SESSION_CLEANUP_INTERVAL: 0,
       SESSION_MAX_BYTES: 0,
     });
   });
 
-  test("setting names are Django's (SESSION_DETECT_MUTATIONS, SESSION_CLEANUP_INTERVAL and SESSION_MAX_BYTES are the only additions)", () => {
+  test("setting names are Django's (SESSION_DB_TABLE, SESSION_DETECT_MUTATIONS, SESSION_CLEANUP_INTERVAL and SESSION_MAX_BYTES are the only additions)", () => {
     const extra = SESSION_SETTING_NAMES.filter((name) => !DJANGO_SETTING_NAMES.has(name));
-    assert.deepEqual(extra, ["SESSION_DETECT_MUTATIONS", "SESSION_CLEANUP_INTERVAL", "SESSION_MAX_BYTES"]);
+    assert.deepEqual(extra, [
+      "SESSION_DB_TABLE",
+      "SESSION_DETECT_MUTATIONS",
+      "SESSION_CLEANUP_INTERVAL",
+      "SESSION_MAX_BYTES",
+    ]);
     for (const name of Object.keys(DJANGO_DEFAULTS)) assert.ok(SESSION_SETTING_NAMES.includes(name as never), name);
   });
 
@@ -223,6 +229,12 @@ describe("sessionSettingsFromEnv", () => {
     assert.equal(settings.SESSION_COOKIE_PATH, "/app/");
     assert.equal(settings.SECRET_KEY, "s3cret");
   });
+
+  test("SESSION_DB_TABLE: Django's django_session or any lower-case table name, trimmed", () => {
+    assert.equal(fromEnv({ SESSION_DB_TABLE: " django_session " }).SESSION_DB_TABLE, "django_session");
+    assert.equal(fromEnv({ SESSION_DB_TABLE: "_app_sessions2" }).SESSION_DB_TABLE, "_app_sessions2");
+    assert.equal(fromEnv({}).SESSION_DB_TABLE, "sessions");
+  });
 });
 
 describe("bad values throw ImproperlyConfigured naming the setting", () => {
@@ -247,6 +259,20 @@ describe("bad values throw ImproperlyConfigured naming the setting", () => {
     assertNames(() => fromEnv({ SECRET_KEY: "" }), "SECRET_KEY");
     assertNames(() => fromEnv({ SECRET_KEY: "   " }), "SECRET_KEY");
     assertNames(() => resolveSessionSettings(sessionSettingsFromEnv({})), "SECRET_KEY");
+  });
+
+  test("SESSION_DB_TABLE that is not a plain lower-case table name (so never SQL)", () => {
+    for (const name of [
+      "",
+      "Sessions",
+      "2sessions",
+      "my-sessions",
+      "public.sessions",
+      'x"; drop table y',
+      "s".repeat(64),
+    ]) {
+      assertNames(() => fromEnv({ SESSION_DB_TABLE: name }), "SESSION_DB_TABLE", "table name");
+    }
   });
 
   test("bad cookie names", () => {

@@ -15,6 +15,7 @@
  *   requests, in this process or another) get the lock in between.
  */
 import type { Database } from "better-sqlite3";
+import { DEFAULT_SESSION_TABLE, quoteIdentifier } from "../session-table.js";
 
 export interface PurgeOptions {
   /** Rows per batch when deleting batch by batch (default: sized to take about 20 ms). */
@@ -30,24 +31,30 @@ const BATCH_MS = 20;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The CREATE statements of the table and its indexes, or null when swapping would be unsafe. */
-function swappableSchema(db: Database): { table: string; indexes: string[] } | null {
+/** What a CREATE TABLE statement for `name` starts with, however the name is quoted. */
+function createTablePrefix(name: string): RegExp {
+  return new RegExp(`^CREATE TABLE\\s+(?:"${name}"|\`${name}\`|\\[${name}\\]|${name}\\b)`, "i");
+}
+
+/** The CREATE statements of `name` and its indexes, or null when swapping would be unsafe. */
+function swappableSchema(db: Database, name: string): { table: string; indexes: string[] } | null {
   const objects = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL").all() as {
     type: string;
     name: string;
     tbl_name: string;
     sql: string;
   }[];
-  const table = objects.find((o) => o.type === "table" && o.name === "sessions");
-  if (!table) return null;
+  const table = objects.find((o) => o.type === "table" && o.name === name);
+  if (!table || !createTablePrefix(name).test(table.sql)) return null;
   // Triggers on it, views over it, or other tables referring to it would be broken by a swap.
   const dependents = objects.filter(
     (o) =>
       o !== table &&
-      ((o.type !== "index" && /\bsessions\b/i.test(o.sql)) || (o.type === "trigger" && o.tbl_name === "sessions")),
+      ((o.type !== "index" && new RegExp(`\\b${name}\\b`, "i").test(o.sql)) ||
+        (o.type === "trigger" && o.tbl_name === name)),
   );
   if (dependents.length > 0) return null;
-  const indexes = objects.filter((o) => o.type === "index" && o.tbl_name === "sessions").map((o) => o.sql);
+  const indexes = objects.filter((o) => o.type === "index" && o.tbl_name === name).map((o) => o.sql);
   return { table: table.sql, indexes };
 }
 
@@ -64,28 +71,41 @@ function checkpoint(db: Database): void {
   }
 }
 
-export async function purgeExpiredSessions(db: Database, cutoff: string, options: PurgeOptions = {}): Promise<number> {
+/** `table`: the sessions table's name (SESSION_DB_TABLE, already checked: letters, digits, _). */
+export async function purgeExpiredSessions(
+  db: Database,
+  cutoff: string,
+  options: PurgeOptions = {},
+  table: string = DEFAULT_SESSION_TABLE,
+): Promise<number> {
   try {
-    return await purge(db, cutoff, options);
+    return await purge(db, cutoff, options, table);
   } finally {
     checkpoint(db);
   }
 }
 
-async function purge(db: Database, cutoff: string, { batchSize, onProgress }: PurgeOptions): Promise<number> {
-  const count = db.prepare("SELECT count(*) FROM sessions WHERE expire_date < ?").pluck();
-  const countLive = db.prepare("SELECT count(*) FROM sessions WHERE expire_date >= ?").pluck();
+async function purge(
+  db: Database,
+  cutoff: string,
+  { batchSize, onProgress }: PurgeOptions,
+  name: string,
+): Promise<number> {
+  const t = quoteIdentifier(name);
+  const purging = quoteIdentifier(`${name}_purging`);
+  const count = db.prepare(`SELECT count(*) FROM ${t} WHERE expire_date < ?`).pluck();
+  const countLive = db.prepare(`SELECT count(*) FROM ${t} WHERE expire_date >= ?`).pluck();
   const expired = count.get(cutoff) as number;
   if (expired === 0) return 0;
   const live = countLive.get(cutoff) as number;
-  const schema = swappableSchema(db);
+  const schema = swappableSchema(db, name);
   if (schema !== null && live <= MOST_LIVE_ROWS_TO_COPY && expired >= EXPIRED_PER_LIVE * live) {
     const removed = db
       .transaction(() => {
         const before = count.get(cutoff) as number;
-        db.exec(schema.table.replace(/^CREATE TABLE\s+("sessions"|sessions)/i, 'CREATE TABLE "sessions_purging"'));
-        db.prepare('INSERT INTO "sessions_purging" SELECT * FROM sessions WHERE expire_date >= ?').run(cutoff);
-        db.exec('DROP TABLE sessions; ALTER TABLE "sessions_purging" RENAME TO sessions');
+        db.exec(schema.table.replace(createTablePrefix(name), `CREATE TABLE ${purging}`));
+        db.prepare(`INSERT INTO ${purging} SELECT * FROM ${t} WHERE expire_date >= ?`).run(cutoff);
+        db.exec(`DROP TABLE ${t}; ALTER TABLE ${purging} RENAME TO ${t}`);
         for (const index of schema.indexes) db.exec(index);
         return before;
       })
@@ -93,9 +113,7 @@ async function purge(db: Database, cutoff: string, { batchSize, onProgress }: Pu
     onProgress?.(removed);
     return removed;
   }
-  const remove = db.prepare(
-    "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expire_date < ? LIMIT ?)",
-  );
+  const remove = db.prepare(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE expire_date < ? LIMIT ?)`);
   let size = batchSize ?? 1000;
   let removed = 0;
   for (;;) {

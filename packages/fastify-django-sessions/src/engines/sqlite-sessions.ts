@@ -17,6 +17,7 @@
 import type { Database, Statement, Transaction } from "better-sqlite3";
 import { LRUCache } from "lru-cache";
 import { purgeExpiredSessions, type PurgeOptions } from "./sqlite-purge.js";
+import { DEFAULT_SESSION_TABLE, quoteIdentifier } from "../session-table.js";
 
 /** A row as stored, and its data as JSON once a session has verified it. */
 export interface SessionRow {
@@ -54,6 +55,8 @@ interface Queued {
 
 export class SqliteSessions {
   readonly #db: Database;
+  /** The sessions table's name (SESSION_DB_TABLE), for the purge. */
+  readonly #table: string;
   readonly #live: Statement<[string, string], SessionRow>;
   readonly #any: Statement<[string], { session_data: string }>;
   readonly #exists: Statement<[string], { found: number }>;
@@ -83,19 +86,22 @@ export class SqliteSessions {
   /** One turn's works in one transaction (made once: better-sqlite3 wraps it in BEGIN/COMMIT). */
   readonly #runBatch: Transaction<(batch: Queued[]) => Outcome[]>;
 
-  constructor(db: Database) {
+  /** `table` is the sessions table's name (SESSION_DB_TABLE, already checked). */
+  constructor(db: Database, table: string = DEFAULT_SESSION_TABLE) {
     this.#db = db;
-    this.#live = db.prepare("SELECT session_data, expire_date FROM sessions WHERE session_key = ? AND expire_date > ?");
-    this.#any = db.prepare("SELECT session_data FROM sessions WHERE session_key = ?");
-    this.#exists = db.prepare("SELECT 1 AS found FROM sessions WHERE session_key = ?");
+    this.#table = table;
+    const t = quoteIdentifier(table);
+    this.#live = db.prepare(`SELECT session_data, expire_date FROM ${t} WHERE session_key = ? AND expire_date > ?`);
+    this.#any = db.prepare(`SELECT session_data FROM ${t} WHERE session_key = ?`);
+    this.#exists = db.prepare(`SELECT 1 AS found FROM ${t} WHERE session_key = ?`);
     this.#updateIf = db.prepare(
-      "UPDATE sessions SET session_data = ?, expire_date = ? WHERE session_key = ? AND session_data = ?",
+      `UPDATE ${t} SET session_data = ?, expire_date = ? WHERE session_key = ? AND session_data = ?`,
     );
-    this.#update = db.prepare("UPDATE sessions SET session_data = ?, expire_date = ? WHERE session_key = ?");
+    this.#update = db.prepare(`UPDATE ${t} SET session_data = ?, expire_date = ? WHERE session_key = ?`);
     this.#insert = db.prepare(
-      "INSERT INTO sessions (session_key, session_data, expire_date) VALUES (?, ?, ?) ON CONFLICT (session_key) DO NOTHING",
+      `INSERT INTO ${t} (session_key, session_data, expire_date) VALUES (?, ?, ?) ON CONFLICT (session_key) DO NOTHING`,
     );
-    this.#delete = db.prepare("DELETE FROM sessions WHERE session_key = ?");
+    this.#delete = db.prepare(`DELETE FROM ${t} WHERE session_key = ?`);
     this.#probe = db.prepare(
       "SELECT (SELECT data_version FROM pragma_data_version()) AS version, total_changes() AS changes",
     );
@@ -168,7 +174,7 @@ export class SqliteSessions {
   /** Removes the rows that expired before `cutoff` (see sqlite-purge.ts). */
   async purgeExpired(cutoff: string, options: PurgeOptions): Promise<number> {
     try {
-      return await purgeExpiredSessions(this.#db, cutoff, options);
+      return await purgeExpiredSessions(this.#db, cutoff, options, this.#table);
     } finally {
       this.#generation++;
     }
