@@ -55,6 +55,7 @@ export { CacheUnavailable, type SessionCache, type SwapResult } from "./cache.js
 export { MemoryCache, type MemoryCacheOptions } from "./caches/memory-cache.js";
 export { RedisCache, type RedisCacheOptions } from "./caches/redis-cache.js";
 export { dbEngine, DbSession, type DbStore, type SessionsDatabase, type SessionsTable } from "./engines/db.js";
+export { withSessionTable, DEFAULT_SESSION_TABLE, DJANGO_SESSION_TABLE } from "./session-table.js";
 export {
   resolveSessionSettings,
   sessionSettingsFromEnv,

@@ -209,7 +209,7 @@ export function cachedDbEngine<DB extends SessionsDatabase>(
   { db, dateValue = toSqliteDatetime, sqlite }: DbEngineOptions<DB>,
   cache: SessionCache,
 ): SessionEngine {
-  const store = dbStore(sessionsOnly(db), dateValue, sqlite);
+  const store = dbStore(sessionsOnly(db), dateValue, sqlite, context.settings.SESSION_DB_TABLE);
   const unmarked = new UnmarkedEntries(cache);
   return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache, unmarked), {
     // Purge, listing and the route locks' leases are the table's, as for db.

@@ -1,6 +1,7 @@
 /**
- * The `db` engine: one row per session in the `sessions` table, through kysely. Data is stored
- * in Django's signed format, so a Django app with the same SECRET_KEY reads the same rows.
+ * The `db` engine: one row per session in the table SESSION_DB_TABLE names (`sessions` by
+ * default, `django_session` to share Django's), through kysely. Data is stored in Django's signed
+ * format, so a Django app with the same SECRET_KEY reads the same rows.
  */
 import type { Kysely } from "kysely";
 import { datetimeColumnMs, parseIsoformat, toSqliteDatetime } from "../dates.js";
@@ -20,6 +21,7 @@ import { CreateError } from "../errors.js";
 import { isJsonObject } from "../json.js";
 import type { LockStore } from "../locks.js";
 import { SqliteSessions, type SessionRow } from "./sqlite-sessions.js";
+import { DEFAULT_SESSION_TABLE, withSessionTable } from "../session-table.js";
 import { dialectOf } from "./kysely-dialect.js";
 import { importPeer } from "../optional-peers.js";
 import type { Database as BetterSqlite3Database } from "better-sqlite3";
@@ -72,7 +74,10 @@ export interface DbEngineOptions<DB extends SessionsDatabase = SessionsDatabase>
 }
 
 export interface DbStore {
+  /** Queries that name `sessions` reach the configured table (see session-table.ts). */
   readonly db: Kysely<SessionsDatabase>;
+  /** The sessions table's real name (SESSION_DB_TABLE). */
+  readonly table: string;
   readonly dateValue: (epochMs: number) => string | Date;
   /** SQLite (no row locks: a write transaction locks the database). */
   readonly sqlite: boolean;
@@ -84,9 +89,16 @@ export function dbStore(
   db: Kysely<SessionsDatabase>,
   dateValue: (epochMs: number) => string | Date,
   sqlite?: BetterSqlite3Database,
+  table: string = DEFAULT_SESSION_TABLE,
 ): DbStore {
   const isSqlite = dialectOf(db) === "sqlite";
-  return { db, dateValue, sqlite: isSqlite, direct: isSqlite && sqlite ? new SqliteSessions(sqlite) : null };
+  return {
+    db: withSessionTable(db, table),
+    table,
+    dateValue,
+    sqlite: isSqlite,
+    direct: isSqlite && sqlite ? new SqliteSessions(sqlite, table) : null,
+  };
 }
 
 /**
@@ -562,7 +574,7 @@ export function dbEngine<DB extends SessionsDatabase>(
   context: EngineContext,
   { db, dateValue = toSqliteDatetime, sqlite }: DbEngineOptions<DB>,
 ): SessionEngine {
-  const store = dbStore(sessionsOnly(db), dateValue, sqlite);
+  const store = dbStore(sessionsOnly(db), dateValue, sqlite, context.settings.SESSION_DB_TABLE);
   // The database belongs to the application, which closes it.
   return defineEngine("db", context, (key, ctx) => new DbSession(key, ctx, store), {
     ...tableEngineOptions(context, store),
