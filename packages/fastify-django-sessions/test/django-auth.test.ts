@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   djangoUserId,
   sessionAuthHash,
@@ -19,9 +19,12 @@ import {
 } from "../src/index.js";
 import { dbFixture } from "../../../test/helpers.js";
 import { DJANGO_PYTHON, NO_DJANGO } from "../../../test/django.js";
+import { PROJECT_ROOT } from "../../../test/processes.js";
 
-const FIXTURE = fileURLToPath(new URL("fixtures/django-auth.json", import.meta.url));
-const SCRIPT = fileURLToPath(new URL("fixtures/django-auth.py", import.meta.url));
+// From the project's root: compiled tests run from .build/, where only code is.
+const FIXTURES = join(PROJECT_ROOT, "packages/fastify-django-sessions/test/fixtures");
+const FIXTURE = join(FIXTURES, "django-auth.json");
+const SCRIPT = join(FIXTURES, "django-auth.py");
 
 interface DjangoAuthFixture {
   django_version: string;
