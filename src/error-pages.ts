@@ -6,6 +6,7 @@ import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { SessionInterrupted } from "fastify-django-sessions";
+import { connectionErrorFields, isDatabaseUnavailable } from "./db/connection-errors.js";
 
 interface ErrorPage {
   status: number;
@@ -49,13 +50,15 @@ function validationMessage(error: FastifyError): string {
   return help ? `The field “${field}” is not valid. ${help}` : error.message;
 }
 
+const STORE_UNAVAILABLE = "The session store is unavailable right now. Please try again in a moment.";
+
 function pageFor(error: FastifyError): ErrorPage {
+  // PostgreSQL down or restarting: the same 503 as the cache's outage; the pool recovers by itself.
+  if (isDatabaseUnavailable(error)) return { status: 503, heading: HEADINGS[503]!, message: STORE_UNAVAILABLE };
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   const exposed = (error as { expose?: boolean }).expose === true;
   if (status === 503) {
-    const message = exposed
-      ? error.message
-      : "The session store is unavailable right now. Please try again in a moment.";
+    const message = exposed ? error.message : STORE_UNAVAILABLE;
     return { status, heading: HEADINGS[503]!, message };
   }
   if (status >= 500) {
@@ -110,7 +113,10 @@ async function sendPage(reply: FastifyReply, page: ErrorPage): Promise<FastifyRe
 export function registerErrorPages(app: FastifyInstance): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const page = pageFor(error);
-    if (page.status >= 500) request.log.error({ err: error }, "request failed");
+    // An outage is one line per request (what and why), not a stack trace each time.
+    if (isDatabaseUnavailable(error))
+      request.log.error({ status: 503, ...connectionErrorFields(error) }, "database unavailable: answered 503");
+    else if (page.status >= 500) request.log.error({ err: error }, "request failed");
     else request.log.warn({ status: page.status, code: error.code, reason: error.message }, page.heading);
     return sendPage(reply, page);
   });

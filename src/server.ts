@@ -54,6 +54,8 @@ export async function main({
       throw error;
     }
     app.addHook("onClose", () => runtime.close());
+    // A lost PostgreSQL connection is a warning in the app's own log from here on.
+    runtime.database.logConnectionErrorsTo?.(app.log);
   } catch (error) {
     if (!EXPECTED.some((type) => error instanceof type)) throw error;
     stderr(`error: ${(error as Error).message}\n`);

@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, sql, SqliteDialect, type Generated } from "kys
 import pg from "pg";
 import { toSqliteDatetime, type SessionsDatabase } from "fastify-django-sessions";
 import { checkpointInBackground } from "./wal-checkpointer.js";
+import { connectionErrorFields } from "./connection-errors.js";
 import { maskUrl } from "fastify-django-sessions";
 
 export interface UsersTable {
@@ -55,6 +56,8 @@ export interface OpenedDatabase {
   location: string;
   /** How an instant is written to a datetime column. */
   dateValue: (epochMs: number) => string | Date;
+  /** Where lost PostgreSQL connections are logged from now on (standard error until then). */
+  logConnectionErrorsTo?(logger: ConnectionLog): void;
   /** Closes the database (and what openSqlite started beside it). */
   close(): Promise<void>;
 }
@@ -92,17 +95,53 @@ export function openSqlite(
   };
 }
 
-/** A PostgreSQL pool; `options` can set e.g. a search_path for an isolated test schema. */
+/** Where a lost PostgreSQL connection is reported: pino's (Fastify's) logger fits. */
+export interface ConnectionLog {
+  warn(fields: object, message: string): void;
+}
+
+/** Until the app's logger takes over (commands keep it): one line on standard error. */
+const STDERR_LOG: ConnectionLog = {
+  warn: (_fields, message) => void process.stderr.write(`warning: ${message}\n`),
+};
+
+/**
+ * A PostgreSQL pool; `options` can set e.g. a search_path for an isolated test schema.
+ *
+ * A connection that dies (PostgreSQL restarted or stopped) emits 'error' on its pg Client. The
+ * pool listens for that only while the client is idle in it; one checked out by a query has no
+ * listener, and Node ends the process on an unheard 'error' (node-postgres issue #1324). So every
+ * client gets a listener of its own as it connects, for its whole life: the query in flight fails
+ * by itself (a 503, see connection-errors.ts), the pool drops the broken client when it is
+ * released, and the next query opens a new connection. Each loss is logged once, as a warning.
+ */
 export function openPostgres(url: string, options?: string): OpenedDatabase {
+  const location = maskUrl(url);
+  // A connection that cannot be made fails within 5 s (ECONNREFUSED at once), so no request waits forever.
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, options });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on("error", () => {});
+  let log = STDERR_LOG;
+  const reported = new WeakSet<Error>();
+  const report = (error: Error) => {
+    // The client's listener and the pool's (for an idle client) hear the same error.
+    if (reported.has(error)) return;
+    reported.add(error);
+    const fields = connectionErrorFields(error);
+    log.warn(
+      { database: location, ...fields },
+      `PostgreSQL connection lost (${fields.code ? `${fields.code} ` : ""}${fields.reason}); a new one is opened for the next query`,
+    );
+  };
+  pool.on("connect", (client) => client.on("error", report));
+  pool.on("error", report);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     dialect: "postgres",
-    location: maskUrl(url),
+    location,
     dateValue: (ms) => new Date(ms),
+    logConnectionErrorsTo(logger) {
+      log = logger;
+    },
     close: () => db.destroy(),
   };
 }
