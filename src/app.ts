@@ -126,9 +126,8 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
     clientSide: engine.clientSide,
     views: path.join(ROOT, "views"),
     readRecord: recordReader({
+      engine,
       settings: sessionSettings,
-      db: deps.db,
-      caches: deps.runtime?.caches ?? deps.caches ?? {},
       cache: { backend: config.cache.backend, keyPrefix: config.cache.keyPrefix },
     }),
   });

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { endedMessage, type EndedSessions } from "../auth/ended-sessions.js";
 import { leaveNotice } from "../notices.js";
-import { readCookie } from "fastify-django-sessions";
+import { isStorableKey, readCookie } from "fastify-django-sessions";
 
 export function tellEndedSessions(app: FastifyInstance, ended: Pick<EndedSessions, "take">): void {
   const cookieName = app.config.session.SESSION_COOKIE_NAME;
@@ -15,7 +15,8 @@ export function tellEndedSessions(app: FastifyInstance, ended: Pick<EndedSession
   app.addHook("preHandler", async (request, reply) => {
     if (request.routeOptions.config?.session === false) return;
     const sent = readCookie(request.headers.cookie, cookieName);
-    if (!sent) return;
+    // A value no store can hold was never a session, so it cannot have been ended.
+    if (!sent || !isStorableKey(sent)) return;
     await request.session.load();
     // Reading the data drops a key the store does not know: only then can it have been ended.
     request.session.has("_");

@@ -3,22 +3,7 @@
  * show it exactly as kept: the `sessions` row on db and cached_db, the cache entry on cache, the
  * file on file, and the cookie itself on signed_cookies. One read per page, demo pages only.
  */
-import { readFile, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import type { Kysely } from "kysely";
-import {
-  builtInEngineName,
-  type SessionCache,
-  type SessionsDatabase,
-  type SessionSettings,
-} from "fastify-django-sessions";
-import { MIN_SESSION_KEY_LENGTH } from "fastify-django-sessions";
-import { STORED_DATA_SALT } from "fastify-django-sessions";
-import { CACHE_KEY_PREFIX } from "fastify-django-sessions";
-import { CACHED_DB_KEY_PREFIX } from "fastify-django-sessions";
-import { SIGNED_COOKIE_SALT } from "fastify-django-sessions";
-
+import type { RawCacheEntry, RawRecord, SessionEngine, SessionSettings } from "fastify-django-sessions";
 import { explainSignedValue, type SignedValueSteps } from "./signed-value.js";
 
 export interface SessionRowView {
@@ -61,10 +46,10 @@ export type StoredRecord =
     }
   | { kind: "cookie"; value: string; steps: SignedValueSteps };
 
-export interface RecordReaderOptions<DB extends SessionsDatabase = SessionsDatabase> {
+export interface RecordReaderOptions {
+  /** The engine in use: its readRecord() reads what the store keeps, raw. */
+  engine: SessionEngine;
   settings: SessionSettings;
-  db: Kysely<DB>;
-  caches: Readonly<Record<string, SessionCache>>;
   /** CACHE_BACKEND and CACHE_KEY_PREFIX, to name the entry as the cache server holds it. */
   cache: { backend: "locmem" | "redis"; keyPrefix: string };
   now?: () => number;
@@ -72,50 +57,56 @@ export interface RecordReaderOptions<DB extends SessionsDatabase = SessionsDatab
 
 export type RecordReader = (sessionKey: string | null) => Promise<StoredRecord>;
 
-const KEY_ALPHABET = /^[a-z0-9]+$/;
-
-function isServerKey(key: string | null): key is string {
-  return key !== null && key.length >= MIN_SESSION_KEY_LENGTH && KEY_ALPHABET.test(key);
-}
-
 /**
  * A reader for the configured engine. `sessionKey` is what the browser holds after this
  * response: the session key, or on signed_cookies the signed cookie value.
  */
-export function recordReader<DB extends SessionsDatabase>({
-  settings,
-  db: appDb,
-  caches,
-  cache: cacheConfig,
-  now = Date.now,
-}: RecordReaderOptions<DB>): RecordReader {
-  const db = appDb as unknown as Kysely<SessionsDatabase>;
-  const engine = builtInEngineName(settings.SESSION_ENGINE);
-  const cache = caches[settings.SESSION_CACHE_ALIAS];
+export function recordReader({ engine, settings, cache, now = Date.now }: RecordReaderOptions): RecordReader {
   const secrets = settings;
 
-  async function cacheEntry(enginePrefix: string, key: string): Promise<CacheEntryView | null> {
-    if (!cache) return null;
-    const [text, expiresAt] = await Promise.all([cache.get(enginePrefix + key), cache.expiresAt(enginePrefix + key)]);
+  function cacheView(entry: RawCacheEntry): CacheEntryView {
     return {
-      fullKey: `${cacheConfig.keyPrefix}:1:${enginePrefix}${key}`,
-      where: cache.description,
-      redis: cacheConfig.backend === "redis",
-      text: text ?? null,
-      ttlSeconds:
-        text === undefined || expiresAt === undefined ? null : Math.max(0, Math.round((expiresAt - now()) / 1000)),
+      // Django's cache framework names a key <KEY_PREFIX>:<VERSION>:<key>.
+      fullKey: `${cache.keyPrefix}:1:${entry.key}`,
+      where: entry.where,
+      redis: cache.backend === "redis",
+      text: entry.text,
+      ttlSeconds: entry.expiresAt === null ? null : Math.max(0, Math.round((entry.expiresAt - now()) / 1000)),
     };
   }
 
-  async function row(key: string): Promise<SessionRowView | null> {
-    const found = await db
-      .selectFrom("sessions")
-      .select(["session_key", "session_data", "expire_date"])
-      .where("session_key", "=", key)
-      .executeTakeFirst();
-    if (!found) return null;
-    const expire = found.expire_date;
-    return { ...found, expire_date: expire instanceof Date ? expire.toISOString() : expire };
+  function view(key: string, record: RawRecord): StoredRecord {
+    switch (record.kind) {
+      case "unusable-key":
+        return { kind: "nothing", why: "The cookie holds no valid session key, so nothing was looked up." };
+      case "row": {
+        const found = record.row;
+        const row = found && {
+          ...found,
+          expire_date: found.expire_date instanceof Date ? found.expire_date.toISOString() : found.expire_date,
+        };
+        return {
+          kind: "row",
+          key,
+          row,
+          steps: row ? explainSignedValue(row.session_data, record.salt, secrets) : null,
+          cacheCopy: record.cacheCopy ? cacheView(record.cacheCopy) : null,
+        };
+      }
+      case "cache":
+        return { kind: "cache", key, entry: cacheView(record.entry) };
+      case "file":
+        return {
+          kind: "file",
+          key,
+          path: record.path,
+          contents: record.contents,
+          modified: record.modified?.toISOString() ?? null,
+          steps: record.contents ? explainSignedValue(record.contents, record.salt, secrets) : null,
+        };
+      case "cookie":
+        return { kind: "cookie", value: record.value, steps: explainSignedValue(record.value, record.salt, secrets) };
+    }
   }
 
   return async (sessionKey) => {
@@ -125,53 +116,9 @@ export function recordReader<DB extends SessionsDatabase>({
         why: "Your browser holds no session cookie after this response, so there is nothing to look up.",
       };
     }
-    switch (engine) {
-      case "db":
-      case "cached_db": {
-        if (!isServerKey(sessionKey))
-          return { kind: "nothing", why: "The cookie holds no valid session key, so nothing was looked up." };
-        const found = await row(sessionKey);
-        return {
-          kind: "row",
-          key: sessionKey,
-          row: found,
-          steps: found ? explainSignedValue(found.session_data, STORED_DATA_SALT, secrets) : null,
-          cacheCopy: engine === "cached_db" ? await cacheEntry(CACHED_DB_KEY_PREFIX, sessionKey) : null,
-        };
-      }
-      case "cache": {
-        if (!isServerKey(sessionKey))
-          return { kind: "nothing", why: "The cookie holds no valid session key, so nothing was looked up." };
-        const entry = await cacheEntry(CACHE_KEY_PREFIX, sessionKey);
-        return entry ? { kind: "cache", key: sessionKey, entry } : { kind: "nothing", why: "No cache is configured." };
-      }
-      case "file": {
-        if (!isServerKey(sessionKey))
-          return { kind: "nothing", why: "The cookie holds no valid session key, so no file was opened." };
-        const file = path.join(settings.SESSION_FILE_PATH ?? tmpdir(), settings.SESSION_COOKIE_NAME + sessionKey);
-        try {
-          const [contents, info] = await Promise.all([readFile(file, "latin1"), stat(file)]);
-          return {
-            kind: "file",
-            key: sessionKey,
-            path: file,
-            contents,
-            modified: info.mtime.toISOString(),
-            steps: contents === "" ? null : explainSignedValue(contents, STORED_DATA_SALT, secrets),
-          };
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-          return { kind: "file", key: sessionKey, path: file, contents: null, modified: null, steps: null };
-        }
-      }
-      case "signed_cookies":
-        return {
-          kind: "cookie",
-          value: sessionKey,
-          steps: explainSignedValue(sessionKey, SIGNED_COOKIE_SALT, secrets),
-        };
-      default:
-        return { kind: "nothing", why: `The custom engine ${settings.SESSION_ENGINE} keeps its records its own way.` };
+    if (!engine.readRecord) {
+      return { kind: "nothing", why: `The custom engine ${settings.SESSION_ENGINE} keeps its records its own way.` };
     }
+    return view(sessionKey, await engine.readRecord(sessionKey));
   };
 }

@@ -79,6 +79,38 @@ export function decodeStored(
   }
 }
 
+/** A cache entry exactly as the cache keeps it, for RawRecord. */
+export interface RawCacheEntry {
+  /** The key given to the cache: the engine's prefix, then the session key. */
+  key: string;
+  /** How the cache names itself (Redis at ..., the in-process cache). */
+  where: string;
+  /** The entry's text; null when there is none. */
+  text: string | null;
+  /** When the cache drops the entry (epoch ms); null when there is none. */
+  expiresAt: number | null;
+}
+
+/**
+ * What the store keeps for one session, read raw rather than through a session object: the row
+ * (db, cached_db with the cache's copy), the cache entry (cache), the file (file), or the cookie
+ * itself (signed_cookies). `salt` is the signer's salt of the signed text, for taking it apart.
+ * For showing and debugging, not for requests.
+ */
+export type RawRecord =
+  | {
+      kind: "row";
+      table: string;
+      row: { session_key: string; session_data: string; expire_date: string | Date } | null;
+      salt: string;
+      cacheCopy?: RawCacheEntry;
+    }
+  | { kind: "cache"; entry: RawCacheEntry }
+  | { kind: "file"; path: string; contents: string | null; modified: Date | null; salt: string }
+  | { kind: "cookie"; value: string; salt: string }
+  /** The key is not one this store can hold (too short or long, characters outside a-z0-9). */
+  | { kind: "unusable-key" };
+
 export interface SessionEngine {
   /** The engine's short name, as SESSION_ENGINE spells it (db, cache, ...). */
   readonly name: string;
@@ -113,6 +145,11 @@ export interface SessionEngine {
   countSessions?(options?: CountOptions): Promise<number>;
   /** How listSessions orders sessions: latest expiry first, or by key. Absent: the engine's own order. */
   readonly listOrder?: ListOrder;
+  /**
+   * What the store keeps for `sessionKey` (on signed_cookies: the cookie's value), raw; absent on
+   * custom engines that do not say. One read of the store.
+   */
+  readRecord?(sessionKey: string): Promise<RawRecord>;
   /** Releases connections the engine opened itself. */
   close(): Promise<void>;
   /**
@@ -166,6 +203,7 @@ export function defineEngine(
     listSessions,
     countSessions,
     listOrder,
+    readRecord,
   }: {
     clearExpired?: (options?: ClearOptions) => Promise<number | undefined>;
     close?: () => Promise<void>;
@@ -176,6 +214,7 @@ export function defineEngine(
     listSessions?: (options?: ListOptions) => AsyncIterable<StoredSession>;
     countSessions?: (options?: CountOptions) => Promise<number>;
     listOrder?: ListOrder;
+    readRecord?: (sessionKey: string) => Promise<RawRecord>;
   } = {},
 ): SessionEngine {
   return {
@@ -189,6 +228,7 @@ export function defineEngine(
     ...(listSessions ? { listSessions } : {}),
     ...(countSessions ? { countSessions } : {}),
     ...(listOrder ? { listOrder } : {}),
+    ...(readRecord ? { readRecord } : {}),
     open<T extends SessionShape<T> = SessionData>(
       sessionKey: string | null | undefined,
       log: SessionLogger = silentLogger,

@@ -32,6 +32,8 @@ export type {
   ListOrder,
   ClearOptions,
   EngineContext,
+  RawRecord,
+  RawCacheEntry,
 } from "./engine.js";
 export { defineEngine } from "./engine.js";
 export type { SessionLocks, LockStore, LockOptions, ReleaseLock } from "./locks.js";
@@ -94,6 +96,7 @@ export {
 export { NotSerializableError, type JsonValue, type JsonObject } from "./json.js";
 export {
   generateSessionKey,
+  isStorableKey,
   MAX_SESSION_KEY_LENGTH,
   MIN_SESSION_KEY_LENGTH,
   SESSION_KEY_LENGTH,

@@ -33,6 +33,11 @@ export function generateSessionKey(): string {
   return key;
 }
 
+/** True when a store can hold `key`: 8 to 40 characters of a-z0-9 (Django's keys are 32). */
+export function isStorableKey(key: string): boolean {
+  return sessionKeyProblem(key) === null;
+}
+
 /** True when every character is in a-z0-9 (what the file engine requires before touching disk). */
 export function hasKeyAlphabet(key: string): boolean {
   return /^[a-z0-9]+$/.test(key);

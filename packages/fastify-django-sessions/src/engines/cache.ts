@@ -6,8 +6,8 @@
  */
 import type { SessionCache } from "../cache.js";
 import { CacheUnavailable } from "../cache.js";
-import { defineEngine, type EngineContext, type SessionEngine } from "../engine.js";
-import { hasKeyAlphabet } from "../keys.js";
+import { defineEngine, type EngineContext, type RawCacheEntry, type SessionEngine } from "../engine.js";
+import { hasKeyAlphabet, isStorableKey } from "../keys.js";
 import { countInKeyOrder, CursorCodec, listInKeyOrder, type KeyOrderStore } from "../listing.js";
 import { CreateError } from "../errors.js";
 import { isJsonObject } from "../json.js";
@@ -151,6 +151,17 @@ function cachedSessions(cache: SessionCache, keyPrefix: string): KeyOrderStore {
   };
 }
 
+/** The entry under `cacheKey` exactly as the cache keeps it, for SessionEngine.readRecord. */
+export async function readCacheEntry(cache: SessionCache, cacheKey: string): Promise<RawCacheEntry> {
+  const [text, expiresAt] = await Promise.all([cache.get(cacheKey), cache.expiresAt(cacheKey)]);
+  return {
+    key: cacheKey,
+    where: cache.description,
+    text: text ?? null,
+    expiresAt: text === undefined ? null : (expiresAt ?? null),
+  };
+}
+
 /** The cache expires entries itself, so there is nothing to clear. */
 export function cacheEngine(context: EngineContext, cache: SessionCache): SessionEngine {
   const cursors = new CursorCodec(context.settings.SECRET_KEY);
@@ -166,5 +177,9 @@ export function cacheEngine(context: EngineContext, cache: SessionCache): Sessio
     listOrder: "key",
     mergesSaves: true,
     lockStore: cache.locks ?? null,
+    readRecord: async (key) =>
+      isStorableKey(key)
+        ? { kind: "cache", entry: await readCacheEntry(cache, CACHE_KEY_PREFIX + key) }
+        : { kind: "unusable-key" },
   });
 }

@@ -24,7 +24,7 @@ import { defineEngine, type EngineContext, type SessionEngine } from "../engine.
 import { dumps } from "../json.js";
 import type { LoadedRecord, RecordWrite, SessionContext, SessionData, SessionShape } from "../session-base.js";
 import { MISSING_RECORD } from "../session-base.js";
-import { parseEntry } from "./cache.js";
+import { parseEntry, readCacheEntry } from "./cache.js";
 import {
   DbSession,
   dbStore,
@@ -211,9 +211,17 @@ export function cachedDbEngine<DB extends SessionsDatabase>(
 ): SessionEngine {
   const store = dbStore(sessionsOnly(db), dateValue, sqlite, context.settings.SESSION_DB_TABLE);
   const unmarked = new UnmarkedEntries(cache);
+  const table = tableEngineOptions(context, store);
   return defineEngine("cached_db", context, (key, ctx) => new CachedDbSession(key, ctx, store, cache, unmarked), {
     // Purge, listing and the route locks' leases are the table's, as for db.
-    ...tableEngineOptions(context, store),
+    ...table,
+    // The row, and the copy in front of it.
+    async readRecord(key) {
+      const record = await table.readRecord(key);
+      return record.kind === "row"
+        ? { ...record, cacheCopy: await readCacheEntry(cache, CACHED_DB_KEY_PREFIX + key) }
+        : record;
+    },
     close: async () => unmarked.stop(),
   });
 }

@@ -12,22 +12,24 @@ import {
   type CountOptions,
   type EngineContext,
   type ListOptions,
+  type RawRecord,
   type SessionEngine,
   type StoredSession,
 } from "../engine.js";
-import { generateSessionKey, hasKeyAlphabet, MAX_SESSION_KEY_LENGTH } from "../keys.js";
+import { generateSessionKey, hasKeyAlphabet, isStorableKey, MAX_SESSION_KEY_LENGTH } from "../keys.js";
 import { CursorCodec, InvalidCursor, withLazyCursor } from "../listing.js";
 import { CreateError } from "../errors.js";
 import { isJsonObject } from "../json.js";
 import type { LockStore } from "../locks.js";
 import { SqliteSessions, type SessionRow } from "./sqlite-sessions.js";
-import { DEFAULT_SESSION_TABLE, withSessionTable } from "../session-table.js";
 import { dialectOf } from "./kysely-dialect.js";
 import { importPeer } from "../optional-peers.js";
+import { DEFAULT_SESSION_TABLE, withSessionTable } from "../session-table.js";
 import type { Database as BetterSqlite3Database } from "better-sqlite3";
 import {
   MISSING_RECORD,
   SessionBase,
+  STORED_DATA_SALT,
   type LoadedRecord,
   type RecordWrite,
   type SessionContext,
@@ -567,6 +569,15 @@ export function tableEngineOptions(context: EngineContext, store: DbStore) {
     listOrder: "expiry" as const,
     mergesSaves: true,
     lockStore: tableLocks(store),
+    async readRecord(key: string): Promise<RawRecord> {
+      if (!isStorableKey(key)) return { kind: "unusable-key" };
+      const row = await store.db
+        .selectFrom("sessions")
+        .select(["session_key", "session_data", "expire_date"])
+        .where("session_key", "=", key)
+        .executeTakeFirst();
+      return { kind: "row", table: context.settings.SESSION_DB_TABLE, row: row ?? null, salt: STORED_DATA_SALT };
+    },
   };
 }
 

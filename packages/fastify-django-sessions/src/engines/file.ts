@@ -21,13 +21,14 @@ import { link, open, opendir, readdir, readFile, rename, stat, unlink, writeFile
 import { join } from "node:path";
 import { decodeStored, defineEngine, silentLogger, type EngineContext, type SessionEngine } from "../engine.js";
 import { CreateError, ImproperlyConfigured, UpdateError } from "../errors.js";
-import { hasKeyAlphabet, MIN_SESSION_KEY_LENGTH } from "../keys.js";
+import { hasKeyAlphabet, isStorableKey, MIN_SESSION_KEY_LENGTH } from "../keys.js";
 import { SessionLocks, type LockStore } from "../locks.js";
 import { countInKeyOrder, CursorCodec, listInKeyOrder, type KeyOrderStore } from "../listing.js";
 import {
   EXPIRY_KEY,
   MISSING_RECORD,
   SessionBase,
+  STORED_DATA_SALT,
   type LoadedRecord,
   type RecordWrite,
   type SessionContext,
@@ -440,5 +441,16 @@ export function fileEngine(context: EngineContext, { directory }: FileEngineOpti
     listOrder: "key",
     mergesSaves: true,
     lockStore: lockFiles(directory, prefix, ".request", Date.now),
+    async readRecord(key) {
+      if (!isStorableKey(key)) return { kind: "unusable-key" };
+      const path = join(directory, prefix + key);
+      try {
+        const [contents, info] = await Promise.all([readFile(path, "latin1"), stat(path)]);
+        return { kind: "file", path, contents, modified: info.mtime, salt: STORED_DATA_SALT };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        return { kind: "file", path, contents: null, modified: null, salt: STORED_DATA_SALT };
+      }
+    },
   });
 }

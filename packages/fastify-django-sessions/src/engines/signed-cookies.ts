@@ -113,5 +113,6 @@ export function signedCookiesEngine(context: EngineContext): SessionEngine {
   return defineEngine("signed_cookies", context, (key, ctx) => new SignedCookieSession(key, ctx, cookieSigner), {
     clientSide: true,
     loadsSynchronously: true,
+    readRecord: async (value) => ({ kind: "cookie", value, salt: SIGNED_COOKIE_SALT }),
   });
 }
