@@ -19,6 +19,7 @@ import {
   sessions,
   type SessionsDatabase,
 } from "fastify-django-sessions";
+import { sessionTablesMigration } from "fastify-django-sessions/migrations";
 import { CookieJar } from "./helpers.js";
 import { DJANGO_PYTHON, NO_DJANGO } from "./django.js";
 import { freePort, processScope, PROJECT_ROOT } from "./processes.js";
@@ -244,3 +245,60 @@ describe("sessions shared with a running Django", { skip: NO_DJANGO }, () => {
     // ada's password is now the new one: tests that log in go before this one.
   });
 });
+
+describe(
+  "the Node side creates django_session first; Django then migrates with --fake-initial",
+  { skip: NO_DJANGO },
+  () => {
+    const { dir } = processScope("django-interop-first");
+    const databasePath = join(dir, "node-first.sqlite3");
+    const env = { ...process.env, SECRET_KEY, DATABASE_PATH: databasePath, PYTHONDONTWRITEBYTECODE: "1" };
+    const manage = (...args: string[]) =>
+      spawnSync(DJANGO_PYTHON!, ["manage.py", ...args], {
+        cwd: DJANGO_PROJECT,
+        env,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+
+    test("Django takes the table as its own and reads the session Node stored in it", async () => {
+      const sqlite = new SQLite(databasePath);
+      const db = new Kysely<SessionsDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+      try {
+        await sessionTablesMigration({ table: "django_session" }).up(db as Kysely<unknown>);
+        const schema = () =>
+          sqlite
+            .prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'django_session' ORDER BY name")
+            .all();
+        const made = schema();
+        const engine = await createSessionEngine(
+          resolveSessionSettings({ SECRET_KEY, SESSION_DB_TABLE: "django_session" }),
+          {
+            db,
+            sqlite,
+          },
+        );
+        const session = engine.open(null);
+        session.set("colour", "blue");
+        await session.save();
+
+        const plain = manage("migrate", "--noinput");
+        assert.notEqual(plain.status, 0, "a plain migrate stops at the existing table");
+        assert.match(plain.stderr, /django_session" already exists|table "django_session" already exists/);
+        const faked = manage("migrate", "--fake-initial", "--noinput");
+        assert.equal(faked.status, 0, faked.stderr);
+        assert.match(faked.stdout, /Applying sessions\.0001_initial\.\.\. FAKED/);
+        assert.deepEqual(schema(), made, "Django left the table as Node made it");
+        const read = manage(
+          "shell",
+          "-c",
+          `from django.contrib.sessions.backends.db import SessionStore; print(SessionStore(session_key=${JSON.stringify(session.sessionKey)})["colour"])`,
+        );
+        assert.equal(read.status, 0, read.stderr);
+        assert.equal(read.stdout.trim(), "blue");
+      } finally {
+        await db.destroy();
+      }
+    });
+  },
+);
