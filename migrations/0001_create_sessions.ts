@@ -1,20 +1,19 @@
-// The sessions table of Django's django_session: key, signed data, indexed expiry.
-import { PostgresAdapter, type Kysely } from "kysely";
+// The sessions table: Django's django_session (columns, types, index) under the name
+// SESSION_DB_TABLE gives it, made by the package's own migration, which also makes session_locks.
+// A table of that name that exists already (Django's, on a database Django migrated) is left as
+// it is. Databases migrated before SESSION_DB_TABLE have "sessions" with the index
+// sessions_expire_date_idx; new ones get Django's index name (sessions_expire_date_16e4c444).
+import type { Kysely } from "kysely";
+import { DEFAULT_SESSION_TABLE } from "fastify-django-sessions";
+import { sessionTablesMigration } from "fastify-django-sessions/migrations";
+import type { MigrationOptions } from "../src/db/migrations.js";
 
-function isPostgres(db: Kysely<unknown>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
+const DEFAULTS: MigrationOptions = { sessionTable: DEFAULT_SESSION_TABLE };
+
+export async function up(db: Kysely<unknown>, { sessionTable }: MigrationOptions = DEFAULTS): Promise<void> {
+  await sessionTablesMigration({ table: sessionTable }).up(db);
 }
 
-export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
-    .createTable("sessions")
-    .addColumn("session_key", "varchar(40)", (col) => col.primaryKey().notNull())
-    .addColumn("session_data", "text", (col) => col.notNull())
-    .addColumn("expire_date", isPostgres(db) ? "timestamptz" : "datetime", (col) => col.notNull())
-    .execute();
-  await db.schema.createIndex("sessions_expire_date_idx").on("sessions").column("expire_date").execute();
-}
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await db.schema.dropTable("sessions").execute();
+export async function down(db: Kysely<unknown>, { sessionTable }: MigrationOptions = DEFAULTS): Promise<void> {
+  await sessionTablesMigration({ table: sessionTable }).down!(db);
 }

@@ -49,12 +49,14 @@ export async function openRuntime(config: AppConfig, { server = false }: { serve
   try {
     await checkDatabase(database);
     let applied: string[] = [];
+    const sessionTable = config.session.SESSION_DB_TABLE;
     if (config.migrateOnStart) {
-      const { results = [] } = await migrateToLatest(database.db);
+      const { results = [] } = await migrateToLatest(database.db, { sessionTable });
       applied = results.map((r) => r.migrationName);
-    } else if (needs.database && !(await hasTable(database.db, "sessions"))) {
+    } else if (needs.database && !(await hasTable(database.db, sessionTable))) {
       throw new StartupError(
-        `the sessions table does not exist in ${database.location}. Run \`npm run migrate\` to create it.`,
+        `the sessions table (SESSION_DB_TABLE=${sessionTable}) does not exist in ${database.location}. ` +
+          "Run `npm run migrate` to create it.",
       );
     }
     if (needs.cache) {

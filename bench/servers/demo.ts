@@ -6,6 +6,7 @@
  *   NODE_ENV=production   templates compiled once (as in production); JSON logs
  *   LOG_LEVEL=warn        no two log lines per request (no other server logs)
  */
+import { withSessionTable } from "fastify-django-sessions";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { openRuntime } from "../../src/runtime.js";
@@ -37,7 +38,7 @@ await serve({
       Object.assign(result, { visits, missing });
     }
     if (wantCount) {
-      const row = await runtime.database.db
+      const row = await withSessionTable(runtime.database.db, engine.settings.SESSION_DB_TABLE)
         .selectFrom("sessions")
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .executeTakeFirstOrThrow();

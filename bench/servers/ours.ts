@@ -14,7 +14,14 @@ import { join } from "node:path";
 import Fastify from "fastify";
 import { openPostgres, openSqlite, type OpenedDatabase } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrations.js";
-import { MemoryCache, RedisCache, createSessionEngine, sessions, type SessionCache } from "fastify-django-sessions";
+import {
+  MemoryCache,
+  RedisCache,
+  createSessionEngine,
+  sessions,
+  withSessionTable,
+  type SessionCache,
+} from "fastify-django-sessions";
 import { CACHE_KEY_PREFIX } from "fastify-django-sessions";
 import {
   countIoredis,
@@ -145,7 +152,7 @@ await serve({
     }
     if (wantCount) {
       if (database) {
-        const row = await database.db
+        const row = await withSessionTable(database.db, engine.settings.SESSION_DB_TABLE)
           .selectFrom("sessions")
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .executeTakeFirstOrThrow();

@@ -153,7 +153,7 @@ export const main = command(async (args: string[], io: CommandIO): Promise<numbe
   const config = commandConfig(io);
   const { db } = openDatabase(config);
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, { sessionTable: config.session.SESSION_DB_TABLE });
     const taken = await db.selectFrom("users").select("id").where("username", "=", username).executeTakeFirst();
     const takenError = new CommandError(`the username ${username} is already taken`);
     if (taken) throw takenError;

@@ -11,7 +11,9 @@ Commands:
   down     undo the most recently applied migration
 
 The database is DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite, default
-data/sessions.sqlite3), read from the environment or .env.`;
+data/sessions.sqlite3), read from the environment or .env. A new database's sessions
+table is named by SESSION_DB_TABLE (default sessions; django_session is Django's, left
+as it is when Django made it already).`;
 
 /** The command, in-process: arguments and streams in, exit status out. */
 export const main = command(async (args: string[], io: CommandIO): Promise<number> => {
@@ -23,9 +25,11 @@ export const main = command(async (args: string[], io: CommandIO): Promise<numbe
   if (!["up", "latest", "status", "down"].includes(command) || args.length > 1) {
     throw new CommandError(`unknown command ${JSON.stringify(args.join(" "))}. Run \`npm run migrate -- --help\`.`, 2);
   }
-  const { db, location } = openDatabase(commandConfig(io));
+  const config = commandConfig(io);
+  const { db, location } = openDatabase(config);
+  const options = { sessionTable: config.session.SESSION_DB_TABLE };
   try {
-    const migrator = await createMigrator(db);
+    const migrator = await createMigrator(db, options);
     if (command === "status") {
       const migrations = await migrator.getMigrations();
       io.stdout.write(`Migrations for ${location}:\n`);
@@ -43,7 +47,7 @@ export const main = command(async (args: string[], io: CommandIO): Promise<numbe
       for (const r of results) io.stdout.write(`Undid ${r.migrationName}\n`);
       return 0;
     }
-    const { results = [] } = await migrateToLatest(db);
+    const { results = [] } = await migrateToLatest(db, options);
     if (results.length === 0) io.stdout.write(`No pending migrations for ${location}.\n`);
     for (const r of results) io.stdout.write(`Applied ${r.migrationName}\n`);
     return 0;

@@ -9,11 +9,49 @@ import {
   sql,
   type DatabaseIntrospector,
   type Kysely,
+  type Migration,
+  type MigrationProvider,
   type MigrationResultSet,
   type TableMetadata,
 } from "kysely";
+import { DEFAULT_SESSION_TABLE } from "fastify-django-sessions";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
+
+/** What the migrations in migrations/ are told about the app: the second argument of their up/down. */
+export interface MigrationOptions {
+  /** SESSION_DB_TABLE: the sessions table a new database gets (migrations/0001). */
+  sessionTable: string;
+}
+
+export const DEFAULT_MIGRATION_OPTIONS: MigrationOptions = { sessionTable: DEFAULT_SESSION_TABLE };
+
+/** A migration file of migrations/: kysely's up/down, which may read the options. */
+interface ConfigurableMigration {
+  up: (db: Kysely<unknown>, options?: MigrationOptions) => Promise<void>;
+  down?: (db: Kysely<unknown>, options?: MigrationOptions) => Promise<void>;
+}
+
+/** The files of migrations/ (kysely's FileMigrationProvider), each called with `options`. */
+class ConfiguredMigrations implements MigrationProvider {
+  readonly #files = new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER });
+
+  constructor(private readonly options: MigrationOptions) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const migrations: Record<string, Migration> = {};
+    for (const [name, found] of Object.entries(await this.#files.getMigrations())) {
+      const file: ConfigurableMigration = found;
+      const up = file.up.bind(file);
+      const down = file.down?.bind(file);
+      migrations[name] = {
+        up: (db) => up(db, this.options),
+        ...(down ? { down: (db) => down(db, this.options) } : {}),
+      };
+    }
+    return migrations;
+  }
+}
 
 /**
  * kysely's migrator. On PostgreSQL its bookkeeping tables go in the connection's current schema
@@ -23,7 +61,10 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", impor
  * another session drops a schema meanwhile ("schema ... does not exist") or when this role may
  * not read some schema (kysely issues #1419, #1537).
  */
-export async function createMigrator<DB>(db: Kysely<DB>): Promise<Migrator> {
+export async function createMigrator<DB>(
+  db: Kysely<DB>,
+  options: MigrationOptions = DEFAULT_MIGRATION_OPTIONS,
+): Promise<Migrator> {
   let schema: string | undefined;
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
     const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
@@ -31,7 +72,7 @@ export async function createMigrator<DB>(db: Kysely<DB>): Promise<Migrator> {
   }
   return new Migrator({
     db: schema ? withIntrospector(db, schemaIntrospector(db, schema)) : db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }),
+    provider: new ConfiguredMigrations(options),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }
@@ -79,8 +120,11 @@ export class MigrationFailed extends Error {
 }
 
 /** Applies pending migrations; throws MigrationFailed naming the migration that failed. */
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
-  const result = await (await createMigrator(db)).migrateToLatest();
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  options: MigrationOptions = DEFAULT_MIGRATION_OPTIONS,
+): Promise<MigrationResultSet> {
+  const result = await (await createMigrator(db, options)).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === "Error")?.migrationName;
     const reason = asError(result.error).message;

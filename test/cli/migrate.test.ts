@@ -69,7 +69,7 @@ test("up applies pending migrations, status lists them, down undoes the last", a
     "ended_sessions_expire_date_idx",
     "session_locks",
     "sessions",
-    "sessions_expire_date_idx",
+    "sessions_expire_date_16e4c444",
     "user_sessions",
     "user_sessions_user_id_idx",
     "users",
@@ -85,13 +85,20 @@ test("up applies pending migrations, status lists them, down undoes the last", a
   assert.match(down.stdout, /Undid 0005_create_ended_sessions/);
   assert.deepEqual(
     tables(path),
-    ["session_locks", "sessions", "sessions_expire_date_idx", "user_sessions", "user_sessions_user_id_idx", "users"],
+    [
+      "session_locks",
+      "sessions",
+      "sessions_expire_date_16e4c444",
+      "user_sessions",
+      "user_sessions_user_id_idx",
+      "users",
+    ],
     "only the last migration is undone",
   );
   assert.match((await migrate(path, "down")).stdout, /Undid 0004_create_session_locks/);
   assert.deepEqual(tables(path), [
     "sessions",
-    "sessions_expire_date_idx",
+    "sessions_expire_date_16e4c444",
     "user_sessions",
     "user_sessions_user_id_idx",
     "users",
@@ -101,6 +108,37 @@ test("up applies pending migrations, status lists them, down undoes the last", a
   assert.match((await migrate(path, "down")).stdout, /Undid 0001_create_sessions/);
   assert.deepEqual(tables(path), []);
   assert.match((await migrate(path, "down")).stdout, /Nothing to undo/);
+});
+
+test("SESSION_DB_TABLE names a new database's sessions table, with Django's columns and index name", async () => {
+  const path = join(dir, "named.sqlite3");
+  const up = await runInProcess(main, [], { ...sqliteEnv(path), SESSION_DB_TABLE: "django_session" });
+  assert.equal(up.status, 0, up.stderr);
+  const db = new SQLite(path, { readonly: true });
+  try {
+    const objects = db
+      .prepare("select name, sql from sqlite_master where tbl_name in ('django_session', 'sessions') order by name")
+      .all();
+    assert.deepEqual(objects, [
+      {
+        name: "django_session",
+        sql: 'CREATE TABLE "django_session" ("session_key" varchar(40) NOT NULL PRIMARY KEY, "session_data" text NOT NULL, "expire_date" datetime NOT NULL)',
+      },
+      {
+        name: "django_session_expire_date_a5c62663",
+        sql: 'CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_date")',
+      },
+      { name: "sqlite_autoindex_django_session_1", sql: null },
+    ]);
+  } finally {
+    db.close();
+  }
+  const bad = await runInProcess(main, [], {
+    ...sqliteEnv(join(dir, "bad.sqlite3")),
+    SESSION_DB_TABLE: "Sessions; drop",
+  });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /SESSION_DB_TABLE must be a table name/);
 });
 
 test("--help explains the commands", async () => {
