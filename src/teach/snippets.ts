@@ -662,7 +662,9 @@ export function settingsSnippet(config: AppConfig): Snippet {
       config.databaseUrl
         ? 'DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}  # PostgreSQL'
         : `DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ${py(config.databasePath)}}}`,
-      '# Django\'s table is django_session; here it is "sessions", with the same columns.',
+      session.SESSION_DB_TABLE === "django_session"
+        ? "# The table is Django's django_session, shared with this app (docs/django-interop.md)."
+        : `# Django's table is django_session; here it is ${py(session.SESSION_DB_TABLE)} (SESSION_DB_TABLE), with the same columns.`,
     );
   }
   const env: Line[] = [
@@ -671,6 +673,7 @@ export function settingsSnippet(config: AppConfig): Snippet {
     `SESSION_EXPIRE_AT_BROWSER_CLOSE=${session.SESSION_EXPIRE_AT_BROWSER_CLOSE}`,
     `SESSION_SAVE_EVERY_REQUEST=${session.SESSION_SAVE_EVERY_REQUEST}`,
     ...(usesCache ? [`CACHE_BACKEND=${config.cache.backend}`] : []),
+    ...(usesDb ? [`SESSION_DB_TABLE=${session.SESSION_DB_TABLE}`] : []),
     ...(name === "file" && session.SESSION_FILE_PATH ? [`SESSION_FILE_PATH=${session.SESSION_FILE_PATH}`] : []),
     "SECRET_KEY=...",
   ];

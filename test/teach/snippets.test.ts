@@ -98,6 +98,12 @@ describe("snippets", () => {
     assert.match(python, /"BACKEND": "django\.core\.cache\.backends\.redis\.RedisCache"/);
     assert.match(python, /"KEY_PREFIX": "demo"/);
     assert.match(python, /DATABASES = /);
+    assert.match(python, /^# Django's table is django_session; here it is "sessions" \(SESSION_DB_TABLE\)/m);
+    const shared = settingsSnippet(
+      loadConfig({ SECRET_KEY: "x".repeat(40), SESSION_ENGINE: "db", SESSION_DB_TABLE: "django_session" }),
+    );
+    assert.match(shared.django[0]!.lines.map(codeOf).join("\n"), /^# The table is Django's django_session, shared/m);
+    assert.ok(shared.ours[0]!.lines.map(codeOf).includes("SESSION_DB_TABLE=django_session"));
     assert.doesNotMatch(python, /x{40}/, "never the secret");
     const file = settingsSnippet(
       loadConfig({
