@@ -1,7 +1,12 @@
 /** The effective session settings and what the engine runs on; secrets are masked. */
 import type { FastifyPluginAsync } from "fastify";
 import type { Runtime } from "../runtime.js";
-import { SESSION_SETTING_NAMES, type SessionEngine, type SessionSettings } from "fastify-django-sessions";
+import {
+  DJANGO_SESSION_TABLE,
+  SESSION_SETTING_NAMES,
+  type SessionEngine,
+  type SessionSettings,
+} from "fastify-django-sessions";
 import { renderPage } from "./render.js";
 
 const SECRETS = new Set<keyof SessionSettings>(["SECRET_KEY", "SECRET_KEY_FALLBACKS"]);
@@ -51,6 +56,9 @@ export const settingsRoutes: FastifyPluginAsync<{
     }));
     const storage: { what: string; where: string }[] = [];
     if (runtime) storage.push({ what: `Database (${runtime.database.dialect})`, where: runtime.database.location });
+    // Only the built-in db engines keep rows in SESSION_DB_TABLE.
+    const table = engine.name === "db" || engine.name === "cached_db" ? settings.SESSION_DB_TABLE : null;
+    if (table !== null) storage.push({ what: "Sessions table (SESSION_DB_TABLE)", where: table });
     for (const [alias, cache] of Object.entries(runtime?.caches ?? {}))
       storage.push({ what: `Cache "${alias}"`, where: cache.description });
     if (engine.name === "file")
@@ -63,6 +71,7 @@ export const settingsRoutes: FastifyPluginAsync<{
       rows,
       storage,
       concurrency: concurrencyOf(engine),
+      sessionTable: table === null ? null : { name: table, django: table === DJANGO_SESSION_TABLE },
     });
   });
 };
