@@ -31,6 +31,9 @@ interface Queue {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The first pause before giving back again a lease the store could not take back; doubled up to 1 s. */
+const RETRY_RELEASE_MS = 100;
+
 export class SessionLocks {
   readonly #store: LockStore | null;
   readonly #queues = new Map<string, Queue>();
@@ -53,11 +56,14 @@ export class SessionLocks {
     const deadline = Date.now() + waitMs;
     if (!(await this.#takeLocal(name, deadline))) return null;
     const token = randomBytes(12).toString("hex");
-    if (this.#store !== null) {
+    const store = this.#store;
+    if (store !== null) {
       let taken: boolean;
       try {
-        taken = await this.#takeShared(this.#store, name, token, leaseMs, deadline);
+        taken = await this.#takeShared(store, name, token, leaseMs, deadline);
       } catch (error) {
+        // The store may have taken the lease and lost only its answer (a connection cut after COMMIT).
+        releaseLater(store, name, token, Date.now() + leaseMs);
         this.#releaseLocal(name);
         throw error;
       }
@@ -66,12 +72,17 @@ export class SessionLocks {
         return null;
       }
     }
+    // When the lease ends at the latest (the store started it just now).
+    const leaseEnd = Date.now() + leaseMs;
     let released = false;
     return async () => {
       if (released) return;
       released = true;
       try {
-        await this.#store?.release(name, token);
+        await store?.release(name, token);
+      } catch (error) {
+        if (store !== null) releaseLater(store, name, token, leaseEnd);
+        throw error;
       } finally {
         this.#releaseLocal(name);
       }
@@ -126,4 +137,20 @@ export class SessionLocks {
       pause = Math.min(pause * 2, 50);
     }
   }
+}
+
+/**
+ * A lease the store could not give back (it was unreachable: a database restarting) is asked
+ * for again in the background until it would have ended anyway, so that the session's next
+ * request waits for the store to come back rather than for the whole lease.
+ */
+function releaseLater(store: LockStore, name: string, token: string, leaseEnd: number): void {
+  let pause = RETRY_RELEASE_MS;
+  const retry = () => {
+    if (Date.now() + pause >= leaseEnd) return;
+    const timer = setTimeout(() => void store.release(name, token).catch(retry), pause);
+    timer.unref();
+    pause = Math.min(pause * 2, 1000);
+  };
+  retry();
 }

@@ -161,3 +161,58 @@ test("a lease store that fails: the error reaches the caller and this process's 
   assert.ok(release, "not left waiting behind the failed attempt");
   await release();
 });
+
+/** A lease store in memory that can be made unreachable, as a database is while it restarts. */
+function outageStore(): {
+  store: LockStore;
+  leases: Map<string, string>;
+  reachable: { now: boolean; lostAnswer: boolean };
+} {
+  const leases = new Map<string, string>();
+  const reachable = { now: true, lostAnswer: false };
+  const store: LockStore = {
+    tryAcquire: async (name, token) => {
+      if (!reachable.now) throw new Error("the lease store is unreachable");
+      if (leases.has(name)) return false;
+      leases.set(name, token);
+      // Written, but the answer never came back (the connection was cut after COMMIT).
+      if (reachable.lostAnswer) throw new Error("connection lost before the answer");
+      return true;
+    },
+    release: async (name, token) => {
+      if (!reachable.now) throw new Error("the lease store is unreachable");
+      if (leases.get(name) === token) leases.delete(name);
+    },
+  };
+  return { store, leases, reachable };
+}
+
+test("a lease the store could not give back is given back once the store answers again, not at the lease's end", async () => {
+  const { store, leases, reachable } = outageStore();
+  const [a, b] = [new SessionLocks(store), new SessionLocks(store)];
+  const held = await a.acquire(KEY, { waitMs: 1000, leaseMs: 10_000 });
+  assert.ok(held);
+  reachable.now = false;
+  await assert.rejects(held(), /the lease store is unreachable/);
+  await sleep(150);
+  reachable.now = true;
+  const started = Date.now();
+  const release = await b.acquire(KEY, { waitMs: 5000, leaseMs: 10_000 });
+  assert.ok(release, "the other process got the lock");
+  assert.ok(Date.now() - started < 3000, `within ${Date.now() - started} ms, not the 10 s lease`);
+  await release();
+  assert.equal(leases.size, 0);
+});
+
+test("a lease taken whose answer was lost is given back in the background", async () => {
+  const { store, leases, reachable } = outageStore();
+  reachable.lostAnswer = true;
+  await assert.rejects(new SessionLocks(store).acquire(KEY, { waitMs: 1000, leaseMs: 10_000 }), /answer/);
+  assert.equal(leases.size, 1, "the store holds the lease nobody knows it has");
+  reachable.lostAnswer = false;
+  const started = Date.now();
+  const release = await new SessionLocks(store).acquire(KEY, { waitMs: 5000, leaseMs: 10_000 });
+  assert.ok(release);
+  assert.ok(Date.now() - started < 3000, `within ${Date.now() - started} ms, not the 10 s lease`);
+  await release();
+});
