@@ -63,7 +63,8 @@ test("without the sessions table and with auto-migration off, one line names the
   const r = await start({ DATABASE_PATH: join(dir, "empty.sqlite3"), MIGRATE_ON_START: "false" });
   assert.equal(r.status, 1);
   assert.deepEqual(r.stderr.trim().split("\n"), [
-    `error: the sessions table does not exist in ${join(dir, "empty.sqlite3")}. Run \`npm run migrate\` to create it.`,
+    `error: the sessions table (SESSION_DB_TABLE=sessions) does not exist in ${join(dir, "empty.sqlite3")}. ` +
+      "Run `npm run migrate` to create it.",
   ]);
 });
 
