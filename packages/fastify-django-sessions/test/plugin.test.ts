@@ -713,7 +713,7 @@ describe("store I/O budget", () => {
   });
 
   const PROBE = /^SELECT \(SELECT data_version FROM pragma_data_version\(\)\)/;
-  const READ = /^SELECT session_data, expire_date FROM sessions WHERE session_key = \?/;
+  const READ = /^SELECT session_data, expire_date FROM "sessions" WHERE session_key = \?/;
 
   test("a valid cookie, read-only: one query and no write (the row itself, or only the cache check once it is cached)", async (t) => {
     const { h, statements, reset } = await counted(t);
@@ -744,14 +744,14 @@ describe("store I/O budget", () => {
     await get(h, "/write", key);
     assert.equal(statements.length, 2, statements.join("\n"));
     assert.match(statements[0]!, PROBE);
-    assert.match(statements[1]!, /^UPDATE sessions SET .* WHERE session_key = \? AND session_data = \?$/);
+    assert.match(statements[1]!, /^UPDATE "sessions" SET .* WHERE session_key = \? AND session_data = \?$/);
   });
 
   test("a new visitor's write: one INSERT, no lookup of the key first", async (t) => {
     const { h, count, statements } = await counted(t);
     await get(h, "/write");
     assert.equal(count(), 1, statements.join("\n"));
-    assert.match(statements[0]!, /^INSERT INTO sessions/);
+    assert.match(statements[0]!, /^INSERT INTO "sessions"/);
   });
 });
 
