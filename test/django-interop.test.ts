@@ -21,12 +21,21 @@ import {
 } from "fastify-django-sessions";
 import { sessionTablesMigration } from "fastify-django-sessions/migrations";
 import { CookieJar } from "./helpers.js";
-import { DJANGO_PYTHON, NO_DJANGO } from "./django.js";
+import { DJANGO_PYTHON, DJANGO_VERSION, NO_DJANGO } from "./django.js";
 import { freePort, processScope, PROJECT_ROOT } from "./processes.js";
 
 const DJANGO_PROJECT = join(PROJECT_ROOT, "examples/django");
 const SECRET_KEY = "interop-secret-key-shared-by-django-and-node";
 const PASSWORD = "correct horse battery staple";
+
+/** Whether the Django found is older than major.minor. */
+const djangoBefore = (major: number, minor: number) => {
+  const [a = 0, b = 0] = (DJANGO_VERSION ?? "0").split(".").map(Number);
+  return a < major || (a === major && b < minor);
+};
+
+/** What `manage.py shell -c` printed last (Django 5.2's shell first says what it imported). */
+const lastLine = (stdout: string) => stdout.trim().split("\n").at(-1) ?? "";
 
 describe("sessions shared with a running Django", { skip: NO_DJANGO }, () => {
   const { dir, children } = processScope("django-interop");
@@ -44,6 +53,8 @@ describe("sessions shared with a running Django", { skip: NO_DJANGO }, () => {
   let sqlite: SQLite.Database;
   let db: Kysely<SessionsDatabase> | undefined;
   let userId: string;
+  /** auth_user.password of an active user, as the Node side looks it up. */
+  let passwordHash: (id: string) => Promise<string | undefined>;
 
   /** manage.py <args> in the Django project, run to the end; its stdout. */
   function manage(...args: string[]): string {
@@ -60,11 +71,13 @@ describe("sessions shared with a running Django", { skip: NO_DJANGO }, () => {
   before(async () => {
     // Django creates its tables first (auth_user, django_session); the Node side only uses them.
     manage("migrate", "--noinput");
-    userId = manage(
-      "shell",
-      "-c",
-      `from django.contrib.auth.models import User; print(User.objects.create_user("ada", password=${JSON.stringify(PASSWORD)}).pk)`,
-    ).trim();
+    userId = lastLine(
+      manage(
+        "shell",
+        "-c",
+        `from django.contrib.auth.models import User; print(User.objects.create_user("ada", password=${JSON.stringify(PASSWORD)}).pk)`,
+      ),
+    );
     const port = await freePort();
     djangoUrl = `http://127.0.0.1:${port}`;
     django = spawn(DJANGO_PYTHON!, ["manage.py", "runserver", `127.0.0.1:${port}`, "--noreload"], {
@@ -103,9 +116,8 @@ describe("sessions shared with a running Django", { skip: NO_DJANGO }, () => {
       found: request.session.has(request.query.key),
       value: request.session.get(request.query.key) ?? null,
     }));
-    node.get("/whoami", async (request) => ({
-      user: await djangoUserId(request.session, { passwordHash: async (id) => password.pluck().get(id) }),
-    }));
+    passwordHash = async (id) => password.pluck().get(id);
+    node.get("/whoami", async (request) => ({ user: await djangoUserId(request.session, { passwordHash }) }));
     node.post("/logout", async (request) => {
       await request.session.flush();
       return { ok: true };
@@ -230,6 +242,57 @@ describe("sessions shared with a running Django", { skip: NO_DJANGO }, () => {
     assert.deepEqual((await b.onNode("GET", "/get?key=colour")).json(), { found: false, value: null });
   });
 
+  test(
+    "a key rotation: Node, given the old key as a fallback, moves Django's login to the new key, which Django then verifies",
+    { skip: djangoBefore(4, 1) && `Django ${DJANGO_VERSION} has no SECRET_KEY_FALLBACKS (4.1 and later)` },
+    async () => {
+      const b = browser();
+      await b.loginOnDjango();
+      const loggedIn = b.key()!;
+      const NEW_KEY = "interop-rotated-secret-key-for-both-sides";
+      const rotated = await createSessionEngine(
+        resolveSessionSettings({
+          SECRET_KEY: NEW_KEY,
+          SECRET_KEY_FALLBACKS: [SECRET_KEY],
+          SESSION_DB_TABLE: "django_session",
+        }),
+        { db: db!, sqlite },
+      );
+      const session = rotated.open(loggedIn);
+      await session.load();
+      assert.equal(await djangoUserId(session, { passwordHash }), userId);
+      await session.save();
+      const moved = session.sessionKey!;
+      assert.notEqual(moved, loggedIn, "the key cycled");
+      assert.deepEqual(rows().includes(loggedIn), false);
+      // Django with the same rotation verifies the rewritten hash under the new key.
+      const check = spawnSync(
+        DJANGO_PYTHON!,
+        [
+          "manage.py",
+          "shell",
+          "-c",
+          [
+            "from django.contrib.auth import get_user",
+            "from django.contrib.sessions.backends.db import SessionStore",
+            "from django.test import RequestFactory",
+            'request = RequestFactory().get("/")',
+            `request.session = SessionStore(session_key=${JSON.stringify(moved)})`,
+            "print(get_user(request).pk, request.session.session_key)",
+          ].join("\n"),
+        ],
+        {
+          cwd: DJANGO_PROJECT,
+          env: { ...djangoEnv, SECRET_KEY: NEW_KEY, SECRET_KEY_FALLBACKS: SECRET_KEY },
+          encoding: "utf8",
+          timeout: 120_000,
+        },
+      );
+      assert.equal(check.status, 0, check.stderr);
+      assert.equal(lastLine(check.stdout), `${userId} ${moved}`, "logged in, under the same key (no second cycle)");
+    },
+  );
+
   test("a password changed on Django logs its other sessions out on Node (flushed)", async () => {
     const b = browser();
     await b.loginOnDjango();
@@ -295,7 +358,7 @@ describe(
           `from django.contrib.sessions.backends.db import SessionStore; print(SessionStore(session_key=${JSON.stringify(session.sessionKey)})["colour"])`,
         );
         assert.equal(read.status, 0, read.stderr);
-        assert.equal(read.stdout.trim(), "blue");
+        assert.equal(lastLine(read.stdout), "blue");
       } finally {
         await db.destroy();
       }
