@@ -216,7 +216,7 @@ test("errors are one line: no sessions table; --help explains", async () => {
   const empty = await clearsessions({ DATABASE_PATH: join(dir, "empty.sqlite3") });
   assert.equal(empty.status, 1);
   assert.equal(empty.stderr.trim().split("\n").length, 1);
-  assert.match(empty.stderr, /sessions table does not exist .*npm run migrate/);
+  assert.match(empty.stderr, /sessions table \(SESSION_DB_TABLE=sessions\) does not exist .*npm run migrate/);
   const help = await clearsessions({}, "--help");
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Usage: npm run clearsessions/);
