@@ -11,11 +11,13 @@ import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import SQLite from "better-sqlite3";
 import { buildApp } from "../src/app.js";
+import { main as migrate } from "../src/cli/migrate.js";
 import { loadConfig } from "../src/config.js";
 import { openRuntime, type Runtime } from "../src/runtime.js";
 import { TEST_SECRET, visitor } from "./helpers.js";
 import { DJANGO_PYTHON, NO_DJANGO } from "./django.js";
 import { processScope } from "./processes.js";
+import { runInProcess } from "./cli/in-process.js";
 
 /** A throwaway Django project: the sessions app and what it needs, on the SQLite file DATABASE. */
 const SETTINGS = `
@@ -163,5 +165,37 @@ describe("the demo on a database Django migrated (SESSION_DB_TABLE=django_sessio
         `print(json.dumps(dict(SessionStore(session_key=${JSON.stringify(rows[0]!.session_key)}).items())))`,
     );
     assert.deepEqual(JSON.parse(decoded), { colour: "teal" });
+  });
+
+  test("undoing every demo migration (npm run migrate -- down) removes the demo's tables and leaves Django's as they were", async () => {
+    const env = {
+      DATABASE_PATH: databasePath,
+      DATABASE_URL: "",
+      SESSION_DB_TABLE: "django_session",
+      LOG_LEVEL: "silent",
+    };
+    for (const name of [
+      "0005_create_ended_sessions",
+      "0004_create_session_locks",
+      "0003_create_user_sessions",
+      "0002_create_users",
+      "0001_create_sessions",
+    ]) {
+      const down = await runInProcess(migrate, ["down"], env);
+      assert.equal(down.status, 0, down.stderr);
+      assert.match(down.stdout, new RegExp(`Undid ${name}`));
+    }
+    const now = schema();
+    for (const object of djangoSchema)
+      assert.deepEqual(
+        now.find((o) => o.name === object.name),
+        object,
+        object.name,
+      );
+    assert.deepEqual(
+      now.filter((o) => o.type === "table" && !djangoSchema.some((d) => d.name === o.name)).map((o) => o.name),
+      ["kysely_migration", "kysely_migration_lock"],
+      "the demo's tables are gone; django_session, which Django's migrations count as theirs, is not",
+    );
   });
 });

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { PostgresAdapter, sql, SqliteAdapter, type Kysely, type Migration } from "kysely";
 import { ImproperlyConfigured } from "./errors.js";
-import { DEFAULT_SESSION_TABLE, quoteIdentifier } from "./session-table.js";
+import { DEFAULT_SESSION_TABLE, DJANGO_SESSION_TABLE, quoteIdentifier } from "./session-table.js";
 import { TABLE_NAME, TABLE_NAME_RULE } from "./settings.js";
 
 export { DEFAULT_SESSION_TABLE, DJANGO_SESSION_TABLE } from "./session-table.js";
@@ -98,6 +98,16 @@ async function tableExists(db: Kysely<unknown>, dialect: SessionTablesDialect, t
   return (await query.execute(db)).rows.length > 0;
 }
 
+/**
+ * Whether Django's own migrations count django_session as theirs (sessions.0001_initial applied,
+ * or faked onto a table made here): Django would break without it, so `down` leaves it.
+ */
+async function djangoOwnsSessionTable(db: Kysely<unknown>, dialect: SessionTablesDialect): Promise<boolean> {
+  if (!(await tableExists(db, dialect, "django_migrations"))) return false;
+  const query = sql`select 1 from django_migrations where app = 'sessions' and name = '0001_initial'`;
+  return (await query.execute(db)).rows.length > 0;
+}
+
 export interface SessionTablesOptions {
   /** The sessions table's name: the app's SESSION_DB_TABLE (default "sessions"; Django's is "django_session"). */
   table?: string;
@@ -106,7 +116,8 @@ export interface SessionTablesOptions {
 /**
  * A kysely migration ({ up, down }) for the session tables. `up` creates the sessions table with
  * its indexes unless a table of that name exists (then it is left exactly as it is: Django's, or
- * one made earlier), and session_locks unless it exists. `down` drops both, whoever made them.
+ * one made earlier), and session_locks unless it exists. `down` drops session_locks, and the
+ * sessions table too unless it is django_session and Django's migrations have it as applied.
  */
 export function sessionTablesMigration({ table = DEFAULT_SESSION_TABLE }: SessionTablesOptions = {}): Migration {
   checkedTable(table);
@@ -119,7 +130,9 @@ export function sessionTablesMigration({ table = DEFAULT_SESSION_TABLE }: Sessio
       await sql.raw(sessionLocksStatement()).execute(db);
     },
     async down(db: Kysely<unknown>): Promise<void> {
+      const dialect = dialectOf(db);
       await db.schema.dropTable(SESSION_LOCKS_TABLE).ifExists().execute();
+      if (table === DJANGO_SESSION_TABLE && (await djangoOwnsSessionTable(db, dialect))) return;
       await db.schema.dropTable(table).ifExists().execute();
     },
   };

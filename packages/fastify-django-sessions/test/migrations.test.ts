@@ -133,6 +133,25 @@ describe("sessionTablesMigration on SQLite", () => {
     await db.destroy();
   });
 
+  test("down leaves django_session when Django's migrations have it as theirs (Django would break without it)", async () => {
+    const { sqlite, db } = openMemory();
+    const migration = sessionTablesMigration({ table: "django_session" });
+    await migration.up(db);
+    await migration.down!(db);
+    assert.deepEqual(sqliteSchema(sqlite), [], "not Django's: dropped");
+    await migration.up(db);
+    sqlite.exec(
+      'CREATE TABLE "django_migrations" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "app" varchar(255) NOT NULL, "name" varchar(255) NOT NULL, "applied" datetime NOT NULL);' +
+        "INSERT INTO django_migrations (app, name, applied) VALUES ('sessions', '0001_initial', '2026-01-01 00:00:00')",
+    );
+    await migration.down!(db);
+    assert.deepEqual(
+      (sqliteSchema(sqlite) as { name: string }[]).map((o) => o.name),
+      ["django_migrations", "django_session", "django_session_expire_date_a5c62663"],
+    );
+    await db.destroy();
+  });
+
   test("a table name that is not a plain lower-case identifier is refused before any SQL", () => {
     for (const table of ["Sessions", "a b", 'x"; drop table y; --', "", "public.sessions"]) {
       assert.throws(() => sessionTablesMigration({ table }), ImproperlyConfigured);
