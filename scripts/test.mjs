@@ -92,6 +92,7 @@ const LONGEST_FIRST = [
   "routes/auth",
   "logging",
   `${PACKAGE}/test/deflate`,
+  "package/pack",
 ].map((name) => join(".build", name.startsWith(PACKAGE) ? name : `test/${name}`) + ".test.js");
 
 /** The compiled test files in the order they start. */
