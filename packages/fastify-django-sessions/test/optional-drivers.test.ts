@@ -52,20 +52,15 @@ Module._resolveFilename = function (request, ...rest) {
 `,
 );
 
-/** Runs `script` (ESM) with the package's source and the drivers blocked; its output and status. */
-function runBlocked(script: string) {
+/**
+ * Runs `script` (ESM) with the drivers blocked, importing the package's source through tsx, or
+ * with `built` its dist/ as an installed copy is (`npm test` builds it first); output and status.
+ */
+function runBlocked(script: string, { built = false } = {}) {
+  const source = ["--conditions=fastify-django-sessions-source", "--import", "tsx"];
   const result = spawnSync(
     process.execPath,
-    [
-      "--conditions=fastify-django-sessions-source",
-      "--import",
-      "tsx",
-      "--import",
-      pathToFileURL(blocker).href,
-      "--input-type=module",
-      "--eval",
-      script,
-    ],
+    [...(built ? [] : source), "--import", pathToFileURL(blocker).href, "--input-type=module", "--eval", script],
     { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60_000 },
   );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -85,8 +80,10 @@ describe("optional drivers", () => {
     assert.match(required.stderr, /BLOCKED ioredis/);
   });
 
-  test("signed_cookies and cache on MemoryCache serve requests with no driver loadable", () => {
-    const { status, stdout, stderr } = runBlocked(`
+  for (const built of [false, true]) {
+    test(`signed_cookies and cache on MemoryCache serve requests with no driver loadable (${built ? "dist/" : "src/"})`, () => {
+      const { status, stdout, stderr } = runBlocked(
+        `
       import Fastify from "fastify";
       import { createSessionEngine, MemoryCache, sessions } from "fastify-django-sessions";
       const settings = { SECRET_KEY: "x".repeat(50) };
@@ -104,11 +101,14 @@ describe("optional drivers", () => {
         console.log(SESSION_ENGINE, set.statusCode, read.statusCode, read.body);
         await app.close();
       }
-    `);
-    assert.equal(status, 0, stderr);
-    assert.equal(stdout, "signed_cookies 200 200 7\ncache 200 200 7\n");
-    assert.doesNotMatch(stderr, /BLOCKED/);
-  });
+    `,
+        { built },
+      );
+      assert.equal(status, 0, stderr);
+      assert.equal(stdout, "signed_cookies 200 200 7\ncache 200 200 7\n");
+      assert.doesNotMatch(stderr, /BLOCKED/);
+    });
+  }
 
   test("RedisCache without ioredis: ImproperlyConfigured naming the package to install", () => {
     const { status, stdout, stderr } = runBlocked(`
