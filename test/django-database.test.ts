@@ -2,14 +2,17 @@
  * The demo started on a database the real Django migrated, with SESSION_DB_TABLE=django_session:
  * its start-up migrations leave Django's tables exactly as they were (schema and rows), add only
  * the demo's own tables beside them, and its sessions are rows of Django's django_session that
- * Django itself reads. Skips without a Python that can import Django.
+ * Django itself reads. On SQLite, and on PostgreSQL (a schema of its own) when DATABASE_URL is set
+ * and Django's Python has psycopg2. Skips without a Python that can import Django.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { before, describe, test } from "node:test";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
 import SQLite from "better-sqlite3";
+import pg from "pg";
 import { buildApp } from "../src/app.js";
 import { main as migrate } from "../src/cli/migrate.js";
 import { loadConfig } from "../src/config.js";
@@ -17,16 +20,65 @@ import { openRuntime, type Runtime } from "../src/runtime.js";
 import { TEST_SECRET, visitor } from "./helpers.js";
 import { DJANGO_PYTHON, NO_DJANGO } from "./django.js";
 import { processScope } from "./processes.js";
+import { DATABASE_URL, NO_POSTGRES } from "./services.js";
 import { runInProcess } from "./cli/in-process.js";
 
-/** A throwaway Django project: the sessions app and what it needs, on the SQLite file DATABASE. */
+/**
+ * A throwaway Django project: the sessions app and what it needs, on the SQLite file DATABASE, or
+ * on PostgreSQL at DJANGO_DATABASE_URL in the schema DJANGO_SCHEMA.
+ */
 const SETTINGS = `
 import os
+from urllib.parse import urlparse
 SECRET_KEY = os.environ["SECRET_KEY"]
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions"]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["DATABASE"]}}
+if os.environ.get("DJANGO_DATABASE_URL"):
+    url = urlparse(os.environ["DJANGO_DATABASE_URL"])
+    DATABASES = {"default": {
+        "ENGINE": "django.db.backends.postgresql", "NAME": url.path.lstrip("/"),
+        "USER": url.username or "", "PASSWORD": url.password or "", "HOST": url.hostname or "",
+        "PORT": str(url.port or ""), "OPTIONS": {"options": "-c search_path=" + os.environ["DJANGO_SCHEMA"]},
+    }}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["DATABASE"]}}
 USE_TZ = True
 `;
+
+/** python -c `code` with Django set up by `env`'s settings; its stdout. */
+function runDjango(env: NodeJS.ProcessEnv, code: string): string {
+  const run = spawnSync(DJANGO_PYTHON!, ["-c", `import django; django.setup()\n${code}`], {
+    env,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  assert.equal(run.status, 0, `python failed:\n${run.stdout}\n${run.stderr}`);
+  return run.stdout;
+}
+
+/** The session's data as Django's db SessionStore reads it, as JSON. */
+const djangoReads = (key: string) =>
+  "import json; from django.contrib.sessions.backends.db import SessionStore\n" +
+  `print(json.dumps(dict(SessionStore(session_key=${JSON.stringify(key)}).items())))`;
+
+function djangoEnv(dir: string, env: Record<string, string>): NodeJS.ProcessEnv {
+  writeFileSync(join(dir, "throwaway_settings.py"), SETTINGS);
+  return {
+    ...process.env,
+    PYTHONPATH: dir,
+    DJANGO_SETTINGS_MODULE: "throwaway_settings",
+    SECRET_KEY: TEST_SECRET,
+    PYTHONDONTWRITEBYTECODE: "1",
+    ...env,
+  };
+}
+
+/** Why the PostgreSQL part cannot run here, or false. */
+function noDjangoOnPostgres(): string | false {
+  if (NO_DJANGO) return NO_DJANGO;
+  if (NO_POSTGRES) return NO_POSTGRES;
+  const run = spawnSync(DJANGO_PYTHON!, ["-c", "import psycopg2"], { encoding: "utf8", timeout: 20_000 });
+  return run.status === 0 ? false : `${DJANGO_PYTHON} cannot import psycopg2 (apt-get install python3-psycopg2)`;
+}
 
 /** The demo's own tables and kysely's bookkeeping: all it may add to Django's database. */
 const DEMO_TABLES = [
@@ -48,27 +100,10 @@ interface SchemaObject {
 describe("the demo on a database Django migrated (SESSION_DB_TABLE=django_session)", { skip: NO_DJANGO }, () => {
   const { dir } = processScope("django-database");
   const databasePath = join(dir, "django.sqlite3");
-  const pythonEnv = {
-    ...process.env,
-    PYTHONPATH: dir,
-    DJANGO_SETTINGS_MODULE: "throwaway_settings",
-    SECRET_KEY: TEST_SECRET,
-    DATABASE: databasePath,
-    PYTHONDONTWRITEBYTECODE: "1",
-  };
+  let pythonEnv: NodeJS.ProcessEnv;
   let djangoSchema: SchemaObject[];
   let djangoRows: Record<string, unknown[]>;
-
-  /** python -c `code` with Django set up on the file; its stdout. */
-  function django(code: string): string {
-    const run = spawnSync(DJANGO_PYTHON!, ["-c", `import django; django.setup()\n${code}`], {
-      env: pythonEnv,
-      encoding: "utf8",
-      timeout: 120_000,
-    });
-    assert.equal(run.status, 0, `python failed:\n${run.stdout}\n${run.stderr}`);
-    return run.stdout;
-  }
+  const django = (code: string) => runDjango(pythonEnv, code);
 
   function schema(): SchemaObject[] {
     const db = new SQLite(databasePath, { readonly: true });
@@ -103,7 +138,7 @@ describe("the demo on a database Django migrated (SESSION_DB_TABLE=django_sessio
   const startDemo = (): Promise<Runtime> => openRuntime(config());
 
   before(() => {
-    writeFileSync(join(dir, "throwaway_settings.py"), SETTINGS);
+    pythonEnv = djangoEnv(dir, { DATABASE: databasePath });
     django("from django.core.management import call_command; call_command('migrate', verbosity=0)");
     djangoSchema = schema();
     djangoRows = rowsOf(djangoTables().map((o) => o.name));
@@ -160,11 +195,7 @@ describe("the demo on a database Django migrated (SESSION_DB_TABLE=django_sessio
     const rows = db.prepare("SELECT session_key FROM django_session").all() as { session_key: string }[];
     db.close();
     assert.equal(rows.length, 1);
-    const decoded = django(
-      "import json; from django.contrib.sessions.backends.db import SessionStore\n" +
-        `print(json.dumps(dict(SessionStore(session_key=${JSON.stringify(rows[0]!.session_key)}).items())))`,
-    );
-    assert.deepEqual(JSON.parse(decoded), { colour: "teal" });
+    assert.deepEqual(JSON.parse(django(djangoReads(rows[0]!.session_key))), { colour: "teal" });
   });
 
   test("undoing every demo migration (npm run migrate -- down) removes the demo's tables and leaves Django's as they were", async () => {
@@ -199,3 +230,128 @@ describe("the demo on a database Django migrated (SESSION_DB_TABLE=django_sessio
     );
   });
 });
+
+describe(
+  "the demo on a PostgreSQL schema Django migrated (SESSION_DB_TABLE=django_session)",
+  { skip: noDjangoOnPostgres() },
+  () => {
+    const { dir } = processScope("django-database-pg");
+    const schemas: string[] = [];
+    let admin: pg.Client;
+    let djangoSchema: string;
+    let pythonEnv: NodeJS.ProcessEnv;
+    let before_: Awaited<ReturnType<typeof describeSchema>>;
+
+    async function newSchema(): Promise<string> {
+      const schema = `t_django_${randomBytes(4).toString("hex")}`;
+      await admin.query(`create schema ${schema}`);
+      schemas.push(schema);
+      return schema;
+    }
+
+    /** Tables, columns, indexes, constraints and rows of `schema` (rows of all but django_session). */
+    async function describeSchema(schema: string) {
+      const query = async (text: string) => (await admin.query(text, [schema])).rows as Record<string, unknown>[];
+      const tables = (
+        await query("select table_name from information_schema.tables where table_schema = $1 order by 1")
+      ).map((r) => r.table_name as string);
+      const rows: Record<string, unknown[]> = {};
+      for (const table of tables.filter((t) => t !== "django_session"))
+        rows[table] = (await admin.query(`select * from ${schema}.${table} order by 1`)).rows;
+      return {
+        tables,
+        columns: await query(
+          `select table_name, column_name, data_type, character_maximum_length, is_nullable, column_default
+           from information_schema.columns where table_schema = $1 order by table_name, ordinal_position`,
+        ),
+        indexes: await query(
+          `select tablename, indexname, replace(indexdef, $1 || '.', '') as indexdef
+           from pg_indexes where schemaname = $1 order by indexname`,
+        ),
+        constraints: await query(
+          `select conname, contype, pg_get_constraintdef(oid) as definition
+           from pg_constraint where connamespace = $1::regnamespace order by conname`,
+        ),
+        rows,
+      };
+    }
+
+    /** What of a description belongs to Django's tables. */
+    function djangoPart(described: Awaited<ReturnType<typeof describeSchema>>, tables: string[]) {
+      const mine = (r: Record<string, unknown>) => tables.includes((r.table_name ?? r.tablename) as string);
+      const ownConstraint = (r: Record<string, unknown>) => tables.some((t) => String(r.conname).startsWith(t));
+      return {
+        columns: described.columns.filter(mine),
+        indexes: described.indexes.filter(mine),
+        constraints: described.constraints.filter(ownConstraint),
+        rows: Object.fromEntries(Object.entries(described.rows).filter(([t]) => tables.includes(t))),
+      };
+    }
+
+    const demoConfig = (schema: string) => {
+      const url = new URL(DATABASE_URL!);
+      url.searchParams.set("options", `-c search_path=${schema}`);
+      return loadConfig({
+        SECRET_KEY: TEST_SECRET,
+        LOG_LEVEL: "silent",
+        PASSWORD_HASHER: "fast",
+        DATABASE_URL: url.toString(),
+        SESSION_DB_TABLE: "django_session",
+      });
+    };
+
+    before(async () => {
+      admin = new pg.Client({ connectionString: DATABASE_URL });
+      await admin.connect();
+      djangoSchema = await newSchema();
+      pythonEnv = djangoEnv(dir, { DJANGO_DATABASE_URL: DATABASE_URL!, DJANGO_SCHEMA: djangoSchema });
+      runDjango(pythonEnv, "from django.core.management import call_command; call_command('migrate', verbosity=0)");
+      before_ = await describeSchema(djangoSchema);
+    });
+
+    after(async () => {
+      for (const schema of schemas) await admin.query(`drop schema if exists ${schema} cascade`);
+      await admin.end();
+    });
+
+    test("start-up migrates beside Django's tables, changing none of them; Django reads the session set over HTTP", async () => {
+      const config = demoConfig(djangoSchema);
+      const runtime = await openRuntime(config);
+      assert.equal(runtime.applied.length, 5);
+      const app = await buildApp(config, { db: runtime.database.db, engine: runtime.engine, runtime });
+      let key: string | undefined;
+      try {
+        const v = visitor(app);
+        assert.equal((await v.get("/session/set/?key=colour&value=teal")).statusCode, 200);
+        key = v.sessionKey();
+        assert.match((await v.get("/settings/")).body, /id="django-table"/);
+      } finally {
+        await app.close();
+        await runtime.close();
+      }
+      const now = await describeSchema(djangoSchema);
+      const djangoTables = before_.tables;
+      assert.deepEqual(djangoPart(now, djangoTables), djangoPart(before_, djangoTables));
+      assert.deepEqual(
+        now.tables.filter((t) => !djangoTables.includes(t)),
+        DEMO_TABLES,
+        "only the demo's own tables are new",
+      );
+      assert.ok(key);
+      assert.deepEqual(JSON.parse(runDjango(pythonEnv, djangoReads(key))), { colour: "teal" });
+    });
+
+    test("the package's migration makes django_session as Django's migration does (columns, types, index names)", async () => {
+      const schema = await newSchema();
+      const runtime = await openRuntime(demoConfig(schema));
+      await runtime.close();
+      const ours = djangoPart(await describeSchema(schema), ["django_session"]);
+      const django = djangoPart(before_, ["django_session"]);
+      assert.deepEqual({ ...ours, rows: {} }, { ...django, rows: {} });
+      assert.deepEqual(
+        django.indexes.map((i) => i.indexname),
+        ["django_session_expire_date_a5c62663", "django_session_pkey", "django_session_session_key_c0390e0f_like"],
+      );
+    });
+  },
+);
