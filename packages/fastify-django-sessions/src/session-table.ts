@@ -55,7 +55,7 @@ function renameTable(node: Node, from: string, to: string): Node {
     }
     if (next !== value) (copy ??= { ...node })[key] = next;
   }
-  return copy ? (Object.freeze(copy)) : node;
+  return copy ? Object.freeze(copy) : node;
 }
 
 class SessionTablePlugin implements KyselyPlugin {
