@@ -41,7 +41,12 @@ export const sessionSettingsSchema = z
       .default("Lax"),
     SESSION_EXPIRE_AT_BROWSER_CLOSE: z.boolean().default(false),
     SESSION_SAVE_EVERY_REQUEST: z.boolean().default(false),
-    SECRET_KEY: z.string().min(1, "must not be empty"),
+    SECRET_KEY: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined ? "is required (Django's SECRET_KEY: a long random string)" : "must be a string",
+      })
+      .min(1, "must not be empty"),
     SECRET_KEY_FALLBACKS: z.array(z.string().min(1, "must not contain empty keys")).default([]),
     /** Which of the application's caches the cache and cached_db engines use. */
     SESSION_CACHE_ALIAS: z.string().min(1).default("default"),

@@ -134,6 +134,16 @@ describe("resolveSessionSettings defaults (Django's)", () => {
     }
   });
 
+  test("a missing SECRET_KEY is refused with a message that says what it is", () => {
+    assert.throws(
+      () => resolveSessionSettings({}),
+      (error: unknown) =>
+        error instanceof ImproperlyConfigured &&
+        error.message ===
+          "Invalid session settings: SECRET_KEY is required (Django's SECRET_KEY: a long random string)",
+    );
+  });
+
   test("an unknown setting is refused with its name", () => {
     assertNames(
       () =>
