@@ -13,6 +13,11 @@ const SECRET_KEY = process.env.SECRET_KEY!;
 // db on PostgreSQL: a kysely instance; instants are written as Date (SQLite's default is text).
 export async function postgresEngine(): Promise<SessionEngine> {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+  // A PostgreSQL restart must not end the process: every pooled client needs an error listener
+  // (a checked-out client has none, node-postgres #1324); the pool reconnects once it is back.
+  const lost = (error: Error) => console.warn(`PostgreSQL connection lost: ${error.message}`);
+  pool.on("connect", (client) => client.on("error", lost));
+  pool.on("error", lost);
   const db = new Kysely<SessionsDatabase>({ dialect: new PostgresDialect({ pool }) });
   return createSessionEngine({ SECRET_KEY, SESSION_ENGINE: "db" }, { db, dateValue: (ms) => new Date(ms) });
 }
