@@ -72,6 +72,8 @@ async function compileTests() {
   // What the compiled code finds next to itself: templates and assets (src/app.ts looks one
   // folder up), and the test fixtures that are not code.
   for (const dir of ["views", "public"]) symlinkSync(join("..", dir), join(out, dir));
+  // The package's SQL files, which its tests read next to the compiled tests as beside the source.
+  symlinkSync(join(root, PACKAGE, "sql"), join(out, PACKAGE, "sql"));
   mkdirSync(join(out, "test", "fixtures"), { recursive: true });
   for (const file of filesUnder("test/fixtures", ".json")) cpSync(join(root, file), join(out, file));
 }

@@ -8,6 +8,7 @@ import {
   ENGINE_NAMES,
   ImproperlyConfigured,
   resolveSessionSettings,
+  type SessionSettingsInput,
   SESSION_SETTING_NAMES,
   sessionSettingsFromEnv,
 } from "../src/index.js";
@@ -136,7 +137,7 @@ describe("resolveSessionSettings defaults (Django's)", () => {
 
   test("a missing SECRET_KEY is refused with a message that says what it is", () => {
     assert.throws(
-      () => resolveSessionSettings({}),
+      () => resolveSessionSettings({} as SessionSettingsInput),
       (error: unknown) =>
         error instanceof ImproperlyConfigured &&
         error.message ===
