@@ -47,7 +47,7 @@ function buildPackage() {
 }
 
 /**
- * The unit and HTTP tests run compiled: esbuild turns src/, test/ and migrations/ into plain
+ * The unit and HTTP tests run compiled: esbuild turns src/, test/, migrations/ and the package's tests into plain
  * JavaScript under .build/ (under a second, with source maps for stack traces and coverage), so
  * the ~40 test processes start without a TypeScript loader each (tsx costs about a second of CPU
  * per process). tsc still checks the types, beside the tests. Child processes the tests start
@@ -57,9 +57,7 @@ async function compileTests() {
   const out = join(root, ".build");
   rmSync(out, { recursive: true, force: true });
   await build({
-    entryPoints: ["src", "test", "migrations", `${PACKAGE}/src`, `${PACKAGE}/test`].flatMap((dir) =>
-      filesUnder(dir, ".ts"),
-    ),
+    entryPoints: ["src", "test", "migrations", `${PACKAGE}/test`].flatMap((dir) => filesUnder(dir, ".ts")),
     outdir: out,
     outbase: root,
     absWorkingDir: root,
@@ -72,7 +70,11 @@ async function compileTests() {
   // What the compiled code finds next to itself: templates and assets (src/app.ts looks one
   // folder up), and the test fixtures that are not code.
   for (const dir of ["views", "public"]) symlinkSync(join("..", dir), join(out, dir));
-  // The package's SQL files, which its tests read next to the compiled tests as beside the source.
+  // The package's tests import its src/; compiled, that is its dist/ (tsc keeps the layout). A
+  // link, so the tests and the demo (which imports the package by name, so dist/) load one copy
+  // of each module: two copies would make every instanceof between them false. And its SQL
+  // files, which its tests read next to them.
+  symlinkSync(join(root, PACKAGE, "dist"), join(out, PACKAGE, "src"));
   symlinkSync(join(root, PACKAGE, "sql"), join(out, PACKAGE, "sql"));
   mkdirSync(join(out, "test", "fixtures"), { recursive: true });
   for (const file of filesUnder("test/fixtures", ".json")) cpSync(join(root, file), join(out, file));
@@ -84,17 +86,19 @@ async function compileTests() {
 // machine, paired runs: 101 and 115 s against 112 and 125 s in name order without coverage; the
 // whole unit part (c8, the type check beside) 151 and 151 s against 154 and 159 s.
 const LONGEST_FIRST = [
-  "multi-process",
+  "package/pack",
   "concurrent-requests",
-  "server",
   "hostile-input",
+  "multi-process",
+  "server",
+  "logging",
+  `${PACKAGE}/test/readme`,
+  `${PACKAGE}/test/plugin`,
   "routes/admin",
   "cli/clearsessions",
   "runtime",
   "routes/auth",
-  "logging",
   `${PACKAGE}/test/deflate`,
-  "package/pack",
 ].map((name) => join(".build", name.startsWith(PACKAGE) ? name : `test/${name}`) + ".test.js");
 
 /** The compiled test files in the order they start. */
