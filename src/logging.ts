@@ -6,7 +6,7 @@
  * What is never logged: the query string (the demo's /session/set/?key=K&value=V carries session
  * data in it), the Cookie and Set-Cookie headers (the session key), session data. Request lines
  * log the method and the path only; code that names a session logs at most an 8-character key
- * prefix (see src/sessions/session-base.ts).
+ * prefix (see the package's session-base.ts).
  */
 import type { FastifyServerOptions } from "fastify";
 import pretty from "pino-pretty";

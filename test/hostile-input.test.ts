@@ -6,9 +6,9 @@
  * another visitor's session made before the attack (the "bystander") still reads back over HTTP
  * and is unchanged in the store.
  *
- * Closer looks elsewhere: test/sessions/cookies.test.ts (readCookie's parsing rules),
- * test/sessions/engine-differences.test.ts (how the engines differ, with a controlled clock),
- * test/sessions/plugin.test.ts (the middleware rules), test/routes/auth.test.ts (safeNext,
+ * Closer looks elsewhere: packages/fastify-django-sessions/test/cookies.test.ts (readCookie's parsing rules),
+ * packages/fastify-django-sessions/test/engine-differences.test.ts (how the engines differ, with a controlled clock),
+ * packages/fastify-django-sessions/test/plugin.test.ts (the middleware rules), test/routes/auth.test.ts (safeNext,
  * login CSRF, rate limits).
  */
 import assert from "node:assert/strict";
@@ -1133,7 +1133,7 @@ describe("9. values that cannot be stored", () => {
     });
 
     // No demo route takes anything but strings, so a value JSON cannot hold (a Map, NaN, a Date)
-    // cannot arrive over HTTP; test/sessions/plugin.test.ts covers the framework's refusal. What a
+    // cannot arrive over HTTP; packages/fastify-django-sessions/test/plugin.test.ts covers the framework's refusal. What a
     // visitor can send is a JSON body, which Fastify parses for every POST route:
     test("invalid JSON: 400, Fastify's message, nothing stored", async () => {
       const from = b.f.logs.length;

@@ -57,7 +57,7 @@ export const MIN_ZLIB_LENGTH = 8;
  * deflate finds nothing to copy and can only code literals: a stored block costs 11 bytes more
  * than the data, a fixed-Huffman one at least 8 more, and a dynamic one at least 48 + L + k
  * bits of table and literals (k distinct bytes) against the 8L - 64 it would need to win, which
- * no L of 16 or less reaches. test/sessions/deflate.test.ts checks this against zlib itself.
+ * no L of 16 or less reaches. test/deflate.test.ts checks this against zlib itself.
  */
 export function compressionCannotPay(data: Uint8Array): boolean {
   if (data.length <= MIN_ZLIB_LENGTH + 1) return true;

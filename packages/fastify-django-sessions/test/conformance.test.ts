@@ -1,4 +1,4 @@
-/** The store contract (src/sessions/conformance.ts) on every engine, Redis and PostgreSQL included. */
+/** The store contract (src/conformance.ts) on every engine, Redis and PostgreSQL included. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,8 +8,7 @@ import { memoryDatabase, memoryStore, testSettings } from "../../../test/helpers
 import { importableModule } from "../../../test/processes.js";
 import { NO_POSTGRES, NO_REDIS, postgresSchema, REDIS_URL, uniquePrefix } from "../../../test/services.js";
 
-const REDIS_CLOCK =
-  "Redis expires entries by its own clock; covered in real time in test/sessions/caches/redis-cache.test.ts";
+const REDIS_CLOCK = "Redis expires entries by its own clock; covered in real time in test/caches/redis-cache.test.ts";
 
 function memoryCaches(clock: ConformanceClock): Record<string, SessionCache> {
   return { default: new MemoryCache({ now: clock.now }) };
