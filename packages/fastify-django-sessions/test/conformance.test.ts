@@ -116,10 +116,12 @@ describeSessionEngine(
 );
 
 describeSessionEngine(
-  "custom engine module (test/fixtures/custom-engine.ts)",
+  "custom engine module (the README's, test/readme-examples/custom-engine.ts)",
   async (clock, hooks) => ({
     engine: await createSessionEngine(
-      testSettings({ SESSION_ENGINE: importableModule("./test/fixtures/custom-engine.ts") }),
+      testSettings({
+        SESSION_ENGINE: importableModule("./packages/fastify-django-sessions/test/readme-examples/custom-engine.ts"),
+      }),
       {},
       { now: clock.now, hooks },
     ),
