@@ -119,6 +119,18 @@ export class CachedDbSession<T extends SessionShape<T> = SessionData> extends Db
     if (cacheKey !== undefined) this.unmarked.add(cacheKey);
   }
 
+  /**
+   * Reads go to the cache first, so never straight to the row: not even with the better-sqlite3
+   * handle, whose synchronous read the db engine uses at first touch.
+   */
+  protected override get loadsSynchronously(): boolean {
+    return false;
+  }
+
+  protected override loadRecordSync(): LoadedRecord | undefined {
+    return undefined;
+  }
+
   protected override async loadRecord(): Promise<LoadedRecord> {
     const cacheKey = this.cacheKey(this.sessionKey!);
     let fill = false;
