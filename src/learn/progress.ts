@@ -4,11 +4,11 @@
  * (no scores, no dates): grading is recomputed from the lessons, so a fixed answer key fixes
  * every score, and the value stays small enough for the signed_cookies engine.
  *
- * Worst case measured by test/learn/progress.test.ts: all 50 questions answered, every question id
- * at the longest the track allows (MAX_QUESTION_ID_LENGTH, 24 characters, random so that
- * compression cannot help), is 1,654 characters of JSON and a 2,311-character `sessionid` cookie
- * value on signed_cookies, under the 4,093 bytes a browser keeps for a cookie. The real ids
- * (about 8 characters) give well under half of that.
+ * Worst case, measured by test/learn/progress.test.ts: all 50 questions answered, every question id
+ * at the longest the track allows (MAX_QUESTION_ID_LENGTH, 24 characters, random): the session's
+ * JSON is 1,561 characters and the `sessionid` cookie on signed_cookies about 1,440 (compressed);
+ * even uncompressed its base64 would be under 2,150, about half of the 4,096 bytes a browser keeps
+ * for one cookie, leaving the other half to the rest of the session. The real ids are shorter.
  */
 import type { Session } from "fastify-django-sessions";
 import type { Lesson, Question } from "./lesson.js";
