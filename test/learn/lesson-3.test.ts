@@ -70,7 +70,7 @@ async function cookieApp() {
     request.session.set("visits", 3);
     return "ok";
   });
-  app.get("/read-visits", async (request) => ({ visits: request.session.get("visits", null) }));
+  app.get("/read-visits", async (request) => ({ visits: request.session.get("visits") ?? null }));
   app.get("/big", async (request) => {
     request.session.set("notes", randomBytes(4500).toString("base64"));
     return "ok";
