@@ -45,8 +45,8 @@ request.session.get("size", "M");   // "M"
         "A counter is the smallest useful session: read the number with a default of 0, add one, store it back. " +
           "The first visit reads the default, so it shows 1; each later visit finds the stored number.",
         "Because the value is read and then written back, two requests of the same visitor at the same moment could " +
-          "both read 4 and both store 5. The demo's counter route takes a per-session lock for that reason; the " +
-          "concurrency lesson comes back to it.",
+          "both read 4 and both store 5. The demo's counter route takes a per-session lock for that reason; lesson 5 " +
+          "comes back to it.",
       ],
       code: {
         django: `visits = request.session.get("visits", 0) + 1
@@ -243,21 +243,21 @@ return { visits };`,
           whyPicked:
             "Counting from 0 on the first visit is the usual slip: the first visit already adds one to the default.",
         },
-        { id: "b", text: "3" },
+        {
+          id: "b",
+          text: "`NaN`",
+          whyPicked:
+            "Adding 1 to a missing value would give `NaN`, but the default 0 is used when `visits` is missing.",
+        },
         {
           id: "c",
           text: "1",
           whyPicked:
             "That would be so if nothing were saved between visits; but `set` marks the session modified, so each visit's number is stored.",
         },
-        {
-          id: "d",
-          text: "`NaN`",
-          whyPicked:
-            "Adding 1 to a missing value would give `NaN`, but the default 0 is used when `visits` is missing.",
-        },
+        { id: "d", text: "3" },
       ],
-      answer: "b",
+      answer: "d",
       solution: [
         "Visit 1: `visits` is missing, the default 0 is read, 1 is stored and shown.",
         "Visit 2: 1 is read, 2 is stored and shown.",
@@ -278,19 +278,19 @@ return { visits };`,
           text: '`"Thank you!"` again',
           whyPicked: "That is what `get` would do. `pop` removes the key while reading it, and the removal is saved.",
         },
-        { id: "b", text: "`null`" },
         {
-          id: "c",
+          id: "b",
           text: "It throws `KeyError`",
           whyPicked: "`pop` throws only when it has no default; here `null` is given.",
         },
+        { id: "c", text: "`null`" },
         {
           id: "d",
           text: "`undefined`",
           whyPicked: "A missing key gives `pop`'s default, and the default here is `null`.",
         },
       ],
-      answer: "b",
+      answer: "c",
       solution: [
         "The first cart page pops `flash`: it gets the message and the key is removed, which marks the session modified.",
         "That change is saved with the response, so the store no longer has `flash`.",
@@ -337,13 +337,13 @@ return { visits };`,
       level: 2,
       prompt: 'The session has no `color` key. What does `request.session.delete("color")` do?',
       choices: [
+        { id: "a", text: "It throws `KeyError`" },
         {
-          id: "a",
+          id: "b",
           text: "Nothing: deleting a missing key is a no-op",
           whyPicked:
             'Some stores ignore it, but this is Django\'s `del session[key]`, which refuses a missing key. Use `pop("color", null)` for a no-op.',
         },
-        { id: "b", text: "It throws `KeyError`" },
         {
           id: "c",
           text: "It deletes the whole session",
@@ -355,7 +355,7 @@ return { visits };`,
           whyPicked: "`undefined` is not JSON and is never stored; `delete` removes, it does not write.",
         },
       ],
-      answer: "b",
+      answer: "a",
       solution: [
         "`delete(key)` mirrors Django's `del request.session[key]`.",
         "Django raises `KeyError` for a missing key, and so does this framework (the error is exported as `KeyError`).",
@@ -369,7 +369,12 @@ return { visits };`,
       level: 2,
       prompt: "After login, what belongs in the session?",
       choices: [
-        { id: "a", text: "The user's id; the rest is looked up from the database when needed" },
+        {
+          id: "a",
+          text: "An API token for the user's other services",
+          whyPicked:
+            "Secrets do not belong in a readable store; keep them on the server, encrypted, and store only an id.",
+        },
         {
           id: "b",
           text: "The user's whole record, so no page needs the database",
@@ -382,14 +387,9 @@ return { visits };`,
           whyPicked:
             "Session data is signed, not encrypted: anyone who reads the store (or, with signed cookies, the visitor) can read it. Never store a password.",
         },
-        {
-          id: "d",
-          text: "An API token for the user's other services",
-          whyPicked:
-            "Secrets do not belong in a readable store; keep them on the server, encrypted, and store only an id.",
-        },
+        { id: "d", text: "The user's id; the rest is looked up from the database when needed" },
       ],
-      answer: "a",
+      answer: "d",
       solution: [
         "The session is read on every request that touches it and written in full on every save, so small is fast.",
         "Its data is signed against tampering but not hidden: keep secrets out.",

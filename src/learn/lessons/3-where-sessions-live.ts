@@ -213,20 +213,20 @@ const engine = await createSessionEngine({ SECRET_KEY, SESSION_ENGINE: "cached_d
           text: "An empty session: the cache was emptied",
           whyPicked: "The cache was emptied, but `cached_db` also wrote every save to the database.",
         },
-        { id: "b", text: "The cart, read from the database" },
+        {
+          id: "b",
+          text: "The cart, but only if the restart took less than the cache's lifetime",
+          whyPicked:
+            "The in-process cache does not outlive its process however short the restart; the row is what survives.",
+        },
         {
           id: "c",
           text: "An error until the cache is warm again",
           whyPicked: "A cache miss is normal for `cached_db`: it falls back to the row and refills the cache.",
         },
-        {
-          id: "d",
-          text: "The cart, but only if the restart took less than the cache's lifetime",
-          whyPicked:
-            "The in-process cache does not outlive its process however short the restart; the row is what survives.",
-        },
+        { id: "d", text: "The cart, read from the database" },
       ],
-      answer: "b",
+      answer: "d",
       solution: [
         "`cached_db` writes each save to the database and to the cache.",
         "After the restart the cache has nothing, so the read falls back to the row.",
@@ -276,25 +276,25 @@ const engine = await createSessionEngine({ SECRET_KEY, SESSION_ENGINE: "cached_d
         'On `signed_cookies`, a visitor decodes their cookie, changes `"visits":3` to `"visits":999`, encodes it ' +
         "again and sends it back with the old signature. What does the next page read for `visits`?",
       choices: [
-        {
-          id: "a",
-          text: "999",
-          whyPicked:
-            "The visitor can read the data, but changing it breaks the signature, which is checked on every read.",
-        },
+        { id: "a", text: "Nothing: the cookie fails its signature and the session reads as empty" },
         {
           id: "b",
           text: "3: the server remembers the real value",
           whyPicked: "On `signed_cookies` the server keeps nothing to fall back on.",
         },
-        { id: "c", text: "Nothing: the cookie fails its signature and the session reads as empty" },
+        {
+          id: "c",
+          text: "999",
+          whyPicked:
+            "The visitor can read the data, but changing it breaks the signature, which is checked on every read.",
+        },
         {
           id: "d",
           text: "A 400 error page",
           whyPicked: "A bad signature is treated as no session at all, not as an error; it is logged as suspicious.",
         },
       ],
-      answer: "c",
+      answer: "a",
       solution: [
         "The signature covers the data and the timestamp; any change makes it fail to verify.",
         "A cookie that fails is treated as an empty session (and logged as suspicious).",
@@ -313,13 +313,13 @@ const engine = await createSessionEngine({ SECRET_KEY, SESSION_ENGINE: "cached_d
           text: "`cache`, because it is the fastest",
           whyPicked: "Fastest, but a full or restarted cache logs people out; speed alone is not enough for sessions.",
         },
-        { id: "b", text: "`cached_db`: cache-speed reads, with the database keeping every session" },
         {
-          id: "c",
+          id: "b",
           text: "`signed_cookies`, because it needs no server storage",
           whyPicked:
             "It needs no store, but the data is readable, limited to about 4 KB, and a logout cannot revoke a copied cookie.",
         },
+        { id: "c", text: "`cached_db`: cache-speed reads, with the database keeping every session" },
         {
           id: "d",
           text: "`file`, because files survive restarts",
@@ -327,7 +327,7 @@ const engine = await createSessionEngine({ SECRET_KEY, SESSION_ENGINE: "cached_d
             "Files survive, but several servers must share the directory, and there is no speed gain over a database.",
         },
       ],
-      answer: "b",
+      answer: "c",
       solution: [
         "A production engine should not lose sessions and should be shared by every server.",
         "`cached_db` keeps each session in the database (durable, shared) and serves most reads from the cache (fast).",
@@ -385,14 +385,14 @@ const engine = await createSessionEngine({ SECRET_KEY, SESSION_ENGINE: "cached_d
           text: "A 200 with the cookie compressed under 4 KB",
           whyPicked: "Compression helps repetitive text, but random characters hardly compress.",
         },
-        { id: "c", text: "A 500 (`SessionCookieTooLarge`) and no session cookie" },
         {
-          id: "d",
+          id: "c",
           text: "A 200, the data moved to the database",
           whyPicked: "No engine switches storage by itself; `signed_cookies` has nowhere else to put it.",
         },
+        { id: "d", text: "A 500 (`SessionCookieTooLarge`) and no session cookie" },
       ],
-      answer: "c",
+      answer: "d",
       solution: [
         "The whole session must fit in the cookie, and browsers keep about 4096 bytes per cookie.",
         "Random characters barely compress, so the signed value is well over that.",
