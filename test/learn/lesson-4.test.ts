@@ -103,7 +103,7 @@ function attribute(line: string, name: string): string | undefined {
   return undefined;
 }
 
-check(lesson, "life-cookie-age-default", async () => {
+check(lesson, "life-cookie-age-default", async (question) => {
   const { visit, engine } = await demo();
   const { cookie } = await visit("/set");
   assert.ok(cookie, "the write sent a session cookie");
@@ -113,9 +113,8 @@ check(lesson, "life-cookie-age-default", async () => {
   const session = engine.open(keyOf(cookie));
   await session.load();
   assert.equal(session.getExpiryAge(), maxAge);
-  if (maxAge === 1209600) return "b";
-  if (maxAge === 86400) return "a";
-  return "none of the choices";
+  if (maxAge === 86400) return choiceWhere(question, (c) => c.text.startsWith("One day"));
+  return choiceWhere(question, (c) => c.text.includes(`${maxAge} seconds`));
 });
 
 check(lesson, "life-cookie-flags-default", async (question) => {
@@ -136,14 +135,14 @@ check(lesson, "life-cookie-flags-default", async (question) => {
   });
 });
 
-check(lesson, "life-set-expiry-zero-cookie", async () => {
+check(lesson, "life-set-expiry-zero-cookie", async (question) => {
   const { visit } = await demo();
   const { cookie } = await visit("/zero");
-  if (cookie === undefined) return "d";
-  if (attribute(cookie, "Max-Age") === "0") return "a";
-  if (attribute(cookie, "Max-Age") === "1209600") return "c";
+  if (cookie === undefined) return choiceWhere(question, (c) => c.text === "No cookie at all");
+  const maxAge = attribute(cookie, "Max-Age");
+  if (maxAge !== undefined) return choiceWhere(question, (c) => c.text.startsWith(`\`Max-Age=${maxAge}\``));
   assert.equal(attribute(cookie, "Expires"), undefined);
-  return attribute(cookie, "Max-Age") === undefined ? "b" : "none of the choices";
+  return choiceWhere(question, (c) => c.text.startsWith("No `Max-Age` and no `Expires`"));
 });
 
 check(lesson, "life-expiry-age-after-zero", async (question) => {
@@ -152,14 +151,14 @@ check(lesson, "life-expiry-age-after-zero", async (question) => {
   return choiceWhere(question, (choice) => choice.text === body);
 });
 
-check(lesson, "life-cycle-key", async () => {
+check(lesson, "life-cycle-key", async (question) => {
   const { visit, engine } = await demo();
   const oldKey = keyOf((await visit("/cart")).cookie);
   const { body, cookie } = await visit("/login");
   const { key, cart } = JSON.parse(body) as { key: string; cart: string[] | null };
   assert.ok(cookie?.startsWith(`sessionid=${key};`), "the browser is given the new key");
-  if (key === oldKey) return "b";
-  if (cart === null) return "a";
+  if (key === oldKey) return choiceWhere(question, (c) => c.text.startsWith("Same key"));
+  if (cart === null) return choiceWhere(question, (c) => c.text.includes("the cart is gone"));
   assert.deepEqual(cart, ["book"]);
   // The old key no longer opens anything: its record was deleted once the response succeeded.
   const old = engine.open(oldKey);
@@ -168,26 +167,28 @@ check(lesson, "life-cycle-key", async () => {
   const renewed = engine.open(key);
   await renewed.load();
   assert.deepEqual(renewed.get("cart"), ["book"]);
-  return oldStillWorks ? "d" : "c";
+  return choiceWhere(question, (c) =>
+    c.text.includes(oldStillWorks ? "the old key still works" : "the record under the old key is deleted"),
+  );
 });
 
-check(lesson, "life-clear-keeps-key", async () => {
+check(lesson, "life-clear-keeps-key", async (question) => {
   const { visit, engine } = await demo();
   const key = keyOf((await visit("/cart")).cookie);
   const { cookie } = await visit("/logout-with-clear");
-  if (cookie === undefined) return "d";
+  if (cookie === undefined) return choiceWhere(question, (c) => c.text.startsWith("No Set-Cookie"));
   const value = cookie.split(";")[0]!.slice("sessionid=".length);
-  if (value === '""' || value === "") return "a";
-  if (value !== key) return "c";
+  if (value === '""' || value === "") return choiceWhere(question, (c) => c.text.startsWith("A delete cookie"));
+  if (value !== key) return choiceWhere(question, (c) => c.text === "A cookie with a new key");
   // The record is still there under that key, empty.
   const session = engine.open(key);
   await session.load();
   assert.equal(session.sessionKey, key);
   assert.deepEqual(session.keys(), []);
-  return "b";
+  return choiceWhere(question, (c) => c.text.startsWith("A cookie with the same key"));
 });
 
-check(lesson, "life-reading-not-activity", async () => {
+check(lesson, "life-reading-not-activity", async (question) => {
   const { visit, clock } = await demo();
   await visit("/expire-600"); // 10:00
   clock.advance(300); // 10:05
@@ -203,10 +204,10 @@ check(lesson, "life-reading-not-activity", async () => {
     every.clock.advance(seconds);
     assert.equal((await every.visit("/read")).body, "1");
   }
-  return alive ? "a" : "b";
+  return choiceWhere(question, (c) => c.text.startsWith(alive ? "Their session: each visit" : "An empty session"));
 });
 
-check(lesson, "life-set-expiry-date-fixed", async () => {
+check(lesson, "life-set-expiry-date-fixed", async (question) => {
   const { visit, clock } = await demo();
   await visit("/expire-in-an-hour"); // noon
   clock.advance(1800); // 12:30: a change saves the session again
@@ -214,5 +215,6 @@ check(lesson, "life-set-expiry-date-fixed", async () => {
   clock.advance(1799); // 12:59:59
   assert.equal((await visit("/read")).body, "2");
   clock.advance(2); // 13:00:01
-  return (await visit("/read")).body === "0" ? "a" : "b";
+  const ended = (await visit("/read")).body === "0";
+  return choiceWhere(question, (c) => c.text.startsWith(ended ? "At 13:00" : "At 13:30"));
 });

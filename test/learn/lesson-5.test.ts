@@ -92,10 +92,12 @@ check(lesson, "prod-which-engines-need-clearing", async (question) => {
     await engine.close();
   }
   const names = lingering.sort().join(",");
-  if (names === "cached_db,db,file") return "a";
-  if (names === "cache") return "c";
-  if (names === "") return "d";
-  return choiceWhere(question, () => false);
+  if (names === "") return choiceWhere(question, (c) => c.text.startsWith("None"));
+  const expected = names
+    .split(",")
+    .map((n) => `\`${n}\``)
+    .join(",");
+  return choiceWhere(question, (c) => (c.text.match(/`\w+`/g) ?? []).sort().join(",") === expected);
 });
 
 check(lesson, "prod-table-columns", async (question) => {
@@ -111,7 +113,7 @@ check(lesson, "prod-table-columns", async (question) => {
   });
 });
 
-check(lesson, "prod-session-data-signed", async () => {
+check(lesson, "prod-session-data-signed", async (question) => {
   const { engine, sqlite } = await engineOn("db", new TestClock());
   const key = await storeSession(engine, { cart: ["book"] });
   const table = engine.settings.SESSION_DB_TABLE;
@@ -120,12 +122,15 @@ check(lesson, "prod-session-data-signed", async () => {
     .get(key) as { session_data: string };
   assert.throws(() => JSON.parse(stored) as unknown, "not plain JSON");
   const parts = stored.split(":");
-  if (parts.length !== 3) return "b";
+  const plain = () => choiceWhere(question, (c) => c.text.includes("plain JSON"));
+  if (parts.length !== 3) return plain();
   // Readable without any secret: the payload is base64 (URL-safe, unpadded) of the JSON.
   const payload = parts[0]!;
   assert.ok(!payload.startsWith("."), "small data is not compressed");
   const decoded = JSON.parse(Buffer.from(payload, "base64url").toString("latin1")) as unknown;
-  if (JSON.stringify(decoded) !== JSON.stringify({ cart: ["book"] })) return "a";
+  if (JSON.stringify(decoded) !== JSON.stringify({ cart: ["book"] })) {
+    return choiceWhere(question, (c) => c.text.includes("encrypted"));
+  }
   // Changed without SECRET_KEY: the signature no longer matches and the session reads as empty.
   const forged = Buffer.from(JSON.stringify({ cart: ["book"], _auth_user_id: "1" }), "latin1").toString("base64url");
   sqlite
@@ -133,10 +138,10 @@ check(lesson, "prod-session-data-signed", async () => {
     .run(`${forged}:${parts[1]}:${parts[2]}`, key);
   const session = engine.open(key);
   await session.load();
-  return session.keys().length === 0 ? "c" : "b";
+  return session.keys().length === 0 ? choiceWhere(question, (c) => c.text.startsWith("Read it")) : plain();
 });
 
-check(lesson, "prod-clear-expired-only-expired", async () => {
+check(lesson, "prod-clear-expired-only-expired", async (question) => {
   const clock = new TestClock();
   const { engine } = await engineOn("db", clock);
   const expired = await storeSession(engine, { visits: 1 }, new Date(clock.now() + 60_000));
@@ -146,13 +151,13 @@ check(lesson, "prod-clear-expired-only-expired", async () => {
   const removed = await engine.clearExpired();
   const left = [];
   for (const key of [expired, untouched, later]) if (await holdsRecord(engine, key)) left.push(key);
-  if (left.length === 0) return "a";
+  if (left.length === 0) return choiceWhere(question, (c) => c.text.startsWith("Every row"));
   assert.equal(removed, 1);
   assert.deepEqual(left, [untouched, later]);
-  return "b";
+  return choiceWhere(question, (c) => c.text.includes("`expire_date` has passed"));
 });
 
-check(lesson, "prod-open-decodes", async () => {
+check(lesson, "prod-open-decodes", async (question) => {
   const { engine, sqlite } = await engineOn("db", new TestClock());
   const key = await storeSession(engine, { cart: ["book"] });
   const { session_data: stored } = sqlite
@@ -163,24 +168,24 @@ check(lesson, "prod-open-decodes", async () => {
   const session = engine.open(key);
   await session.load();
   assert.deepEqual(Object.fromEntries(session.items()), { cart: ["book"] });
-  return "b";
+  return choiceWhere(question, (c) => c.text.includes("engine.open(key)"));
 });
 
-check(lesson, "prod-custom-engine-without-clear", async () => {
+check(lesson, "prod-custom-engine-without-clear", async (question) => {
   const engine = await createSessionEngine(
     { SECRET_KEY: TEST_SECRET, SESSION_ENGINE: "./test/fixtures/engine-without-clear.ts" },
     {},
   );
   try {
     const removed = await engine.clearExpired();
-    return removed === undefined ? "a" : "d";
+    return choiceWhere(question, (c) => c.text.startsWith(removed === undefined ? "Nothing, quietly" : "It deletes"));
   } catch (error) {
     assert.ok(error instanceof ClearExpiredNotSupported, String(error));
-    return "b";
+    return choiceWhere(question, (c) => c.text.includes("ClearExpiredNotSupported"));
   }
 });
 
-check(lesson, "prod-merge-different-keys", async () => {
+check(lesson, "prod-merge-different-keys", async (question) => {
   const { engine } = await engineOn("db", new TestClock());
   const key = await storeSession(engine, { visits: 1 });
   const a = engine.open(key);
@@ -195,9 +200,8 @@ check(lesson, "prod-merge-different-keys", async () => {
   await stored.load();
   const hasTheme = stored.has("theme");
   const hasLang = stored.has("lang");
-  if (hasTheme && hasLang) return "b";
-  if (hasLang) return "a";
-  return hasTheme ? "c" : "d";
+  const kept = hasTheme && hasLang ? "Both" : hasLang ? "Only `lang`" : hasTheme ? "Only `theme`" : "Neither";
+  return choiceWhere(question, (c) => c.text.startsWith(kept));
 });
 
 check(lesson, "prod-same-key-later-wins", async (question) => {
@@ -216,7 +220,7 @@ check(lesson, "prod-same-key-later-wins", async (question) => {
   return choiceWhere(question, (choice) => choice.text.startsWith(`${stored.get("visits", 0)}:`));
 });
 
-check(lesson, "prod-route-lock-serialises", async () => {
+check(lesson, "prod-route-lock-serialises", async (question) => {
   const { db, sqlite } = await memoryStore();
   const engine = await createSessionEngine({ SECRET_KEY: TEST_SECRET }, { db, sqlite });
   const app = Fastify();
@@ -244,9 +248,11 @@ check(lesson, "prod-route-lock-serialises", async () => {
     assert.equal((await app.inject({ method: "GET", url: "/visits/", headers: { cookie } })).body, "6");
     await app.inject({ method: "POST", url: "/start/", headers: { cookie } });
     const responses = await together("/locked/");
-    if (responses.some((r) => r.statusCode === 409)) return "c";
+    if (responses.some((r) => r.statusCode === 409)) return choiceWhere(question, (c) => c.text.includes("409"));
     const visits = (await app.inject({ method: "GET", url: "/visits/", headers: { cookie } })).body;
-    return visits === "7" ? "a" : "b";
+    return choiceWhere(question, (c) =>
+      visits === "7" ? c.text.startsWith("The second waits") : c.text.startsWith("Both run at once"),
+    );
   } finally {
     await app.close();
   }

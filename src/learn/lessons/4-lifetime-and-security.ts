@@ -143,7 +143,9 @@ export const lesson = {
         },
         {
           id: "b",
-          text: "Two weeks (`SESSION_COOKIE_AGE` = 1209600 seconds)",
+          text: "Two weeks, written as 1209600 milliseconds",
+          whyPicked:
+            "JavaScript session libraries usually count `maxAge` in milliseconds. `SESSION_COOKIE_AGE` is in seconds, as in Django: 1209600 ms would be 20 minutes.",
         },
         {
           id: "c",
@@ -153,12 +155,10 @@ export const lesson = {
         },
         {
           id: "d",
-          text: "Two weeks, written as 1209600 milliseconds",
-          whyPicked:
-            "JavaScript session libraries usually count `maxAge` in milliseconds. `SESSION_COOKIE_AGE` is in seconds, as in Django: 1209600 ms would be 20 minutes.",
+          text: "Two weeks (`SESSION_COOKIE_AGE` = 1209600 seconds)",
         },
       ],
-      answer: "b",
+      answer: "d",
       solution: [
         "The lifetime comes from `SESSION_COOKIE_AGE`.",
         "Its default is 1209600, and it counts seconds.",
@@ -178,12 +178,12 @@ export const lesson = {
           whyPicked:
             "The safest set sounds like a sensible default, but `Secure` would break the cookie on a plain-HTTP development server, and Strict would log visitors out when they follow a link in.",
         },
-        { id: "b", text: "HttpOnly and SameSite=Lax, not Secure" },
         {
-          id: "c",
+          id: "b",
           text: "None of them",
           whyPicked: "Old frameworks sent bare cookies. Here `HttpOnly` and `SameSite=Lax` are on from the start.",
         },
+        { id: "c", text: "HttpOnly and SameSite=Lax, not Secure" },
         {
           id: "d",
           text: "Secure and SameSite=Lax, not HttpOnly",
@@ -191,7 +191,7 @@ export const lesson = {
             "Secure sounds like the obvious default and HttpOnly like an extra. It is the other way round: HttpOnly is on from the start, Secure waits until you serve HTTPS.",
         },
       ],
-      answer: "b",
+      answer: "c",
       solution: [
         "`SESSION_COOKIE_HTTPONLY` defaults to true: the flag is there.",
         "`SESSION_COOKIE_SAMESITE` defaults to `Lax`: `SameSite=Lax` is there.",
@@ -245,21 +245,21 @@ export const lesson = {
           whyPicked:
             "Zero reads like 'no time left'. Here it means 'until the browser closes'; `flush()` is how to end a session now.",
         },
-        { id: "b", text: "No `Max-Age` and no `Expires`: the cookie ends when the browser closes" },
+        {
+          id: "b",
+          text: "No cookie at all",
+          whyPicked:
+            "The session was changed, so it is saved and its cookie is sent; only the lifetime attributes are left out.",
+        },
         {
           id: "c",
           text: "`Max-Age=1209600`, as usual",
           whyPicked:
             "1209600 is what `getExpiryAge()` reports after `setExpiry(0)`, but the cookie itself is sent without a lifetime.",
         },
-        {
-          id: "d",
-          text: "No cookie at all",
-          whyPicked:
-            "The session was changed, so it is saved and its cookie is sent; only the lifetime attributes are left out.",
-        },
+        { id: "d", text: "No `Max-Age` and no `Expires`: the cookie ends when the browser closes" },
       ],
-      answer: "b",
+      answer: "d",
       solution: [
         "`setExpiry(0)` stores 0 as the session's own expiry.",
         "`getExpireAtBrowserClose()` is then true, so the cookie is written without `Max-Age` and `Expires`.",
@@ -316,12 +316,12 @@ export const lesson = {
         },
         {
           id: "b",
-          text: "Another site making the visitor's browser send a request to yours, with the session cookie attached",
+          text: "A script in the page reading the session cookie",
+          whyPicked: "That is the job of `HttpOnly`.",
         },
         {
           id: "c",
-          text: "A script in the page reading the session cookie",
-          whyPicked: "That is the job of `HttpOnly`.",
+          text: "Another site making the visitor's browser send a request to yours, with the session cookie attached",
         },
         {
           id: "d",
@@ -330,7 +330,7 @@ export const lesson = {
             "Keys are 32 random characters from a secure generator; guessing is not the risk a CSRF token addresses.",
         },
       ],
-      answer: "b",
+      answer: "c",
       solution: [
         "The browser attaches cookies to requests by itself, whichever page started them.",
         "So a form on another site could post to yours and arrive with the visitor's session.",
@@ -378,12 +378,12 @@ export const lesson = {
         "A logout route calls `request.session.clear()` instead of `await request.session.flush()`. What does the browser get in the response?",
       code: 'app.post("/logout/", async (request) => {\n  request.session.clear();\n  return "bye";\n});',
       choices: [
+        { id: "a", text: "A cookie with the same key as before; the empty data is saved under it" },
         {
-          id: "a",
+          id: "b",
           text: "A delete cookie, as with `flush()`",
           whyPicked: "The cookie is deleted only when the session ends up with no key; `clear()` keeps the key.",
         },
-        { id: "b", text: "A cookie with the same key as before; the empty data is saved under it" },
         {
           id: "c",
           text: "A cookie with a new key",
@@ -395,7 +395,7 @@ export const lesson = {
           whyPicked: "A session with a key is not 'empty' even with no data; it was modified, so it is saved.",
         },
       ],
-      answer: "b",
+      answer: "a",
       solution: [
         "`clear()` empties the data and marks the session modified, but keeps its key.",
         "A modified session that still has a key is saved, and its cookie sent again, with the same key.",

@@ -131,21 +131,21 @@ export const lesson = {
           whyPicked:
             "Many apps design a sessions table like that. This one is Django's, so a Django app can share it: no user column, no creation time.",
         },
-        { id: "b", text: "`session_key`, `session_data`, `expire_date`" },
+        {
+          id: "b",
+          text: "`session_key`, `data` (JSON), `last_seen`",
+          whyPicked:
+            "The data column is signed text, not JSON, and the table records when the session expires, not when it was last seen.",
+        },
         {
           id: "c",
           text: "`key`, `value`, `ttl`",
           whyPicked:
             "That is how a cache thinks of an entry; the table keeps an absolute expiry date, not a time-to-live.",
         },
-        {
-          id: "d",
-          text: "`session_key`, `data` (JSON), `last_seen`",
-          whyPicked:
-            "The data column is signed text, not JSON, and the table records when the session expires, not when it was last seen.",
-        },
+        { id: "d", text: "`session_key`, `session_data`, `expire_date`" },
       ],
-      answer: "b",
+      answer: "d",
       solution: [
         "The table is Django's `django_session` layout (named `sessions` here by default).",
         "`session_key` is the primary key, `session_data` the signed data, `expire_date` the indexed expiry.",
@@ -230,12 +230,12 @@ export const lesson = {
       choices: [
         {
           id: "a",
-          text: "`JSON.parse(row.session_data)`",
-          whyPicked: "`session_data` is base64 plus a timestamp and a signature, so `JSON.parse` throws on it.",
+          text: "`const s = engine.open(key); await s.load();` then `s.items()`",
         },
         {
           id: "b",
-          text: "`const s = engine.open(key); await s.load();` then `s.items()`",
+          text: "`JSON.parse(row.session_data)`",
+          whyPicked: "`session_data` is base64 plus a timestamp and a signature, so `JSON.parse` throws on it.",
         },
         {
           id: "c",
@@ -249,7 +249,7 @@ export const lesson = {
             "The whole value is not base64: only the part before the first colon is, and it may be compressed. Decoding it by hand also skips the signature check.",
         },
       ],
-      answer: "b",
+      answer: "a",
       solution: [
         "`engine.open(key)` is Django's `SessionStore(key)`: a session object, nothing read yet.",
         "`await s.load()` reads the record, verifies its signature and decodes it.",
@@ -272,12 +272,12 @@ export const lesson = {
         },
         {
           id: "b",
-          text: "It throws `ClearExpiredNotSupported`; the command says the engine doesn't support clearing expired sessions",
+          text: "It opens every session and deletes the expired ones",
+          whyPicked: "The framework cannot list an unknown store's sessions, so it has no way to walk them.",
         },
         {
           id: "c",
-          text: "It opens every session and deletes the expired ones",
-          whyPicked: "The framework cannot list an unknown store's sessions, so it has no way to walk them.",
+          text: "It throws `ClearExpiredNotSupported`; the command says the engine doesn't support clearing expired sessions",
         },
         {
           id: "d",
@@ -285,7 +285,7 @@ export const lesson = {
           whyPicked: "Nothing in the framework deletes sessions that might still be in use.",
         },
       ],
-      answer: "b",
+      answer: "c",
       solution: [
         "Only the engine knows how to find its expired records, so the cleanup is the engine's `clearExpired`.",
         "Without one, the call fails with `ClearExpiredNotSupported`, as Django's base class raises `NotImplementedError`.",
@@ -341,19 +341,19 @@ export const lesson = {
           whyPicked:
             "That is Django (and express-session): last write wins. Here each save applies only its own changes.",
         },
-        { id: "b", text: "Both `theme` and `lang`" },
+        {
+          id: "b",
+          text: "Neither: the conflict empties the session",
+          whyPicked: "Conflicts on different keys are not conflicts here; both changes are kept.",
+        },
         {
           id: "c",
           text: "Only `theme`: the first save wins and B's is refused",
           whyPicked: "Nothing is refused; a save that finds the record changed merges into it.",
         },
-        {
-          id: "d",
-          text: "Neither: the conflict empties the session",
-          whyPicked: "Conflicts on different keys are not conflicts here; both changes are kept.",
-        },
+        { id: "d", text: "Both `theme` and `lang`" },
       ],
-      answer: "b",
+      answer: "d",
       solution: [
         "Each request records which keys it set or deleted.",
         "At save time the engine reads the record as it is then (with A's `theme`) and applies B's changes (`lang`) on top.",
@@ -374,19 +374,19 @@ export const lesson = {
           text: "7: the saves merge",
           whyPicked: "Merging keeps changes to different keys; here both changed the same key to the same 6.",
         },
-        { id: "b", text: "6: for the same key the later save wins" },
         {
-          id: "c",
+          id: "b",
           text: "The second save fails with an error",
           whyPicked: "There is no conflict detection on one key; the later value is simply written.",
         },
+        { id: "c", text: "6: for the same key the later save wins" },
         {
           id: "d",
           text: "5: conflicting writes are dropped",
           whyPicked: "Both writes land; they just write the same 6.",
         },
       ],
-      answer: "b",
+      answer: "c",
       solution: [
         "Both requests read 5 before either saved.",
         "Both set `visits` to 6; each save applies its change to `visits`, so the record ends at 6.",
