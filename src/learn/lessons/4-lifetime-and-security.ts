@@ -64,7 +64,7 @@ export const lesson = {
     {
       heading: "Saving on every request",
       paragraphs: [
-        "With `SESSION_SAVE_EVERY_REQUEST = true`, any response for a session that has data saves it and sends its cookie again, even if nothing changed. Every visit then restarts the countdown: the session ends after a stretch of inactivity, not a stretch of not writing.",
+        "With `SESSION_SAVE_EVERY_REQUEST = true`, every response for a session that exists (it has a key or some data) saves it and sends its cookie again, even if nothing changed. Every visit then restarts the countdown: the session ends after a stretch of inactivity, not a stretch of not writing.",
         "The price is a write to the store on every such request. An empty session is still never created by it.",
       ],
       tryIt: [
@@ -95,7 +95,7 @@ export const lesson = {
       paragraphs: [
         "Session fixation: an attacker gets a session key of their own, makes your browser use it (a planted cookie, for instance), and waits for you to log in. If the key stayed the same, the attacker's copy would now be logged in as you.",
         "The cure is to change the key the moment the visitor's privileges change. `await request.session.cycleKey()` moves the data to a brand-new key and deletes the record under the old one, so the planted key leads nowhere. The data itself (a cart, say) is kept.",
-        "Django's `login()` calls `cycle_key()` for you. This framework has no login of its own: your login route calls `cycleKey()` before storing the user, as the demo's does.",
+        "Django's `login()` calls `cycle_key()` for you (or `flush()`, when the session belonged to another user). This framework has no login of its own: your login route calls `cycleKey()` before storing the user, as the demo's does.",
       ],
       code: {
         django:
