@@ -8,7 +8,9 @@
  * at the longest the track allows (MAX_QUESTION_ID_LENGTH, 24 characters, random): the session's
  * JSON is 1,561 characters and the `sessionid` cookie on signed_cookies about 1,440 (compressed);
  * even uncompressed its base64 would be under 2,150, about half of the 4,096 bytes a browser keeps
- * for one cookie, leaving the other half to the rest of the session. The real ids are shorter.
+ * for one cookie, leaving the other half to the rest of the session. The track as it is (50
+ * questions, ids of at most 8 characters, all answered): 676 characters of JSON, a 258-character
+ * cookie value.
  */
 import type { Session } from "fastify-django-sessions";
 import type { Lesson, Question } from "./lesson.js";
