@@ -75,7 +75,8 @@ check(lesson, "cookie-name", async (question) => {
   return choiceWhere(question, (c) => c.text === `\`${name}\``);
 });
 
-check(lesson, "anonymous-session", async () => {
+check(lesson, "anonymous-session", async (question) => {
+  const choice = (start: string) => choiceWhere(question, (c) => c.text.startsWith(start));
   const f = await appFixture();
   apps.push(f.app);
   const v = visitor(f.app);
@@ -86,13 +87,13 @@ check(lesson, "anonymous-session", async () => {
   const account = await f.app.inject({ url: "/account/", headers: { cookie: v.jar.header() } });
   assert.match(String(account.headers.location), /^\/login\//);
   const key = v.sessionKey();
-  if (!key) return "a";
+  if (!key) return choice("No:");
   const rows = await f.db.selectFrom("sessions").selectAll().where("session_key", "=", key).execute();
   assert.equal(rows.length, 1, "the session is a row like any other");
   const session = f.engine.open(key);
   await session.load();
   assert.deepEqual(session.get("cart"), ["apple", "pear"]);
-  return "b";
+  return choice("Yes: the first write");
 });
 
 check(lesson, "read-only-no-cookie", async () => {
@@ -146,41 +147,43 @@ check(lesson, "unmodified-no-resend", async () => {
   return resent === key ? "b" : "d";
 });
 
-check(lesson, "unknown-key-replaced", async () => {
+check(lesson, "unknown-key-replaced", async (question) => {
+  const choice = (start: string) => choiceWhere(question, (c) => c.text.startsWith(start));
   const { app, rows } = await smallApp();
   const madeUp = randomBytes(32).toString("hex").slice(0, 32);
   const response = await app.inject({ url: "/set/", headers: { cookie: `sessionid=${madeUp}` } });
-  if (response.statusCode === 400) return "c";
+  if (response.statusCode === 400) return choice("None: the request fails");
   const key = sessionCookie(response);
-  if (key === undefined) return "d";
-  if (key === madeUp) return "a";
+  if (key === undefined) return choice("None: the data is dropped");
+  if (key === madeUp) return choice("The key the browser sent");
   assert.match(key, /^[a-z0-9]{32}$/);
   assert.deepEqual(
     (await rows()).map((r) => r.session_key),
     [key],
   );
-  return "b";
+  return choice("A new key");
 });
 
-check(lesson, "signed-cookie-readable", async () => {
+check(lesson, "signed-cookie-readable", async (question) => {
+  const choice = (start: string) => choiceWhere(question, (c) => c.text.startsWith(start));
   const { app } = await smallApp({ SESSION_ENGINE: "signed_cookies" });
   const cookie = sessionCookie(await app.inject("/set/?to=gold"));
   assert.ok(cookie);
-  if (!cookie.includes(":")) return "d";
+  if (!cookie.includes(":")) return choice("Only see a random key");
   // Django's signed object: base64 of the JSON (zlib-compressed when that is shorter, marked by
   // a leading "."), then ":" timestamp ":" signature. Nothing secret is needed to read it.
   const [payload, ...signature] = cookie.split(":");
   const compressed = payload!.startsWith(".");
   const bytes = Buffer.from(compressed ? payload!.slice(1) : payload!, "base64url");
   const json = (compressed ? inflateSync(bytes) : bytes).toString();
-  if (!json.includes('"gold"')) return "a";
+  if (!json.includes('"gold"')) return choice("Nothing: the value is encrypted");
   const honest = await app.inject({ url: "/colour/", headers: { cookie: `sessionid=${cookie}` } });
   assert.deepEqual(honest.json(), { color: "gold" });
   // Changed to platinum, the old signature kept: the session reads as empty.
   const forged = `${Buffer.from(json.replace("gold", "platinum")).toString("base64url")}:${signature.join(":")}`;
   const read = await app.inject({ url: "/colour/", headers: { cookie: `sessionid=${forged}` } });
   const { color } = read.json<{ color: string | null }>();
-  if (color === "platinum") return "b";
+  if (color === "platinum") return choice("Read `gold` and change it");
   assert.equal(color, null);
-  return "c";
+  return choice("Read `gold` by decoding the cookie, but not change it");
 });

@@ -162,20 +162,20 @@ await app.register(sessions, { engine });
           whyPicked:
             "Sessions are mostly explained through login. But any write starts one, for anyone who has a browser.",
         },
-        { id: "b", text: "Yes: the first write to the session made one, login or not." },
+        {
+          id: "b",
+          text: "Yes, but it is kept only in the server's memory until they log in.",
+          whyPicked: "It sounds like a sensible saving. An anonymous session is stored exactly like a logged-in one.",
+        },
         {
           id: "c",
           text: "Only if the site sets `SESSION_SAVE_EVERY_REQUEST`.",
           whyPicked:
             "That setting is about saving unchanged sessions again; it never starts an empty one and is off by default.",
         },
-        {
-          id: "d",
-          text: "Yes, but it is kept only in the server's memory until they log in.",
-          whyPicked: "It sounds like a sensible saving. An anonymous session is stored exactly like a logged-in one.",
-        },
+        { id: "d", text: "Yes: the first write to the session made one, login or not." },
       ],
-      answer: "b",
+      answer: "d",
       solution: [
         "Adding to the cart writes the `cart` key into `request.session`.",
         "The first write to an empty session makes a key, stores the row and sends the cookie.",
@@ -258,13 +258,13 @@ await app.register(sessions, { engine });
       prompt:
         "Django's `manage.py migrate` creates the table `django_session`. What does this framework's migration call it by default?",
       choices: [
+        { id: "a", text: "`sessions`" },
         {
-          id: "a",
+          id: "b",
           text: "`django_session`, the same as Django.",
           whyPicked:
             "The framework copies Django closely, and the table's columns are indeed Django's. Only the default name differs; `SESSION_DB_TABLE=django_session` makes it the same.",
         },
-        { id: "b", text: "`sessions`" },
         {
           id: "c",
           text: "It creates none: the session lives in the cookie.",
@@ -277,7 +277,7 @@ await app.register(sessions, { engine });
             "The migration does create that table too, for the route lock's leases. The data is in the other one.",
         },
       ],
-      answer: "b",
+      answer: "a",
       solution: [
         "The migration makes the sessions table with Django's columns: `session_key`, `session_data`, `expire_date`.",
         "Its name comes from `SESSION_DB_TABLE`, whose default is `sessions`.",
@@ -364,20 +364,20 @@ await app.register(sessions, { engine });
           whyPicked:
             "Reusing the key looks harmless. It would let someone plant a key in a victim's browser and later use the session it names (session fixation).",
         },
-        { id: "b", text: "A new key the framework makes, sent back in `Set-Cookie`." },
+        {
+          id: "b",
+          text: "None: the data is dropped until the browser deletes its cookie.",
+          whyPicked: "It would lock out a browser with an old cookie. The framework starts it a fresh session.",
+        },
         {
           id: "c",
           text: "None: the request fails with 400 because the key is unknown.",
           whyPicked:
             "An unknown key is routine (expired sessions, cleared tables), so it is simply treated as no session.",
         },
-        {
-          id: "d",
-          text: "None: the data is dropped until the browser deletes its cookie.",
-          whyPicked: "It would lock out a browser with an old cookie. The framework starts it a fresh session.",
-        },
+        { id: "d", text: "A new key the framework makes, sent back in `Set-Cookie`." },
       ],
-      answer: "b",
+      answer: "d",
       solution: [
         "Looking up the key finds no row, so the session starts empty and forgets the key.",
         "The write marks it modified; saving an empty-keyed session makes a new random key.",
@@ -392,26 +392,26 @@ await app.register(sessions, { engine });
       prompt:
         'With `SESSION_ENGINE=signed_cookies`, a page stores `plan = "gold"`. What can the visitor do with the cookie they get?',
       choices: [
-        {
-          id: "a",
-          text: "Nothing: the value is encrypted with `SECRET_KEY`.",
-          whyPicked:
-            '"Signed with the secret key" is easily read as "encrypted". A signature protects, it does not hide.',
-        },
+        { id: "a", text: "Read `gold` by decoding the cookie, but not change it without the server noticing." },
         {
           id: "b",
           text: "Read `gold` and change it to `platinum`; the server accepts the change.",
           whyPicked:
             "Readable data feels editable. A changed value breaks the signature, and the server ignores the cookie.",
         },
-        { id: "c", text: "Read `gold` by decoding the cookie, but not change it without the server noticing." },
+        {
+          id: "c",
+          text: "Nothing: the value is encrypted with `SECRET_KEY`.",
+          whyPicked:
+            '"Signed with the secret key" is easily read as "encrypted". A signature protects, it does not hide.',
+        },
         {
           id: "d",
           text: "Only see a random key, as with the `db` engine.",
           whyPicked: "That is how the other engines work. With this one the data itself is in the cookie.",
         },
       ],
-      answer: "c",
+      answer: "a",
       solution: [
         "The cookie's value is the session's JSON (compressed when that is shorter) in base64, a timestamp and a signature.",
         "Anyone can decode base64 and read the JSON.",
