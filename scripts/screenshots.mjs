@@ -117,6 +117,22 @@ async function walk(browser, base, size) {
     await shot("admin-session");
     await page.goto(`${base}/no-such-page/`);
     await shot("error");
+
+    // /learn/: lesson 1 with a wrong answer graded (the question alone: the page is long), then the index.
+    await page.goto(`${base}/learn/what-a-session-is/`);
+    for (const [question, choice] of [
+      ["what-2", "c"],
+      ["what-1", "a"],
+    ]) {
+      await page.locator(`#${question}-${choice}`).check();
+      await page.locator(`#${question}-submit`).click();
+      await page.waitForURL(`${base}/learn/what-a-session-is/#${question}`);
+    }
+    const answered = path.join(OUT, `learn-answer-${size.name}.png`);
+    await page.locator("article#what-1").screenshot({ path: answered });
+    log(`wrote ${path.relative(ROOT, answered)}`);
+    await page.goto(`${base}/learn/`);
+    await shot("learn");
     await other.close();
   } finally {
     await context.close();

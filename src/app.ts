@@ -24,6 +24,7 @@ import "./session-data.js";
 import { loggerOptions } from "./logging.js";
 import type { Runtime } from "./runtime.js";
 import { settingsRoutes } from "./routes/settings.js";
+import { learnRoutes } from "./routes/learn.js";
 import { authRoutes } from "./routes/auth.js";
 import { adminRoutes } from "./routes/admin.js";
 import { StoredSessions } from "./admin/stored-sessions.js";
@@ -149,6 +150,7 @@ export async function buildApp(config: AppConfig, deps: AppDependencies): Promis
   await app.register(expiryRoutes);
   await app.register(healthRoutes, { db: deps.db, caches: deps.runtime?.caches });
   await app.register(settingsRoutes, { engine, runtime: deps.runtime });
+  await app.register(learnRoutes);
   await app.register(authRoutes, {
     users,
     userSessions,

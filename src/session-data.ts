@@ -8,6 +8,8 @@ export interface DemoSession {
   cart?: string[];
   /** A one-time message, read with pop() so it shows exactly once. */
   flash?: string;
+  /** The /learn/ track's answers: question id → choice id (src/learn/progress.ts). */
+  learn?: Record<string, string>;
   /** The set/get pages store any key the visitor types. */
   [key: string]: JsonValue | undefined;
 }
