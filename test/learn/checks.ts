@@ -24,8 +24,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Choice, Lesson, Question } from "../../src/learn/lesson.js";
+// The sources, also when the tests run compiled from .build/.
+import { PROJECT_ROOT } from "../processes.js";
 
 /** The question of `lesson` whose `checkedBy` is `name` (exactly one must exist). */
 export function questionCheckedBy(lesson: Lesson, name: string): Question {
@@ -80,7 +81,7 @@ export function choiceWhere(question: Question, matches: (choice: Choice) => boo
 const CHECK_CALL = /\bcheck\(\s*[\w.]+\s*,\s*(["'`])([^"'`]+)\1/g;
 
 /** Every check name registered by the files in test/learn/ (read from their source). */
-export function registeredCheckNames(dir = fileURLToPath(new URL(".", import.meta.url))): Map<string, string[]> {
+export function registeredCheckNames(dir = join(PROJECT_ROOT, "test/learn")): Map<string, string[]> {
   const names = new Map<string, string[]>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "checks.ts")) {
     const source = readFileSync(join(dir, file), "utf8");

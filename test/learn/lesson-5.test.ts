@@ -22,6 +22,7 @@ import {
 import { lesson } from "../../src/learn/lessons/5-sessions-in-production.js";
 import { memoryStore, TEST_SECRET, TestClock } from "../helpers.js";
 import { check, choiceWhere } from "./checks.js";
+import { importableModule } from "../processes.js";
 
 const directory = mkdtempSync(join(tmpdir(), "learn-lesson-5-"));
 after(() => rmSync(directory, { recursive: true, force: true }));
@@ -173,7 +174,7 @@ check(lesson, "prod-open-decodes", async (question) => {
 
 check(lesson, "prod-custom-engine-without-clear", async (question) => {
   const engine = await createSessionEngine(
-    { SECRET_KEY: TEST_SECRET, SESSION_ENGINE: "./test/fixtures/engine-without-clear.ts" },
+    { SECRET_KEY: TEST_SECRET, SESSION_ENGINE: importableModule("./test/fixtures/engine-without-clear.ts") },
     {},
   );
   try {

@@ -4,13 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { LESSONS, findQuestion, lessonBySlug } from "../../src/learn/lessons/index.js";
 import { MAX_QUESTION_ID_LENGTH } from "../../src/learn/progress.js";
 import { registeredCheckNames } from "./checks.js";
+import { PROJECT_ROOT } from "../processes.js";
 
 test("the index lists every lesson file, in order, numbered 1, 2, ...", () => {
-  const files = readdirSync(new URL("../../src/learn/lessons/", import.meta.url)).filter((f) => /^\d+-.*\.ts$/.test(f));
+  const files = readdirSync(join(PROJECT_ROOT, "src/learn/lessons")).filter((f) => /^\d+-.*\.ts$/.test(f));
   assert.deepEqual(
     LESSONS.map((l) => `${l.number}-${l.slug}.ts`),
     files.sort(),
