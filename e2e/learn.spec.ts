@@ -5,12 +5,9 @@
  * gone after the Flush button; /learn/ and a lesson with no serious axe violations and no
  * sideways scrolling at 390 px (as e2e/a11y.spec.ts checks the other pages).
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import type { AxeResults, RunOptions } from "axe-core";
 import { expect, type Page } from "@playwright/test";
 import { LESSONS } from "../src/learn/lessons/index.js";
+import { injectAxe, overflow, violations, WIDTHS } from "./axe.js";
 import { panelData, test } from "./support.js";
 
 const lesson = LESSONS[0]!;
@@ -76,34 +73,6 @@ test.describe("learn", () => {
 
 // ---- axe at desktop and phone width ------------------------------------------------------------
 
-const WIDTHS = [
-  { name: "desktop", width: 1280, height: 800 },
-  { name: "phone", width: 390, height: 844 },
-] as const;
-
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(
-  require.resolve("axe-core/axe.min.js", { paths: [path.dirname(require.resolve("@axe-core/playwright"))] }),
-  "utf8",
-);
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await page.evaluate(() =>
-    (window as unknown as { axe: { run(options: RunOptions): Promise<AxeResults> } }).axe.run({
-      resultTypes: ["violations"],
-    }),
-  );
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map(
-      (v) =>
-        `${v.impact} ${v.id}: ${v.help} (${v.nodes
-          .map((n) => n.target.join(" "))
-          .slice(0, 3)
-          .join(", ")})`,
-    );
-}
-
 test("/learn/ and a lesson with graded answers: no serious axe violations, no sideways scrolling at 390 px", async ({
   page,
 }) => {
@@ -114,14 +83,12 @@ test("/learn/ and a lesson with graded answers: no serious axe violations, no si
   for (const target of ["/learn/", url]) {
     await page.setViewportSize({ width: WIDTHS[0].width, height: WIDTHS[0].height });
     await page.goto(target);
-    await page.evaluate(AXE_SOURCE);
+    await injectAxe(page);
     for (const size of WIDTHS) {
       await page.setViewportSize({ width: size.width, height: size.height });
-      for (const v of await seriousViolations(page)) problems.push(`${size.name} ${target}: ${v}`);
+      for (const v of await violations(page)) problems.push(`${size.name} ${target}: ${v}`);
       if (size.name === "phone") {
-        const extra = await page.evaluate(
-          () => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth,
-        );
+        const extra = await overflow(page);
         if (extra > 0) problems.push(`phone ${target}: ${extra} px wider than the screen`);
       }
     }
