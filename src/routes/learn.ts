@@ -3,6 +3,7 @@
  * the learner's own session under one key, `learn` (src/learn/progress.ts); "Start over" removes
  * that key and nothing else.
  */
+import { escapeXML } from "ejs";
 import type { FastifyPluginAsync } from "fastify";
 import { LESSONS, lessonBySlug } from "../learn/lessons/index.js";
 import type { Lesson, Question } from "../learn/lesson.js";
@@ -35,14 +36,11 @@ function questionOr404(lesson: Lesson, questionId: string): Question {
   return question;
 }
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-
-/** A lesson's text as HTML: escaped, with `backticks` as inline code. */
+/** A lesson's text as HTML: escaped as the templates escape (ejs), with `backticks` as inline code. */
 export function inlineCode(text: string): string {
   return text
     .split("`")
-    .map((part, i) => (i % 2 === 1 ? `<code>${escapeHtml(part)}</code>` : escapeHtml(part)))
+    .map((part, i) => (i % 2 === 1 ? `<code>${escapeXML(part)}</code>` : escapeXML(part)))
     .join("");
 }
 
